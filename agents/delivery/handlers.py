@@ -1,0 +1,50 @@
+"""Delivery: once a provider confirms an order, ask the right carrier (courier, the shop, or pickup)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from agents.ordering.tables import Order
+from agents.providers.registry import ProviderKind, ProviderRegistry
+from schemas.envelope import Envelope
+from schemas.events import DeliveryMethod, DeliveryRequested, OrderConfirmed
+from streams.app import HandlerRejected
+from streams.persistence import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Delivery:
+    registry: ProviderRegistry
+
+    def on_order_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        if not isinstance(envelope.data, OrderConfirmed):
+            return
+        order = uow.session.get(Order, envelope.data.order_id)
+        if order is None:
+            raise HandlerRejected(f"order {envelope.data.order_id} is not one Kitting placed")
+        if order.delivery_state != "none":
+            return
+        method = DeliveryMethod(order.delivery_method)
+        if method is DeliveryMethod.courier:
+            courier = self.registry.first(ProviderKind.courier, order.region)
+            if courier is None:
+                raise HandlerRejected(f"no courier serves region {order.region!r}")
+            carrier_id = courier.provider_id
+        else:
+            carrier_id = order.provider_id  # the shop delivers itself or hands over at its counter
+        order.delivery_state = "requested"
+        uow.emit(
+            DeliveryRequested(
+                basket_id=order.basket_id,
+                delivery_id=str(uuid.uuid4()),
+                order_id=order.order_id,
+                provider_id=order.provider_id,
+                carrier_id=carrier_id,
+                method=method,
+                parcels=order.parcels,
+                region=order.region,
+                recipient_ref=order.customer_ref,
+            )
+        )

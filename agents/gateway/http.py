@@ -1,0 +1,87 @@
+"""The HTTP collector: upstream sites and channels post browse events; the terminal reads status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from agents.baskets import Basket
+from schemas.envelope import new_envelope
+from schemas.events import Component, MethodBrowsed, QuotePreferences
+from streams.codec import UndecodableEvent, decode, encode, encode_key
+from streams.persistence import Database
+from streams.settings import Settings
+from streams.topics import Topic
+
+SOURCE = "urn:kitting:gateway"
+
+
+class BrowseRequest(BaseModel):
+    url: str = Field(min_length=1, max_length=2000)
+    html: str | None = None
+    components: list[Component] | None = None
+    quote: QuotePreferences | None = None
+
+
+def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
+    database = Database(settings.database_url)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await producer.start()
+        try:
+            yield
+        finally:
+            await producer.stop()
+            database.engine.dispose()
+
+    app = FastAPI(title="Kitting", version="0.1.0", lifespan=lifespan)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/events/method-browsed", status_code=202)
+    async def post_cloudevent(request: Request) -> dict[str, str]:
+        """A CloudEvent of type dev.kitting.method.browsed.v1, exactly as on the topic."""
+        raw = await request.body()
+        try:
+            envelope = decode(raw, Topic.METHOD_BROWSED)
+        except UndecodableEvent as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        await producer.send_and_wait(Topic.METHOD_BROWSED.topic_name, raw, key=encode_key(envelope.subject))
+        return {"id": envelope.id, "basket_id": envelope.subject}
+
+    @app.post("/v1/baskets", status_code=202)
+    async def browse(body: BrowseRequest) -> dict[str, str]:
+        """Start a basket from a page (its URL, optionally its HTML) or a component list."""
+        basket_id = str(uuid.uuid4())
+        data = MethodBrowsed(basket_id=basket_id, **body.model_dump())
+        envelope = new_envelope(data, source=SOURCE, subject=basket_id)
+        await producer.send_and_wait(
+            Topic.METHOD_BROWSED.topic_name, encode(envelope), key=encode_key(basket_id)
+        )
+        return {"id": envelope.id, "basket_id": basket_id}
+
+    @app.get("/v1/baskets/{basket_id}")
+    async def basket(basket_id: str) -> dict[str, Any]:
+        with database.session() as session:
+            row = session.get(Basket, basket_id)
+            if row is None:
+                raise HTTPException(status_code=404, detail=f"no basket {basket_id}")
+            return {
+                "basket_id": row.basket_id,
+                "url": row.url,
+                "status": row.status,
+                "reason": row.reason,
+                "updated_at": row.updated_at.isoformat(),
+            }
+
+    return app

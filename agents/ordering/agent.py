@@ -1,0 +1,11 @@
+"""Ordering agents: read order-status, delivery-status and settlement-status."""
+
+from agents.ordering.handlers import on_delivery_status, on_order_status, on_settlement_status
+from streams.app import KittingApp
+from streams.topics import Topic
+
+
+def register(app: KittingApp) -> None:
+    app.consume(Topic.ORDER_STATUS, "ordering.orders", on_order_status)
+    app.consume(Topic.DELIVERY_STATUS, "ordering.deliveries", on_delivery_status)
+    app.consume(Topic.SETTLEMENT_STATUS, "ordering.settlements", on_settlement_status)

@@ -1,0 +1,270 @@
+"""One model per event. Names: events in the past tense; `type` carries the version.
+
+Compatible changes only add optional fields; consumers ignore fields they do not know.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.values import Money, Quantity
+
+Id = str
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`: unknown fields are ignored, every event names its basket."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    basket_id: Id = Field(min_length=1, max_length=200)
+
+
+class Priority(StrEnum):
+    cheapest = "cheapest"
+    fastest = "fastest"
+    fewest_shops = "fewest-shops"
+    preferred_shops = "preferred-shops"
+
+
+class ComponentKind(StrEnum):
+    ingredient = "ingredient"
+    supply = "supply"
+    tool = "tool"
+
+
+class DeliveryMethod(StrEnum):
+    courier = "courier"
+    own = "own"
+    pickup = "pickup"
+
+
+class PaymentMethod(StrEnum):
+    electronic = "electronic"
+    cash_on_delivery = "cash-on-delivery"
+    pay_at_pickup = "pay-at-pickup"
+
+
+class QuotePreferences(BaseModel):
+    """What the person asked for when the job entered Kitting; no personal data, a pseudonym only."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    customer_ref: Id = Field(description="Pseudonymous customer reference; contact data stays in the vault")
+    region: str = Field(default="default", description="Delivery region used to route to providers")
+    priority: Priority = Priority.cheapest
+    delivery: DeliveryMethod = DeliveryMethod.courier
+    payment: PaymentMethod = PaymentMethod.electronic
+    have: list[str] = Field(default_factory=list, description="Component names the person already has")
+
+
+class Component(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str = Field(min_length=1, description="Stable id of this component within the basket")
+    text: str = Field(description="The line as written on the page")
+    name: str = Field(min_length=1)
+    quantity: Quantity | None = None
+    kind: ComponentKind = ComponentKind.ingredient
+    provenance: str = Field(description="Where it came from, e.g. json-ld:Recipe.recipeIngredient")
+
+
+# --- the seven topics of the contract -------------------------------------------------------------
+
+
+class MethodBrowsed(EventData):
+    """A person looked at a job method page (from an upstream site, the terminal or another channel)."""
+
+    url: str = Field(min_length=1, max_length=2000)
+    html: str | None = Field(default=None, description="The page itself; when absent Kitting fetches it")
+    site: str | None = None
+    components: list[Component] | None = Field(
+        default=None, description="The site's own component list, when it offers one"
+    )
+    quote: QuotePreferences | None = Field(
+        default=None, description="When present, Kitting asks for quotes at once for every component"
+    )
+
+
+class ComponentsExtracted(EventData):
+    url: str
+    title: str | None = None
+    method_kind: Literal["recipe", "howto", "list"]
+    components: list[Component]
+    quote: QuotePreferences | None = None
+
+
+class QuoteLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str
+    name: str
+    quantity: Quantity | None = None
+    kind: ComponentKind = ComponentKind.ingredient
+
+
+class QuoteRequested(EventData):
+    """Ask one provider for a quote. Every request of a round names all providers of the round."""
+
+    request_id: Id = Field(description="The quote round; shared by all providers asked together")
+    provider_id: Id
+    addressed: list[Id] = Field(min_length=1, description="Every provider asked in this round")
+    region: str
+    priority: Priority = Priority.cheapest
+    delivery: DeliveryMethod = DeliveryMethod.courier
+    payment: PaymentMethod = PaymentMethod.electronic
+    customer_ref: Id
+    lines: list[QuoteLine] = Field(min_length=1)
+    deadline: AwareDatetime
+
+
+class OfferLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str
+    sku: str
+    product: str
+    pack: Quantity = Field(description="What one pack holds, in the shop's own unit")
+    packs: int = Field(ge=1)
+    unit_price: Money = Field(description="Price of one pack")
+    total: Money
+
+
+class DeliveryOption(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    method: DeliveryMethod
+    fee: Money
+    eta_hours: int = Field(ge=0)
+
+
+class QuoteOffered(EventData):
+    request_id: Id
+    provider_id: Id
+    lines: list[OfferLine]
+    missing: list[str] = Field(default_factory=list, description="line_ids the provider cannot supply")
+    delivery_options: list[DeliveryOption] = Field(min_length=1)
+    payment_methods: list[PaymentMethod] = Field(min_length=1)
+    subtotal: Money
+    valid_until: AwareDatetime
+
+
+class OrderPlaced(EventData):
+    order_id: Id
+    request_id: Id
+    provider_id: Id
+    lines: list[OfferLine] = Field(min_length=1)
+    delivery: DeliveryOption
+    payment: PaymentMethod
+    total: Money
+    customer_ref: Id
+
+
+class DeliveryRequested(EventData):
+    delivery_id: Id
+    order_id: Id
+    provider_id: Id = Field(description="The shop the parcel comes from")
+    carrier_id: Id = Field(description="Who delivers: a courier, the shop itself, or the shop for pickup")
+    method: DeliveryMethod
+    parcels: int = Field(ge=1)
+    region: str
+    recipient_ref: Id = Field(description="Pseudonymous recipient reference")
+
+
+class SettlementRequested(EventData):
+    settlement_id: Id
+    order_id: Id
+    payee_id: Id = Field(description="The provider that is paid")
+    method: PaymentMethod
+    amount: Money
+    payer_ref: Id = Field(description="Pseudonymous payer reference")
+
+
+# --- status and outcome events ---------------------------------------------------------------------
+
+
+class OrderConfirmed(EventData):
+    order_id: Id
+    provider_id: Id
+    provider_order_ref: str
+
+
+class OrderRejected(EventData):
+    order_id: Id
+    provider_id: Id
+    reason: str
+
+
+class DeliveryArranged(EventData):
+    delivery_id: Id
+    order_id: Id
+    carrier_id: Id
+    method: DeliveryMethod
+    expected_at: AwareDatetime
+
+
+class DeliveryFailed(EventData):
+    delivery_id: Id
+    order_id: Id
+    carrier_id: Id
+    reason: str
+
+
+class SettlementCompleted(EventData):
+    settlement_id: Id
+    order_id: Id
+    outcome: Literal["captured", "collect-on-delivery", "collect-at-pickup"]
+    amount: Money
+
+
+class SettlementFailed(EventData):
+    settlement_id: Id
+    order_id: Id
+    reason: str
+
+
+class BasketStatus(StrEnum):
+    extracted = "extracted"
+    quoting = "quoting"
+    ordering = "ordering"
+    completed = "completed"
+    failed = "failed"
+
+
+class BasketStatusChanged(EventData):
+    status: BasketStatus
+    reason: str | None = None
+    at: datetime | None = None
+
+
+# --- registry of types ----------------------------------------------------------------------------
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    "dev.kitting.method.browsed.v1": MethodBrowsed,
+    "dev.kitting.components.extracted.v1": ComponentsExtracted,
+    "dev.kitting.quote.requested.v1": QuoteRequested,
+    "dev.kitting.quote.offered.v1": QuoteOffered,
+    "dev.kitting.order.placed.v1": OrderPlaced,
+    "dev.kitting.delivery.requested.v1": DeliveryRequested,
+    "dev.kitting.settlement.requested.v1": SettlementRequested,
+    "dev.kitting.order.confirmed.v1": OrderConfirmed,
+    "dev.kitting.order.rejected.v1": OrderRejected,
+    "dev.kitting.delivery.arranged.v1": DeliveryArranged,
+    "dev.kitting.delivery.failed.v1": DeliveryFailed,
+    "dev.kitting.settlement.completed.v1": SettlementCompleted,
+    "dev.kitting.settlement.failed.v1": SettlementFailed,
+    "dev.kitting.basket.status-changed.v1": BasketStatusChanged,
+}
+
+_TYPE_OF = {model: name for name, model in EVENT_TYPES.items()}
+
+
+def event_type_of(model: type[BaseModel]) -> str:
+    try:
+        return _TYPE_OF[model]  # type: ignore[index]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not a registered Kitting event") from None

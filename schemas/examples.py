@@ -1,0 +1,165 @@
+"""One example per event: documentation (AsyncAPI `examples`), tests and the README's kcat lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from schemas import events as ev
+from schemas.envelope import Envelope
+from schemas.events import EventData, event_type_of
+from schemas.values import Money, Quantity
+
+BASKET = "b-7f3c9a"
+REQUEST = "r-51d2e0"
+ORDER = "o-90aa41"
+WHEN = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 23, 12, 0, 5, tzinfo=UTC)
+
+
+def _eur(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="EUR")
+
+
+def _qty(amount: str, unit: str) -> Quantity:
+    return Quantity(amount=Decimal(amount), unit=unit)
+
+
+_FLOUR = ev.Component(
+    line_id="c1",
+    text="250 g plain flour",
+    name="plain flour",
+    quantity=_qty("250", "g"),
+    provenance="json-ld:Recipe.recipeIngredient",
+)
+_PREFS = ev.QuotePreferences(customer_ref="cust-4411", region="default")
+_LINE = ev.OfferLine(
+    line_id="c1",
+    sku="CG-FLOUR-1K",
+    product="Plain wheat flour 1 kg",
+    pack=_qty("1", "kg"),
+    packs=1,
+    unit_price=_eur("1.19"),
+    total=_eur("1.19"),
+)
+_COURIER = ev.DeliveryOption(method=ev.DeliveryMethod.courier, fee=_eur("4.90"), eta_hours=24)
+
+EXAMPLES: dict[type[EventData], EventData] = {
+    ev.MethodBrowsed: ev.MethodBrowsed(
+        basket_id=BASKET,
+        url="https://recipes.example/weekend-pancakes",
+        html='<script type="application/ld+json">{"@context":"https://schema.org","@type":"Recipe",'
+        '"name":"Pancakes","recipeIngredient":["250 g plain flour","2 eggs"]}</script>',
+        site="recipes.example",
+        quote=_PREFS,
+    ),
+    ev.ComponentsExtracted: ev.ComponentsExtracted(
+        basket_id=BASKET,
+        url="https://recipes.example/weekend-pancakes",
+        title="Pancakes",
+        method_kind="recipe",
+        components=[_FLOUR],
+        quote=_PREFS,
+    ),
+    ev.QuoteRequested: ev.QuoteRequested(
+        basket_id=BASKET,
+        request_id=REQUEST,
+        provider_id="corner-grocer",
+        addressed=["corner-grocer", "market-hall"],
+        region="default",
+        customer_ref="cust-4411",
+        lines=[ev.QuoteLine(line_id="c1", name="plain flour", quantity=_qty("250", "g"))],
+        deadline=LATER,
+    ),
+    ev.QuoteOffered: ev.QuoteOffered(
+        basket_id=BASKET,
+        request_id=REQUEST,
+        provider_id="corner-grocer",
+        lines=[_LINE],
+        delivery_options=[_COURIER],
+        payment_methods=[ev.PaymentMethod.electronic],
+        subtotal=_eur("1.19"),
+        valid_until=datetime(2026, 11, 23, 13, 0, tzinfo=UTC),
+    ),
+    ev.OrderPlaced: ev.OrderPlaced(
+        basket_id=BASKET,
+        order_id=ORDER,
+        request_id=REQUEST,
+        provider_id="corner-grocer",
+        lines=[_LINE],
+        delivery=_COURIER,
+        payment=ev.PaymentMethod.electronic,
+        total=_eur("6.09"),
+        customer_ref="cust-4411",
+    ),
+    ev.DeliveryRequested: ev.DeliveryRequested(
+        basket_id=BASKET,
+        delivery_id="d-1c2e",
+        order_id=ORDER,
+        provider_id="corner-grocer",
+        carrier_id="swift-courier",
+        method=ev.DeliveryMethod.courier,
+        parcels=1,
+        region="default",
+        recipient_ref="cust-4411",
+    ),
+    ev.SettlementRequested: ev.SettlementRequested(
+        basket_id=BASKET,
+        settlement_id="s-77b0",
+        order_id=ORDER,
+        payee_id="corner-grocer",
+        method=ev.PaymentMethod.electronic,
+        amount=_eur("6.09"),
+        payer_ref="cust-4411",
+    ),
+    ev.OrderConfirmed: ev.OrderConfirmed(
+        basket_id=BASKET,
+        order_id=ORDER,
+        provider_id="corner-grocer",
+        provider_order_ref="corner-grocer-90aa41",
+    ),
+    ev.OrderRejected: ev.OrderRejected(
+        basket_id=BASKET, order_id=ORDER, provider_id="corner-grocer", reason="unknown product CG-FLOUR-5K"
+    ),
+    ev.DeliveryArranged: ev.DeliveryArranged(
+        basket_id=BASKET,
+        delivery_id="d-1c2e",
+        order_id=ORDER,
+        carrier_id="swift-courier",
+        method=ev.DeliveryMethod.courier,
+        expected_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+    ),
+    ev.DeliveryFailed: ev.DeliveryFailed(
+        basket_id=BASKET,
+        delivery_id="d-1c2e",
+        order_id=ORDER,
+        carrier_id="swift-courier",
+        reason="no service in region 'north'",
+    ),
+    ev.SettlementCompleted: ev.SettlementCompleted(
+        basket_id=BASKET, settlement_id="s-77b0", order_id=ORDER, outcome="captured", amount=_eur("6.09")
+    ),
+    ev.SettlementFailed: ev.SettlementFailed(
+        basket_id=BASKET, settlement_id="s-77b0", order_id=ORDER, reason="card declined"
+    ),
+    ev.BasketStatusChanged: ev.BasketStatusChanged(
+        basket_id=BASKET, status=ev.BasketStatus.completed, at=LATER
+    ),
+}
+
+
+def example_envelope(model: type[EventData]) -> Envelope[EventData]:
+    data = EXAMPLES[model]
+    return Envelope[model](  # type: ignore[valid-type]
+        id=f"ex-{event_type_of(model).split('.')[-2]}",
+        source="urn:kitting:examples",
+        type=event_type_of(model),
+        time=WHEN,
+        subject=data.basket_id,
+        data=data,
+    )
+
+
+def example_json(model: type[EventData]) -> dict[str, object]:
+    """The example as the JSON document that travels on the topic."""
+    return example_envelope(model).model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,1 @@
+"""Kitting runtime: the Faust app, topic registry, broker runtime, codecs, persistence, CLI."""

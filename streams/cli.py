@@ -1,0 +1,180 @@
+"""The `kitting` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from schemas.events import event_type_of
+from streams.settings import Settings
+from streams.topics import Topic
+
+cli = typer.Typer(
+    help="Kitting: from a job method page to a quoted, ordered, delivered and paid kit of components.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so every `finally` stops what this process started."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@cli.command()
+def up() -> None:
+    """The main job: broker (embedded unless configured), all agents in one worker, the reference
+    providers and the HTTP service on 127.0.0.1:8000. Ctrl-C stops everything."""
+    import uvicorn
+
+    from streams.composition import create_http_app
+    from streams.migrate import upgrade
+    from streams.runtime import broker_in_use, child_env, children, spawn_worker
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    log_dir = settings.var_dir
+    try:
+        with broker_in_use(settings, log_dir) as bootstrap, children() as started:
+            upgrade(settings.database_url)
+            worker_log = log_dir / "worker.log"
+            worker = spawn_worker(child_env(settings, bootstrap), worker_log)
+            started.append(worker)
+            err.print(f"database  {settings.database_url}")
+            err.print(f"broker    {bootstrap}")
+            err.print(f"worker    pid {worker.pid}, log {worker_log}")
+            err.print(
+                f"HTTP      http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
+            )
+            http_app = create_http_app(settings, bootstrap)
+            uvicorn.run(http_app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    err.print("stopped")
+
+
+@cli.command()
+def worker() -> None:
+    """All agents in one Faust worker, against the configured broker and database (scale out by
+    running several). Without KITTING_KAFKA_BOOTSTRAP_SERVERS it starts the embedded broker."""
+    import faust
+
+    from streams.composition import build_app
+    from streams.migrate import upgrade
+    from streams.runtime import broker_in_use
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    try:
+        with broker_in_use(settings, settings.var_dir) as bootstrap:
+            upgrade(settings.database_url)
+            app = build_app(settings, bootstrap)
+            faust.Worker(
+                app.faust, loglevel=settings.log_level.upper(), quiet=True
+            ).execute_from_commandline()
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def serve() -> None:
+    """Only the HTTP service, against the configured broker and database."""
+    import uvicorn
+
+    from streams.composition import create_http_app
+
+    settings = _settings()
+    if not settings.kafka_bootstrap_servers:
+        err.print("serve needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs everything on one machine")
+        raise typer.Exit(2)
+    uvicorn.run(
+        create_http_app(settings, settings.kafka_bootstrap_servers),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from streams.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    err.print(f"database at head: {settings.database_url}")
+
+
+@cli.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the basket to finish")] = 120.0,
+) -> None:
+    """Run one scripted basket from a bundled recipe page through every topic and report what was
+    seen. Exits 0 only if the basket completed."""
+    from streams.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    summary = run_demo(_settings(), timeout_s=timeout, progress=None if as_json else err)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        table = Table(title=f"basket {summary['basket_id']}: {summary['status']}")
+        table.add_column("topic")
+        table.add_column("events", justify="right")
+        for name, count in summary["topics"].items():
+            table.add_row(name, str(count))
+        Console().print(table)
+    raise typer.Exit(0 if summary["status"] == "completed" else 1)
+
+
+@cli.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI 3.0 document of every topic and message."""
+    from streams.asyncapi import asyncapi_document
+
+    print(json.dumps(asyncapi_document(), indent=2))
+
+
+@cli.command()
+def topics() -> None:
+    """List the topic registry."""
+    table = Table()
+    for column in ("topic", "partitions", "retention (days)", "events"):
+        table.add_column(column)
+    for topic in Topic:
+        spec = topic.spec
+        table.add_row(
+            spec.name,
+            str(spec.partitions),
+            f"{spec.retention_ms / 86_400_000:g}",
+            ", ".join(event_type_of(m) for m in spec.events) or "original bytes + cause headers",
+        )
+    Console().print(table)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""SQL persistence shared by every role: the declarative base, the processed-event ledger that makes
+handlers idempotent, the outbox, and the unit of work that commits all three together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, Integer, LargeBinary, String, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from schemas.envelope import Envelope, new_envelope
+from schemas.events import EventData
+from streams.codec import encode, encode_key
+from streams.topics import Topic, by_name, topic_for
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Kitting stores UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProcessedEvent(Base):
+    """One row per (consumer, event source, event id) handled: a repeat is a no-op."""
+
+    __tablename__ = "processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(String(500), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutboxRecord(Base):
+    """An event committed with the change that caused it, sent to Kafka after the commit."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+@dataclass
+class PendingRecord:
+    outbox_id: int
+    topic: Topic
+    key: bytes
+    value: bytes
+
+
+class UnitOfWork:
+    """One transaction: the handler's changes, the processed-event mark and the outbox rows.
+
+    `session` is the handler's SQLAlchemy session; `emit` queues an event for after the commit.
+    """
+
+    def __init__(self, session: Session, source: str) -> None:
+        self.session = session
+        self.source = source
+        self._emitted: list[OutboxRecord] = []
+
+    def emit(self, data: EventData, *, event_id: str | None = None) -> Envelope[Any]:
+        envelope = new_envelope(data, source=self.source, subject=data.basket_id, event_id=event_id)
+        record = OutboxRecord(
+            topic=topic_for(data).topic_name, key=encode_key(data.basket_id), value=encode(envelope)
+        )
+        self.session.add(record)
+        self._emitted.append(record)
+        return envelope
+
+    def pending(self) -> list[PendingRecord]:
+        """The events emitted so far, flushed so that each has its outbox id."""
+        self.session.flush()
+        return [PendingRecord(r.id, by_name(r.topic), r.key, r.value) for r in self._emitted]
+
+
+class Database:
+    """Owns the engine and opens units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def unit_of_work(self, source: str) -> Iterator[UnitOfWork]:
+        with self._sessions() as session, session.begin():
+            yield UnitOfWork(session, source)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def handle_once(
+        self, consumer: str, envelope: Envelope[Any], source: str, handler: Any
+    ) -> list[PendingRecord] | None:
+        """Run `handler(envelope, uow)` unless this consumer already handled the event.
+
+        Returns the outbox records to send, or None for a repeat.
+        """
+        try:
+            with self.unit_of_work(source) as uow:
+                uow.session.add(
+                    ProcessedEvent(consumer=consumer, source=envelope.source, event_id=envelope.id)
+                )
+                uow.session.flush()
+                handler(envelope, uow)
+                pending = uow.pending()
+        except IntegrityError:
+            if self._already_processed(consumer, envelope):
+                return None
+            raise
+        return pending
+
+    def run_job(self, source: str, job: Callable[[UnitOfWork], None]) -> list[PendingRecord]:
+        """Run a periodic decision (e.g. closing quote rounds) in one transaction with its outbox."""
+        with self.unit_of_work(source) as uow:
+            job(uow)
+            return uow.pending()
+
+    def _already_processed(self, consumer: str, envelope: Envelope[Any]) -> bool:
+        with self.session() as session:
+            return session.get(ProcessedEvent, (consumer, envelope.source, envelope.id)) is not None
+
+    def mark_sent(self, outbox_ids: list[int]) -> None:
+        if not outbox_ids:
+            return
+        with self.session() as session:
+            for record in session.scalars(select(OutboxRecord).where(OutboxRecord.id.in_(outbox_ids))):
+                record.sent_at = utcnow()
+
+    def unsent(self, older_than: datetime, limit: int = 500) -> list[PendingRecord]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(OutboxRecord)
+                .where(OutboxRecord.sent_at.is_(None), OutboxRecord.created_at < older_than)
+                .order_by(OutboxRecord.id)
+                .limit(limit)
+            )
+            return [PendingRecord(r.id, by_name(r.topic), r.key, r.value) for r in rows]

@@ -1,0 +1,80 @@
+"""Running Kitting's processes: the broker in use (embedded or configured) and worker children.
+
+Every child is started in its own session, asked to die with its parent (Linux PDEATHSIG) and
+stopped by its pid when Kitting exits, on Ctrl-C and on errors alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from streams.broker import EmbeddedBroker, die_with_parent, ensure_topics, stop_process
+from streams.settings import Settings
+
+
+@contextmanager
+def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> Iterator[str]:
+    """Yield the bootstrap servers: the configured cluster, or an embedded broker started here."""
+    if settings.kafka_bootstrap_servers:
+        asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions))
+        yield settings.kafka_bootstrap_servers
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(port=settings.embedded_broker_port, log_path=log_dir / "broker.log")
+    with broker:
+        if announce:
+            pid = broker.process.pid if broker.process else "?"
+            print(
+                f"embedded broker (tansu, memory storage) pid {pid} on {broker.bootstrap_servers}",
+                file=sys.stderr,
+            )
+        asyncio.run(ensure_topics(broker.bootstrap_servers, settings.topic_partitions or 1))
+        yield broker.bootstrap_servers
+
+
+def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["KITTING_KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_servers
+    env["KITTING_DATABASE_URL"] = settings.database_url
+    if settings.kafka_bootstrap_servers is None and settings.topic_partitions is None:
+        env["KITTING_TOPIC_PARTITIONS"] = "1"
+    env.update(overrides)
+    return env
+
+
+def spawn(args: list[str], env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
+    out = open(log_path, "ab") if log_path else None
+    try:
+        return subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+    finally:
+        if out:
+            out.close()
+
+
+def spawn_worker(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
+    return spawn([sys.executable, "-m", "streams.cli", "worker"], env, log_path)
+
+
+@contextmanager
+def children() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Collect started children; stop every one of them when the block ends, however it ends."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in reversed(started):
+            stop_process(process)

@@ -1,0 +1,105 @@
+"""The one topic registry. No other module spells a topic name.
+
+Every topic is keyed by the basket id (the event's `subject`), so all events of one basket stay in
+order on one partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from schemas import events as ev
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    description: str
+    events: tuple[type[ev.EventData], ...]
+    partitions: int = 6
+    retention_ms: int = 7 * DAY_MS
+    key: str = "basket id (the CloudEvent subject), UTF-8"
+
+
+class Topic(Enum):
+    """Each member's value is its TopicSpec; `Topic.X.name_` is the Kafka topic name."""
+
+    METHOD_BROWSED = TopicSpec("method-browsed", "A person browsed a job method page.", (ev.MethodBrowsed,))
+    COMPONENTS_EXTRACTED = TopicSpec(
+        "components-extracted",
+        "The components a method needs, extracted from its page or its site's list.",
+        (ev.ComponentsExtracted,),
+    )
+    QUOTE_REQUESTED = TopicSpec(
+        "quote-requested", "One provider is asked to quote a basket's lines.", (ev.QuoteRequested,)
+    )
+    QUOTE_OFFERED = TopicSpec("quote-offered", "A provider's offer, in its own packs.", (ev.QuoteOffered,))
+    ORDER_PLACED = TopicSpec("order-placed", "An order sent to one chosen provider.", (ev.OrderPlaced,))
+    DELIVERY_REQUESTED = TopicSpec(
+        "delivery-requested",
+        "Delivery asked of a courier, of the shop itself, or a pickup at the shop.",
+        (ev.DeliveryRequested,),
+    )
+    SETTLEMENT_REQUESTED = TopicSpec(
+        "settlement-requested",
+        "Payment of one order asked of the accounting agent.",
+        (ev.SettlementRequested,),
+    )
+    ORDER_STATUS = TopicSpec(
+        "order-status", "Providers confirm or reject orders.", (ev.OrderConfirmed, ev.OrderRejected)
+    )
+    DELIVERY_STATUS = TopicSpec(
+        "delivery-status", "Outcome of a delivery request.", (ev.DeliveryArranged, ev.DeliveryFailed)
+    )
+    SETTLEMENT_STATUS = TopicSpec(
+        "settlement-status",
+        "Outcome of a settlement request.",
+        (ev.SettlementCompleted, ev.SettlementFailed),
+    )
+    BASKET_STATUS = TopicSpec(
+        "basket-status", "Where each basket stands; feeds the user terminal.", (ev.BasketStatusChanged,)
+    )
+    DEAD_LETTER = TopicSpec(
+        "dead-letter",
+        "Records that could not be decoded, validated or handled: original bytes, headers name the cause.",
+        (),
+        retention_ms=30 * DAY_MS,
+    )
+
+    @property
+    def spec(self) -> TopicSpec:
+        value: TopicSpec = self.value
+        return value
+
+    @property
+    def topic_name(self) -> str:
+        return self.spec.name
+
+
+CONTRACT_TOPICS: tuple[Topic, ...] = (
+    Topic.METHOD_BROWSED,
+    Topic.COMPONENTS_EXTRACTED,
+    Topic.QUOTE_REQUESTED,
+    Topic.QUOTE_OFFERED,
+    Topic.ORDER_PLACED,
+    Topic.DELIVERY_REQUESTED,
+    Topic.SETTLEMENT_REQUESTED,
+)
+
+TOPIC_OF_EVENT: dict[type[ev.EventData], Topic] = {
+    model: topic for topic in Topic for model in topic.spec.events
+}
+
+
+def topic_for(data: ev.EventData) -> Topic:
+    return TOPIC_OF_EVENT[type(data)]
+
+
+def by_name(name: str) -> Topic:
+    for topic in Topic:
+        if topic.topic_name == name:
+            return topic
+    raise LookupError(f"unknown topic {name!r}; `kitting topics` lists them")

@@ -1,0 +1,113 @@
+"""The roles' real handlers and wiring, driven by an in-memory bus: no broker, real SQL."""
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from agents.baskets import Basket
+from agents.ordering.tables import Order
+from schemas.envelope import Envelope, new_envelope
+from schemas.events import MethodBrowsed, QuotePreferences
+from streams.codec import encode, encode_key
+from streams.demo import demo_page
+from streams.persistence import Database, OutboxRecord, ProcessedEvent, UnitOfWork
+from streams.topics import CONTRACT_TOPICS, Topic
+from tests.fakes import InMemoryBus
+
+
+def browse(basket_id: str, quote: bool = True, html: str | None = None) -> bytes:
+    data = MethodBrowsed(
+        basket_id=basket_id,
+        url="https://recipes.example/p",
+        html=html if html is not None else demo_page(),
+        quote=QuotePreferences(customer_ref="cust-1") if quote else None,
+    )
+    return encode(new_envelope(data, source="urn:test", subject=basket_id))
+
+
+def status_of(database: Database, basket_id: str) -> str:
+    with database.session() as session:
+        basket = session.get(Basket, basket_id)
+        assert basket is not None
+        return basket.status
+
+
+def test_a_basket_goes_through_every_topic_and_completes(database: Database) -> None:
+    bus = InMemoryBus(database).register_roles()
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b1"), browse("b1"))
+    assert status_of(database, "b1") == "completed"
+    counts = bus.counts()
+    assert all(counts[t.topic_name] >= 1 for t in CONTRACT_TOPICS), counts
+    assert counts[Topic.QUOTE_REQUESTED.topic_name] == 2  # both reference shops asked
+    order = json.loads(bus.values(Topic.ORDER_PLACED)[0])["data"]
+    assert order["provider_id"] == "corner-grocer"  # the only shop that sells salt: the only covering offer
+    assert bus.dead == []
+
+
+def test_without_quote_preferences_it_stops_after_extraction(database: Database) -> None:
+    bus = InMemoryBus(database).register_roles()
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b2"), browse("b2", quote=False))
+    assert set(bus.counts()) == {"method-browsed", "components-extracted", "basket-status"}
+    assert status_of(database, "b2") == "extracted"
+
+
+def test_a_page_without_a_method_fails_the_basket_with_the_reason(database: Database) -> None:
+    bus = InMemoryBus(database).register_roles()
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b3"), browse("b3", html="<p>no recipe</p>"))
+    assert status_of(database, "b3") == "failed"
+    last = json.loads(bus.values(Topic.BASKET_STATUS)[-1])["data"]
+    assert "no schema.org Recipe or HowTo" in last["reason"]
+
+
+def test_a_repeated_event_is_handled_once(database: Database) -> None:
+    bus = InMemoryBus(database).register_roles()
+    raw = browse("b4")
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b4"), raw)
+    before = bus.counts()
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b4"), raw)  # at-least-once delivery repeats it
+    after = bus.counts()
+    before[Topic.METHOD_BROWSED.topic_name] += 1
+    assert after == before  # only the repeated record itself: no handler emitted anything again
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_effect_and_processed_mark_commit_together(database: Database) -> None:
+    """A handler that fails leaves neither its effect, nor its outbox rows, nor the processed mark."""
+    envelope = new_envelope(
+        MethodBrowsed(basket_id="b5", url="u", html=demo_page()), source="urn:test", subject="b5"
+    )
+
+    def failing(env: Envelope[Any], uow: UnitOfWork) -> None:
+        uow.session.add(Basket(basket_id="b5", url="u", status="extracted"))
+        uow.emit(env.data)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        database.handle_once("test", envelope, "urn:test", failing)
+    with database.session() as session:
+        for table in (Basket, OutboxRecord, ProcessedEvent):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+
+
+def test_deadline_closes_a_round_with_missing_answers(database: Database) -> None:
+    from datetime import timedelta
+
+    from agents.coordinator.tables import QuoteRound
+    from streams.persistence import utcnow
+
+    bus = InMemoryBus(database).register_roles()
+    del bus.consumers[Topic.QUOTE_REQUESTED][1:]  # only the coordinator hears requests: no shop answers
+    basket = f"b-{uuid.uuid4().hex[:6]}"
+    bus.publish(Topic.METHOD_BROWSED, encode_key(basket), browse(basket))
+    assert status_of(database, basket) == "quoting"
+    bus.run_job("coordinator.deadlines")
+    assert status_of(database, basket) == "quoting"  # deadline not reached yet
+    with database.session() as session:
+        for round_ in session.scalars(select(QuoteRound)):
+            round_.deadline = utcnow() - timedelta(seconds=1)
+    bus.run_job("coordinator.deadlines")
+    assert status_of(database, basket) == "failed"
