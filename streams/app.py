@@ -60,11 +60,22 @@ class Pipeline:
         self.produce = produce
         self.source = source
 
-    async def process(self, record: RawRecord, topic: Topic, consumer: str, handler: Handler) -> None:
+    async def process(
+        self,
+        record: RawRecord,
+        topic: Topic,
+        consumer: str,
+        handler: Handler,
+        *,
+        reports_undecodable: bool = True,
+    ) -> None:
+        """Decode, run the handler once, send its events. Several consumers may read one topic: only the
+        one that `reports_undecodable` dead-letters a record that does not decode, so it lands there once."""
         try:
             envelope = decode(record.value, topic)
         except UndecodableEvent as exc:
-            await self.dead_letter(record, consumer, str(exc))
+            if reports_undecodable:
+                await self.dead_letter(record, consumer, str(exc))
             return
         pending: list[PendingRecord] | None = None
         for attempt in range(1, TRANSIENT_RETRIES + 1):
@@ -137,6 +148,7 @@ class KittingApp:
             consumer_auto_offset_reset="earliest",
         )
         self._channels: dict[Topic, Any] = {}
+        self._reporter_of: dict[Topic, str] = {}
         self.pipeline = Pipeline(database, self._produce, source=f"urn:kitting:{settings.app_id}")
         self.every(1.0, "outbox-relay", self.pipeline.relay_outbox)
 
@@ -159,6 +171,7 @@ class KittingApp:
     def consume(self, topic: Topic, consumer: str, handler: Handler) -> None:
         """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`."""
         pipeline = self.pipeline
+        reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
 
         async def agent(stream: Any) -> None:
             async for event in stream.events():
@@ -171,7 +184,9 @@ class KittingApp:
                     value=message.value,
                     headers=_headers(message.headers),
                 )
-                await pipeline.process(record, topic, consumer, handler)
+                await pipeline.process(
+                    record, topic, consumer, handler, reports_undecodable=reports_undecodable
+                )
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
         self.faust.agent(self.channel(topic), name=consumer, concurrency=1)(agent)

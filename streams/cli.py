@@ -51,7 +51,8 @@ def up() -> None:
     _terminate_on_sigterm()
     log_dir = settings.var_dir
     try:
-        with broker_in_use(settings, log_dir) as bootstrap, children() as started:
+        with broker_in_use(settings, log_dir) as broker, children() as started:
+            bootstrap = broker.bootstrap_servers
             upgrade(settings.database_url)
             worker_log = log_dir / "worker.log"
             worker = spawn_worker(child_env(settings, bootstrap), worker_log)
@@ -82,9 +83,9 @@ def worker() -> None:
     settings = _settings()
     _terminate_on_sigterm()
     try:
-        with broker_in_use(settings, settings.var_dir) as bootstrap:
+        with broker_in_use(settings, settings.var_dir) as broker:
             upgrade(settings.database_url)
-            app = build_app(settings, bootstrap)
+            app = build_app(settings, broker.bootstrap_servers)
             faust.Worker(
                 app.faust, loglevel=settings.log_level.upper(), quiet=True
             ).execute_from_commandline()

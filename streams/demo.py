@@ -88,10 +88,13 @@ def run_demo(settings: Settings, timeout_s: float = 120.0, progress: Console | N
         work = Path(tmp)
         if "KITTING_DATABASE_URL" not in settings.model_fields_set:
             settings = settings.model_copy(update={"database_url": f"sqlite:///{work / 'demo.db'}"})
-        with broker_in_use(settings, work, announce=progress is not None) as bootstrap, children() as started:
+        with broker_in_use(settings, work, announce=progress is not None) as broker, children() as started:
+            bootstrap = broker.bootstrap_servers
+            pids = {"broker": broker.embedded_pid, "worker": None}
             env = child_env(settings, bootstrap, KITTING_APP_ID=f"kitting-demo-{basket_id[:8]}")
             worker = spawn_worker(env, work / "worker.log")
             started.append(worker)
+            pids["worker"] = worker.pid
             if progress:
                 progress.print(f"worker pid {worker.pid}; following basket {basket_id}")
             status, reason, counts = asyncio.run(follow_basket(bootstrap, basket_id, timeout_s, progress))
@@ -107,4 +110,5 @@ def run_demo(settings: Settings, timeout_s: float = 120.0, progress: Console | N
         "contract_topics_seen": all(counts[t.topic_name] > 0 for t in CONTRACT_TOPICS),
         "topics": counts,
         "elapsed_s": round(time.monotonic() - started_at, 2),
+        "pids": pids,
     }

@@ -12,30 +12,38 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from streams.broker import EmbeddedBroker, die_with_parent, ensure_topics, stop_process
 from streams.settings import Settings
 
 
+@dataclass(frozen=True)
+class BrokerInUse:
+    bootstrap_servers: str
+    embedded_pid: int | None = None
+
+
 @contextmanager
-def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> Iterator[str]:
-    """Yield the bootstrap servers: the configured cluster, or an embedded broker started here."""
+def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> Iterator[BrokerInUse]:
+    """The configured cluster, or an embedded broker started here and stopped when the block ends."""
     if settings.kafka_bootstrap_servers:
         asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions))
-        yield settings.kafka_bootstrap_servers
+        yield BrokerInUse(settings.kafka_bootstrap_servers)
         return
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(port=settings.embedded_broker_port, log_path=log_dir / "broker.log")
     with broker:
+        assert broker.process is not None
+        pid = broker.process.pid
         if announce:
-            pid = broker.process.pid if broker.process else "?"
             print(
                 f"embedded broker (tansu, memory storage) pid {pid} on {broker.bootstrap_servers}",
                 file=sys.stderr,
             )
         asyncio.run(ensure_topics(broker.bootstrap_servers, settings.topic_partitions or 1))
-        yield broker.bootstrap_servers
+        yield BrokerInUse(broker.bootstrap_servers, pid)
 
 
 def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> dict[str, str]:

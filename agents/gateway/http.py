@@ -31,16 +31,22 @@ class BrowseRequest(BaseModel):
 
 def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
     database = Database(settings.database_url)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    producers: list[AIOKafkaProducer] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
         await producer.start()
+        producers.append(producer)
         try:
             yield
         finally:
+            producers.clear()
             await producer.stop()
             database.engine.dispose()
+
+    async def send(value: bytes, basket_id: str) -> None:
+        await producers[0].send_and_wait(Topic.METHOD_BROWSED.topic_name, value, key=encode_key(basket_id))
 
     app = FastAPI(title="Kitting", version="0.1.0", lifespan=lifespan)
 
@@ -56,7 +62,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
             envelope = decode(raw, Topic.METHOD_BROWSED)
         except UndecodableEvent as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        await producer.send_and_wait(Topic.METHOD_BROWSED.topic_name, raw, key=encode_key(envelope.subject))
+        await send(raw, envelope.subject)
         return {"id": envelope.id, "basket_id": envelope.subject}
 
     @app.post("/v1/baskets", status_code=202)
@@ -65,9 +71,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
         basket_id = str(uuid.uuid4())
         data = MethodBrowsed(basket_id=basket_id, **body.model_dump())
         envelope = new_envelope(data, source=SOURCE, subject=basket_id)
-        await producer.send_and_wait(
-            Topic.METHOD_BROWSED.topic_name, encode(envelope), key=encode_key(basket_id)
-        )
+        await send(encode(envelope), basket_id)
         return {"id": envelope.id, "basket_id": basket_id}
 
     @app.get("/v1/baskets/{basket_id}")

@@ -21,9 +21,14 @@ VALIDATOR = ROOT / "tools" / "asyncapi" / "validate.mjs"
 
 def test_the_seven_contract_topics_are_named_exactly() -> None:
     assert [t.topic_name for t in CONTRACT_TOPICS] == [
-        "method-browsed", "components-extracted", "quote-requested", "quote-offered",
-        "order-placed", "delivery-requested", "settlement-requested",
-    ]  # fmt: skip
+        "method-browsed",
+        "components-extracted",
+        "quote-requested",
+        "quote-offered",
+        "order-placed",
+        "delivery-requested",
+        "settlement-requested",
+    ]
 
 
 def test_every_event_type_has_exactly_one_topic() -> None:

@@ -1,0 +1,75 @@
+"""Agents tier: the real Faust agents in Faust's test context (no broker), with a fake producer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from streams.app import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC, KittingApp
+from streams.composition import build_app
+from streams.demo import browse_event
+from streams.persistence import Database
+from streams.settings import Settings
+from streams.topics import Topic
+
+Sent = list[tuple[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]]]
+
+
+@pytest.fixture
+def app_and_sent(database: Database) -> Iterator[tuple[KittingApp, Sent]]:
+    app = build_app(Settings(database_url=database.url, app_id="agents-test"), "127.0.0.1:1", database)
+    sent: Sent = []
+
+    async def fake_produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        sent.append((topic, key, value, headers))
+
+    app.pipeline.produce = fake_produce
+    yield app, sent
+
+
+async def test_extractor_agent_emits_components(app_and_sent: tuple[KittingApp, Sent]) -> None:
+    app, sent = app_and_sent
+    agent = app.faust.agents["extractor"]
+    async with agent.test_context() as context:
+        await context.put(browse_event("b-agent"), key=b"b-agent")
+    topics = [topic for topic, *_ in sent]
+    assert topics == [Topic.BASKET_STATUS, Topic.COMPONENTS_EXTRACTED]
+    extracted = json.loads(sent[1][2] or b"")
+    assert extracted["subject"] == "b-agent" and len(extracted["data"]["components"]) == 6
+
+
+async def test_malformed_event_is_dead_lettered_and_the_agent_goes_on(
+    app_and_sent: tuple[KittingApp, Sent],
+) -> None:
+    app, sent = app_and_sent
+    agent = app.faust.agents["extractor"]
+    async with agent.test_context() as context:
+        await context.put(b"{broken", key=b"b-bad")
+        await context.put(browse_event("b-good"), key=b"b-good")
+    dead = [(key, value, dict(headers)) for topic, key, value, headers in sent if topic is Topic.DEAD_LETTER]
+    assert len(dead) == 1
+    key, value, headers = dead[0]
+    assert (key, value) == (b"b-bad", b"{broken")
+    assert headers[DLQ_HEADER_ERROR].startswith(b"not JSON")
+    assert DLQ_HEADER_TOPIC in headers
+    assert any(topic is Topic.COMPONENTS_EXTRACTED for topic, *_ in sent)
+
+
+def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
+    app, _ = app_and_sent
+    names = set(app.faust.agents)
+    assert {
+        "extractor",
+        "router",
+        "coordinator.rounds",
+        "coordinator.offers",
+        "ordering.orders",
+        "delivery",
+        "settlement",
+        "provider.corner-grocer.quotes",
+        "provider.swift-courier",
+        "provider.ledger-pay",
+    } <= names

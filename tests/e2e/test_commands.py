@@ -1,0 +1,119 @@
+"""End to end: the `kitting` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from streams.broker import free_port
+from streams.demo import demo_page
+from streams.topics import CONTRACT_TOPICS
+
+KITTING = [sys.executable, "-m", "streams.cli"]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITTING_")}
+    env.update(extra)
+    return env
+
+
+def test_demo_json_completes_through_every_topic_and_leaves_no_process() -> None:
+    result = subprocess.run(
+        [*KITTING, "demo", "--json"], capture_output=True, text=True, timeout=240, env=clean_env()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "completed"
+    assert summary["broker"] == "embedded"
+    for topic in CONTRACT_TOPICS:
+        assert summary["topics"][topic.topic_name] >= 1, topic
+    assert summary["topics"]["dead-letter"] == 0
+    for name, pid in summary["pids"].items():
+        assert pid and not alive(pid), f"{name} (pid {pid}) outlived kitting demo"
+
+
+@pytest.mark.parametrize("command", ["up", "worker", "demo", "asyncapi", "topics", "serve", "migrate"])
+def test_every_command_has_help(command: str) -> None:
+    result = subprocess.run([*KITTING, command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            child = int(stat.parent.name)
+            found |= {child} | children_of(child)
+    return found
+
+
+def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(
+        KITTING_HTTP_PORT=str(port),
+        KITTING_VAR_DIR=str(tmp_path / "var"),
+        KITTING_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'kitting.db'}",
+    )
+    up = subprocess.Popen([*KITTING, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started: set[int] = set()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            started |= children_of(up.pid)
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("HTTP service did not come up")
+        started |= children_of(up.pid)
+        assert len(started) >= 2, "expected the broker and the worker as children"
+        bad = httpx.post(f"{base}/v1/events/method-browsed", content=b"{nope", timeout=10)
+        assert bad.status_code == 422 and "not JSON" in bad.json()["detail"]
+        response = httpx.post(
+            f"{base}/v1/baskets",
+            json={"url": "https://recipes.example/p", "html": demo_page(), "quote": {"customer_ref": "c-9"}},
+            timeout=10,
+        )
+        assert response.status_code == 202
+        basket = response.json()["basket_id"]
+        status = None
+        deadline = time.monotonic() + 120
+        while status not in ("completed", "failed") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            reply = httpx.get(f"{base}/v1/baskets/{basket}", timeout=5)
+            status = reply.json()["status"] if reply.status_code == 200 else None
+        assert status == "completed"
+    finally:
+        up.send_signal(signal.SIGINT)
+        output = up.communicate(timeout=60)[0].decode()
+    assert up.returncode == 0, output
+    time.sleep(0.5)
+    assert [pid for pid in started if alive(pid)] == [], output
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
