@@ -25,6 +25,9 @@ Handler = Callable[[Envelope[Any], UnitOfWork], None]
 """A role's handler: plain code, no Faust. It changes state through `uow.session` and emits events
 with `uow.emit`. Raising `HandlerRejected` dead-letters the event with that reason."""
 
+Filter = Callable[[Envelope[Any]], bool]
+"""Which events a consumer wants, e.g. a shop only the quote requests addressed to it."""
+
 DLQ_HEADER_TOPIC = "kitting-dlq-topic"
 DLQ_HEADER_PARTITION = "kitting-dlq-partition"
 DLQ_HEADER_OFFSET = "kitting-dlq-offset"
@@ -59,6 +62,7 @@ class Pipeline:
         self.database = database
         self.produce = produce
         self.source = source
+        self._sent_unmarked: list[int] = []
 
     async def process(
         self,
@@ -67,6 +71,7 @@ class Pipeline:
         consumer: str,
         handler: Handler,
         *,
+        when: Filter | None = None,
         reports_undecodable: bool = True,
     ) -> None:
         """Decode, run the handler once, send its events. Several consumers may read one topic: only the
@@ -76,6 +81,8 @@ class Pipeline:
         except UndecodableEvent as exc:
             if reports_undecodable:
                 await self.dead_letter(record, consumer, str(exc))
+            return
+        if when is not None and not when(envelope):
             return
         pending: list[PendingRecord] | None = None
         for attempt in range(1, TRANSIENT_RETRIES + 1):
@@ -99,14 +106,16 @@ class Pipeline:
             await self.send(pending)
 
     async def send(self, pending: Iterable[PendingRecord]) -> None:
-        sent: list[int] = []
+        """Produce committed outbox records. Marking them sent is batched (see `relay_outbox`): a crash
+        before the mark only means the relay sends them again, which idempotent consumers ignore."""
         for rec in pending:
             await self.produce(rec.topic, rec.key, rec.value, [])
-            sent.append(rec.outbox_id)
-        self.database.mark_sent(sent)
+            self._sent_unmarked.append(rec.outbox_id)
 
     async def relay_outbox(self) -> int:
-        """Send what a crash left in the outbox between commit and send (at least once)."""
+        """Periodic: mark what was sent, then send what a crash left in the outbox (at least once)."""
+        marked, self._sent_unmarked = self._sent_unmarked, []
+        self.database.mark_sent(marked)
         pending = self.database.unsent(older_than=utcnow() - OUTBOX_RELAY_AGE)
         await self.send(pending)
         return len(pending)
@@ -168,8 +177,9 @@ class KittingApp:
     ) -> None:
         await self.faust.producer.send_and_wait(topic.topic_name, key, value, None, None, headers or None)
 
-    def consume(self, topic: Topic, consumer: str, handler: Handler) -> None:
-        """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`."""
+    def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
+        """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`
+        (only for events that `when` accepts, if given: others are skipped without a transaction)."""
         pipeline = self.pipeline
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
 
@@ -185,7 +195,7 @@ class KittingApp:
                     headers=_headers(message.headers),
                 )
                 await pipeline.process(
-                    record, topic, consumer, handler, reports_undecodable=reports_undecodable
+                    record, topic, consumer, handler, when=when, reports_undecodable=reports_undecodable
                 )
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")

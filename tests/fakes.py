@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from streams.app import Handler, HandlerRejected, RawRecord
+from streams.app import Filter, Handler, HandlerRejected, RawRecord
 from streams.codec import UndecodableEvent, decode
 from streams.composition import load_roles
 from streams.persistence import Database, PendingRecord, UnitOfWork
@@ -21,14 +21,14 @@ class InMemoryBus:
     def __init__(self, database: Database, settings: Settings | None = None) -> None:
         self.settings = settings or Settings(quote_deadline_s=60)
         self.database = database
-        self.consumers: dict[Topic, list[tuple[str, Handler]]] = {}
+        self.consumers: dict[Topic, list[tuple[str, Handler, Filter | None]]] = {}
         self.jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
         self.log: list[RawRecord] = []
         self.dead: list[tuple[RawRecord, str]] = []
 
     # --- the KittingApp surface roles use ---
-    def consume(self, topic: Topic, consumer: str, handler: Handler) -> None:
-        self.consumers.setdefault(topic, []).append((consumer, handler))
+    def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
+        self.consumers.setdefault(topic, []).append((consumer, handler, when))
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         self.jobs[name] = job
@@ -54,9 +54,11 @@ class InMemoryBus:
             rec = queue.pop(0)
             raw = RawRecord(rec.topic.topic_name, 0, len(self.log), rec.key, rec.value, [])
             self.log.append(raw)
-            for consumer, handler in self.consumers.get(rec.topic, []):
+            for consumer, handler, when in self.consumers.get(rec.topic, []):
                 try:
                     envelope = decode(rec.value, rec.topic)
+                    if when is not None and not when(envelope):
+                        continue
                     result = self.database.handle_once(consumer, envelope, "urn:test", handler)
                 except (UndecodableEvent, HandlerRejected) as exc:
                     self.dead.append((raw, str(exc)))

@@ -16,10 +16,13 @@ def register(app: KittingApp) -> None:
         name = f"provider.{info.provider_id}"
         if info.kind is ProviderKind.shop:
             shop = ReferenceShop(info, CATALOGS[info.provider_id])
-            app.consume(Topic.QUOTE_REQUESTED, f"{name}.quotes", shop.on_quote_requested)
-            app.consume(Topic.ORDER_PLACED, f"{name}.orders", shop.on_order_placed)
-            app.consume(Topic.DELIVERY_REQUESTED, f"{name}.deliveries", shop.on_delivery_requested)
+            app.consume(Topic.QUOTE_REQUESTED, f"{name}.quotes", shop.on_quote_requested, when=shop.is_mine)
+            app.consume(Topic.ORDER_PLACED, f"{name}.orders", shop.on_order_placed, when=shop.is_mine)
+            app.consume(
+                Topic.DELIVERY_REQUESTED, f"{name}.deliveries", shop.on_delivery_requested, when=shop.is_mine
+            )
         elif info.kind is ProviderKind.courier:
-            app.consume(Topic.DELIVERY_REQUESTED, name, ReferenceCourier(info).on_delivery_requested)
+            courier = ReferenceCourier(info)
+            app.consume(Topic.DELIVERY_REQUESTED, name, courier.on_delivery_requested, when=courier.is_mine)
         else:
             app.consume(Topic.SETTLEMENT_REQUESTED, name, ReferenceAccounting(info).on_settlement_requested)

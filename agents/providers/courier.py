@@ -18,9 +18,12 @@ COURIER_ETA = timedelta(hours=24)
 class ReferenceCourier:
     info: ProviderInfo
 
+    def is_mine(self, envelope: Envelope[Any]) -> bool:
+        return bool(envelope.data.carrier_id == self.info.provider_id)
+
     def on_delivery_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         request: DeliveryRequested = envelope.data
-        if request.carrier_id != self.info.provider_id:
+        if not self.is_mine(envelope):
             return
         common = {
             "basket_id": request.basket_id,

@@ -43,9 +43,16 @@ class ReferenceShop:
     def provider_id(self) -> str:
         return self.info.provider_id
 
+    def is_mine(self, envelope: Envelope[Any]) -> bool:
+        """Quote requests and orders addressed to this shop; deliveries it makes or hands over itself."""
+        data = envelope.data
+        if isinstance(data, DeliveryRequested):
+            return data.carrier_id == self.provider_id
+        return getattr(data, "provider_id", None) == self.provider_id
+
     def on_quote_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         request: QuoteRequested = envelope.data
-        if request.provider_id != self.provider_id:
+        if not self.is_mine(envelope):
             return
         lines: list[OfferLine] = []
         missing: list[str] = []
@@ -84,7 +91,7 @@ class ReferenceShop:
 
     def on_order_placed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         order: OrderPlaced = envelope.data
-        if order.provider_id != self.provider_id:
+        if not self.is_mine(envelope):
             return
         problem = self._order_problem(order)
         if problem:
@@ -124,7 +131,7 @@ class ReferenceShop:
     def on_delivery_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """The shop's own delivery and pickup at the shop."""
         request: DeliveryRequested = envelope.data
-        if request.carrier_id != self.provider_id:
+        if not self.is_mine(envelope):
             return
         uow.emit(
             DeliveryArranged(

@@ -96,3 +96,8 @@ def test_the_parser_check_can_fail(tmp_path: Path) -> None:
     path.write_text(json.dumps(broken))
     result = subprocess.run([node, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stdout
+
+
+def test_committed_asyncapi_document_is_current() -> None:
+    committed = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    assert committed == asyncapi_document(), "run `kitting asyncapi > docs/asyncapi.json` and commit it"

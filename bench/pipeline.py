@@ -1,0 +1,207 @@
+"""Pipeline benchmark: N baskets through every role on the embedded broker (or the configured one),
+and, in the same run and on the same broker, a raw aiokafka consume-and-produce pass-through.
+
+Prints one JSON line: baskets_per_s, events_per_s, p50_ms, p99_ms (browse to completion, for N
+baskets sent at once, so queueing is included), alone_p50_ms / alone_p99_ms (baskets sent one at a
+time), raw_passthrough_per_s and ratio (events_per_s / raw). Quote rounds close when every shop has
+answered, so no deadline is waited for: it is set far away, and a basket that needed it would time out.
+
+    python bench/pipeline.py [--baskets 200] [--raw-messages 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from streams.broker import EmbeddedBroker, ensure_topics, stop_process
+from streams.codec import encode_key
+from streams.demo import browse_event
+from streams.runtime import spawn_worker
+from streams.topics import Topic
+
+RAW_IN, RAW_OUT = "bench-raw-in", "bench-raw-out"
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def run_baskets(bootstrap: str, count: int, one_by_one: int, timeout_s: float) -> dict[str, float]:
+    consumer = AIOKafkaConsumer(
+        *(t.topic_name for t in Topic), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        await consumer.seek_to_end()
+        await _wait_for(consumer, producer, ["warm-up"], timeout_s)  # group join, imports, first queries
+        progress(f"warm-up basket completed; {one_by_one} baskets one at a time")
+        alone_ms = [
+            (await _wait_for(consumer, producer, [f"alone-{i:04d}"], timeout_s))["p50_ms"]
+            for i in range(one_by_one)
+        ]
+        progress(f"sending {count} baskets at once")
+        ids = [f"bench-{i:05d}" for i in range(count)]
+        burst = await _wait_for(consumer, producer, ids, timeout_s)
+        return {
+            **burst,
+            "alone_p50_ms": statistics.median(alone_ms),
+            "alone_p99_ms": percentile(alone_ms, 0.99),
+        }
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def _wait_for(
+    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, ids: list[str], timeout_s: float
+) -> dict[str, float]:
+    wanted = {encode_key(basket): basket for basket in ids}
+    sent_at: dict[str, float] = {}
+    done_at: dict[str, float] = {}
+    events = 0
+    started = time.perf_counter()
+    for basket in ids:
+        await producer.send(Topic.METHOD_BROWSED.topic_name, browse_event(basket), key=encode_key(basket))
+        sent_at[basket] = time.perf_counter()
+    await producer.flush()
+    deadline = time.monotonic() + timeout_s
+    last_report = time.monotonic()
+    while len(done_at) < len(ids):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timeout: {len(done_at)} of {len(ids)} baskets finished")
+        for records in (await consumer.getmany(timeout_ms=200)).values():
+            for record in records:
+                basket = wanted.get(record.key or b"")
+                if basket is None:
+                    continue
+                events += 1
+                if record.topic == Topic.BASKET_STATUS.topic_name:
+                    status = json.loads(record.value or b"{}")["data"]["status"]
+                    if status == "failed":
+                        raise SystemExit(f"basket {basket} failed: {record.value!r}")
+                    if status == "completed":
+                        done_at[basket] = time.perf_counter()
+        if time.monotonic() - last_report > 5:
+            progress(f"{len(done_at)}/{len(ids)} baskets completed")
+            last_report = time.monotonic()
+    elapsed = max(done_at.values()) - started
+    latencies_ms = [(done_at[b] - sent_at[b]) * 1000 for b in ids]
+    return {
+        "baskets": len(ids),
+        "events": events,
+        "seconds": elapsed,
+        "p50_ms": statistics.median(latencies_ms),
+        "p99_ms": percentile(latencies_ms, 0.99),
+    }
+
+
+async def raw_passthrough(bootstrap: str, messages: int) -> float:
+    """aiokafka alone: consume every record of one topic and produce it to another."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, 1, 1) for name in (RAW_IN, RAW_OUT)])
+    finally:
+        await admin.close()
+    payload = json.dumps(
+        {"id": "x" * 36, "type": "bench.raw.v1", "data": {"n": 1, "pad": "y" * 100}}
+    ).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for i in range(messages):
+            await producer.send(RAW_IN, payload, key=str(i).encode())
+        await producer.flush()
+        consumer = AIOKafkaConsumer(
+            RAW_IN, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        moved = 0
+        started = time.perf_counter()
+        try:
+            while moved < messages:
+                for records in (await consumer.getmany(timeout_ms=500, max_records=2000)).values():
+                    for record in records:
+                        await producer.send(RAW_OUT, record.value, key=record.key)
+                        moved += 1
+            await producer.flush()
+        finally:
+            await consumer.stop()
+        return messages / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--baskets", type=int, default=200)
+    parser.add_argument("--one-by-one", type=int, default=20, help="baskets sent alone, for unloaded latency")
+    parser.add_argument("--raw-messages", type=int, default=20000)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    configured = os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS")
+    with tempfile.TemporaryDirectory(prefix="kitting-bench-") as tmp:
+        broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
+        bootstrap = configured or (broker.bootstrap_servers if broker else "")
+        worker = None
+        try:
+            asyncio.run(ensure_topics(bootstrap, None if configured else 1))
+            env = dict(os.environ)
+            env.update(
+                KITTING_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+                KITTING_DATABASE_URL=os.environ.get("KITTING_DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
+                KITTING_APP_ID=f"kitting-bench-{os.getpid()}",
+                KITTING_QUOTE_DEADLINE_S="600",
+            )
+            progress(f"broker {bootstrap}; starting one worker")
+            worker = spawn_worker(env, Path(tmp) / "worker.log")
+            baskets = asyncio.run(run_baskets(bootstrap, args.baskets, args.one_by_one, args.timeout))
+            progress(f"pipeline done; raw aiokafka pass-through of {args.raw_messages} records")
+            raw = asyncio.run(raw_passthrough(bootstrap, args.raw_messages))
+        finally:
+            stop_process(worker)
+            if broker:
+                broker.stop()
+    events_per_s = baskets["events"] / baskets["seconds"]
+    print(
+        json.dumps(
+            {
+                "baskets": baskets["baskets"],
+                "events": baskets["events"],
+                "baskets_per_s": round(baskets["baskets"] / baskets["seconds"], 2),
+                "events_per_s": round(events_per_s, 1),
+                "p50_ms": round(baskets["p50_ms"], 1),
+                "p99_ms": round(baskets["p99_ms"], 1),
+                "alone_p50_ms": round(baskets["alone_p50_ms"], 1),
+                "alone_p99_ms": round(baskets["alone_p99_ms"], 1),
+                "raw_passthrough_per_s": round(raw, 1),
+                "ratio": round(events_per_s / raw, 4),
+                "broker": "configured" if configured else "embedded",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
