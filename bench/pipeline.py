@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -30,7 +31,8 @@ from streams.demo import browse_event
 from streams.runtime import spawn_worker
 from streams.topics import Topic
 
-RAW_IN, RAW_OUT = "bench-raw-in", "bench-raw-out"
+RUN = uuid.uuid4().hex[:8]
+RAW_IN, RAW_OUT = f"bench-raw-in-{RUN}", f"bench-raw-out-{RUN}"  # benchmark-only topics, not Kitting's
 
 
 def progress(message: str) -> None:
@@ -44,21 +46,25 @@ def percentile(values: list[float], share: float) -> float:
 
 async def run_baskets(bootstrap: str, count: int, one_by_one: int, timeout_s: float) -> dict[str, float]:
     consumer = AIOKafkaConsumer(
-        *(t.topic_name for t in Topic), bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest"
+        *(t.topic_name for t in Topic),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await consumer.start()
     await producer.start()
     try:
-        await consumer.seek_to_end()
-        await _wait_for(consumer, producer, ["warm-up"], timeout_s)  # group join, imports, first queries
+        await _wait_for(
+            consumer, producer, [f"warm-up-{RUN}"], timeout_s
+        )  # group join, imports, first queries
         progress(f"warm-up basket completed; {one_by_one} baskets one at a time")
         alone_ms = [
-            (await _wait_for(consumer, producer, [f"alone-{i:04d}"], timeout_s))["p50_ms"]
+            (await _wait_for(consumer, producer, [f"alone-{RUN}-{i:04d}"], timeout_s))["p50_ms"]
             for i in range(one_by_one)
         ]
         progress(f"sending {count} baskets at once")
-        ids = [f"bench-{i:05d}" for i in range(count)]
+        ids = [f"bench-{RUN}-{i:05d}" for i in range(count)]
         burst = await _wait_for(consumer, producer, ids, timeout_s)
         return {
             **burst,

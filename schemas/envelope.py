@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.events import event_type_of
 
@@ -35,7 +35,17 @@ class Envelope(BaseModel, Generic[D]):
     @field_validator("time")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time is out of range") from None
+
+    @model_validator(mode="after")
+    def _subject_is_the_basket(self) -> Envelope[D]:
+        basket_id = getattr(self.data, "basket_id", None)
+        if basket_id is not None and basket_id != self.subject:
+            raise ValueError(f"subject {self.subject!r} must be the event's basket_id {basket_id!r}")
+        return self
 
 
 def new_envelope(data: D, *, source: str, subject: str, event_id: str | None = None) -> Envelope[D]:

@@ -5,7 +5,6 @@ Compatible changes only add optional fields; consumers ignore fields they do not
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -80,7 +79,9 @@ class MethodBrowsed(EventData):
     """A person looked at a job method page (from an upstream site, the terminal or another channel)."""
 
     url: str = Field(min_length=1, max_length=2000)
-    html: str | None = Field(default=None, description="The page itself; when absent Kitting fetches it")
+    html: str | None = Field(
+        default=None, description="The page's HTML; needed unless `components` carries the site's own list"
+    )
     site: str | None = None
     components: list[Component] | None = Field(
         default=None, description="The site's own component list, when it offers one"
@@ -238,7 +239,7 @@ class BasketStatus(StrEnum):
 class BasketStatusChanged(EventData):
     status: BasketStatus
     reason: str | None = None
-    at: datetime | None = None
+    at: AwareDatetime | None = None
 
 
 # --- registry of types ----------------------------------------------------------------------------

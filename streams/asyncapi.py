@@ -8,7 +8,7 @@ from typing import Any
 from schemas.events import EventData, event_type_of
 from schemas.examples import example_json
 from schemas.jsonschema import event_schema
-from streams.app import (
+from streams.handling import (
     DLQ_HEADER_CONSUMER,
     DLQ_HEADER_ERROR,
     DLQ_HEADER_OFFSET,

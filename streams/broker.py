@@ -172,7 +172,9 @@ def topic_partitions(topic: Topic, override: int | None) -> int:
     return override if override else topic.spec.partitions
 
 
-async def ensure_topics(bootstrap_servers: str, partitions_override: int | None) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, partitions_override: int | None, replication_factor: int = 1
+) -> None:
     """Create every registry topic that does not exist yet."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -184,7 +186,7 @@ async def ensure_topics(bootstrap_servers: str, partitions_override: int | None)
             NewTopic(
                 name=topic.topic_name,
                 num_partitions=topic_partitions(topic, partitions_override),
-                replication_factor=1,
+                replication_factor=replication_factor,
                 topic_configs={"retention.ms": str(topic.spec.retention_ms)},
             )
             for topic in Topic

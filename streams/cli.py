@@ -84,7 +84,8 @@ def worker() -> None:
     _terminate_on_sigterm()
     try:
         with broker_in_use(settings, settings.var_dir) as broker:
-            upgrade(settings.database_url)
+            if settings.migrate_on_start:
+                upgrade(settings.database_url)
             app = build_app(settings, broker.bootstrap_servers)
             faust.Worker(
                 app.faust, loglevel=settings.log_level.upper(), quiet=True

@@ -30,8 +30,8 @@ def decode(raw: bytes | None, topic: Topic) -> Envelope[EventData]:
         raise UndecodableEvent("empty record value (tombstone)")
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UndecodableEvent(f"not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, a number too long
+        raise UndecodableEvent(f"not JSON: {type(exc).__name__}: {exc}"[:500]) from None
     if not isinstance(document, dict):
         raise UndecodableEvent(f"not a CloudEvent: a JSON {type(document).__name__}, expected an object")
     event_type = document.get("type")
@@ -46,4 +46,6 @@ def decode(raw: bytes | None, topic: Topic) -> Envelope[EventData]:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
         )
-        raise UndecodableEvent(f"invalid {event_type}: {problems}") from None
+        raise UndecodableEvent(f"invalid {event_type}: {problems}"[:2000]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # raised past pydantic by a validator
+        raise UndecodableEvent(f"invalid {event_type}: {type(exc).__name__}: {exc}"[:2000]) from None

@@ -86,7 +86,7 @@ def run_demo(settings: Settings, timeout_s: float = 120.0, progress: Console | N
     basket_id = str(uuid.uuid4())
     with tempfile.TemporaryDirectory(prefix="kitting-demo-") as tmp:
         work = Path(tmp)
-        if "KITTING_DATABASE_URL" not in settings.model_fields_set:
+        if "database_url" not in settings.model_fields_set:
             settings = settings.model_copy(update={"database_url": f"sqlite:///{work / 'demo.db'}"})
         with broker_in_use(settings, work, announce=progress is not None) as broker, children() as started:
             bootstrap = broker.bootstrap_servers

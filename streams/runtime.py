@@ -29,7 +29,11 @@ class BrokerInUse:
 def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> Iterator[BrokerInUse]:
     """The configured cluster, or an embedded broker started here and stopped when the block ends."""
     if settings.kafka_bootstrap_servers:
-        asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions))
+        asyncio.run(
+            ensure_topics(
+                settings.kafka_bootstrap_servers, settings.topic_partitions, settings.topic_replication_factor
+            )
+        )
         yield BrokerInUse(settings.kafka_bootstrap_servers)
         return
     log_dir.mkdir(parents=True, exist_ok=True)

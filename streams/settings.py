@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     topic_partitions: int | None = Field(
         default=None, description="Override every topic's partition count (the embedded broker uses 1)"
     )
+    topic_replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of the topics Kitting creates (3 on a production cluster)"
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="`kitting worker` upgrades the database first; off where a migrate job does it",
+    )
     quote_deadline_s: float = Field(default=5.0, gt=0, description="How long providers get to quote")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -33,6 +40,9 @@ class Settings(BaseSettings):
     producer_max_batch_size: int = Field(
         default=1,
         description="Records per producer batch; 1 keeps table recovery right on the embedded broker",
+    )
+    consumer_fetch_max_wait_ms: int = Field(
+        default=100, ge=0, description="Longest a consumer fetch waits for data (Faust's own is 1500 ms)"
     )
     log_level: str = "warning"
     reference_providers: bool = Field(

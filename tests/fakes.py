@@ -1,41 +1,52 @@
-"""Fakes for tests: an in-memory bus that runs the roles' real handlers without a broker."""
+"""Fakes for tests: an in-memory bus that runs the real Pipeline and the roles' real handlers and
+wiring without a broker: every produced record is delivered to the consumers of its topic."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from streams.app import Filter, Handler, HandlerRejected, RawRecord
-from streams.codec import UndecodableEvent, decode
 from streams.composition import load_roles
-from streams.persistence import Database, PendingRecord, UnitOfWork
+from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, RawRecord
+from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.topics import Topic
 
 
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    handler: Handler
+    when: Filter | None
+    reports_undecodable: bool
+
+
 class InMemoryBus:
-    """Registers roles like KittingApp does and delivers every emitted record to its consumers."""
+    """Offers the KittingApp surface roles register with (`consume`, `every`, `in_unit_of_work`)."""
 
     def __init__(self, database: Database, settings: Settings | None = None) -> None:
         self.settings = settings or Settings(quote_deadline_s=60)
         self.database = database
-        self.consumers: dict[Topic, list[tuple[str, Handler, Filter | None]]] = {}
+        self.pipeline = Pipeline(database, self._produce, source="urn:test")
+        self.consumers: dict[Topic, list[Consumer]] = {}
         self.jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
         self.log: list[RawRecord] = []
-        self.dead: list[tuple[RawRecord, str]] = []
+        self._queue: list[tuple[Topic, RawRecord]] = []
 
-    # --- the KittingApp surface roles use ---
+    # --- the KittingApp surface ---
     def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
-        self.consumers.setdefault(topic, []).append((consumer, handler, when))
+        first = topic not in self.consumers
+        self.consumers.setdefault(topic, []).append(Consumer(consumer, handler, when, first))
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         self.jobs[name] = job
 
     def in_unit_of_work(self, job: Callable[[UnitOfWork], None]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            self.deliver(self.database.run_job("urn:test", job))
+            await self.pipeline.run_job(job)
 
         return run
 
@@ -45,31 +56,50 @@ class InMemoryBus:
             role.register(self)  # type: ignore[arg-type]
         return self
 
-    def publish(self, topic: Topic, key: bytes, value: bytes) -> None:
-        self.deliver([PendingRecord(0, topic, key, value)])
+    async def _produce(
+        self, topic: Topic, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        record = RawRecord(topic.topic_name, 0, len(self.log), key, value, list(headers))
+        self.log.append(record)
+        self._queue.append((topic, record))
 
-    def deliver(self, pending: list[PendingRecord]) -> None:
-        queue = list(pending)
-        while queue:
-            rec = queue.pop(0)
-            raw = RawRecord(rec.topic.topic_name, 0, len(self.log), rec.key, rec.value, [])
-            self.log.append(raw)
-            for consumer, handler, when in self.consumers.get(rec.topic, []):
-                try:
-                    envelope = decode(rec.value, rec.topic)
-                    if when is not None and not when(envelope):
-                        continue
-                    result = self.database.handle_once(consumer, envelope, "urn:test", handler)
-                except (UndecodableEvent, HandlerRejected) as exc:
-                    self.dead.append((raw, str(exc)))
-                    continue
-                queue.extend(result or [])
+    async def _drain(self) -> None:
+        while self._queue:
+            topic, record = self._queue.pop(0)
+            for consumer in self.consumers.get(topic, []):
+                await self.pipeline.process(
+                    record,
+                    topic,
+                    consumer.name,
+                    consumer.handler,
+                    when=consumer.when,
+                    reports_undecodable=consumer.reports_undecodable,
+                )
+
+    def publish(self, topic: Topic, key: bytes, value: bytes | None) -> None:
+        async def go() -> None:
+            await self._produce(topic, key, value, [])
+            await self._drain()
+
+        asyncio.run(go())
 
     def run_job(self, name: str) -> None:
-        asyncio.run(self.jobs[name]())
+        async def go() -> None:
+            await self.jobs[name]()
+            await self._drain()
+
+        asyncio.run(go())
 
     def counts(self) -> Counter[str]:
         return Counter(record.topic for record in self.log)
 
     def values(self, topic: Topic) -> list[bytes]:
         return [r.value or b"" for r in self.log if r.topic == topic.topic_name]
+
+    @property
+    def dead(self) -> list[tuple[RawRecord, str]]:
+        return [
+            (r, dict(r.headers)[DLQ_HEADER_ERROR].decode())
+            for r in self.log
+            if r.topic == Topic.DEAD_LETTER.topic_name
+        ]

@@ -87,7 +87,7 @@ def close_round(uow: UnitOfWork, request_id: str) -> None:
             select(ReceivedOffer.offer_json).where(ReceivedOffer.request_id == request_id)
         )
     ]
-    choice = cheapest_covering(request, offers)
+    choice = cheapest_covering(request, offers, utcnow())
     if choice is None:
         reason = (
             f"no offer covers every component ({len(offers)} of {len(request.addressed)} providers answered)"

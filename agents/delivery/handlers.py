@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from agents.baskets import set_status
 from agents.ordering.tables import Order
 from agents.providers.registry import ProviderKind, ProviderRegistry
 from schemas.envelope import Envelope
-from schemas.events import DeliveryMethod, DeliveryRequested, OrderConfirmed
-from streams.app import HandlerRejected
+from schemas.events import BasketStatus, DeliveryMethod, DeliveryRequested, OrderConfirmed
+from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 
@@ -30,7 +31,11 @@ class Delivery:
         if method is DeliveryMethod.courier:
             courier = self.registry.first(ProviderKind.courier, order.region)
             if courier is None:
-                raise HandlerRejected(f"no courier serves region {order.region!r}")
+                order.delivery_state = "failed"
+                set_status(
+                    uow, order.basket_id, BasketStatus.failed, f"no courier serves region {order.region!r}"
+                )
+                return
             carrier_id = courier.provider_id
         else:
             carrier_id = order.provider_id  # the shop delivers itself or hands over at its counter

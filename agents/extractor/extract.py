@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import extruct
+from pydantic import ValidationError
 
 from agents.extractor.lines import UNIT_WORDS, parse_line, tidy
 from schemas.events import Component, ComponentKind
@@ -86,9 +87,20 @@ def _recipe_components(node: dict[str, Any]) -> list[Component]:
     return components
 
 
+def quantity_or_none(amount: Decimal | None, unit: str | None) -> Quantity | None:
+    """A Quantity when the amount and unit make one (positive, in range), else None: a line without a
+    usable quantity is still a component."""
+    if amount is None or not unit:
+        return None
+    try:
+        return Quantity(amount=amount, unit=unit[:32])
+    except ValidationError:
+        return None
+
+
 def component_from_text(line_id: str, text: str, kind: ComponentKind, where: str) -> Component:
     parsed = parse_line(text)
-    quantity = Quantity(amount=parsed.amount, unit=parsed.unit) if parsed.amount and parsed.unit else None
+    quantity = quantity_or_none(parsed.amount, parsed.unit)
     return Component(
         line_id=line_id,
         text=text,
@@ -134,13 +146,11 @@ def _required_quantity(value: Any) -> Quantity | None:
         amount, unit = value.get("value"), value.get("unitText") or value.get("unitCode") or "piece"
         try:
             number = tidy(Decimal(str(amount)))
-        except (InvalidOperation, TypeError):
+        except (InvalidOperation, TypeError, ValueError):
             return None
         unit_text = str(unit)
-        return Quantity(
-            amount=number, unit=UNIT_WORDS.get(unit_text, UNIT_WORDS.get(unit_text.lower(), unit_text))
+        return quantity_or_none(
+            number, UNIT_WORDS.get(unit_text, UNIT_WORDS.get(unit_text.lower(), unit_text))
         )
     parsed = parse_line(str(value) + " x")
-    if parsed.amount and parsed.unit:
-        return Quantity(amount=parsed.amount, unit=parsed.unit)
-    return None
+    return quantity_or_none(parsed.amount, parsed.unit)

@@ -1,10 +1,9 @@
-"""Extractor: method-browsed -> components-extracted (or a failed basket with the reason)."""
+"""Extractor: method-browsed -> components-extracted, or a failed basket that says why."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-
-import httpx
 
 from agents.baskets import set_status
 from agents.extractor.extract import NoMethodFound, extract_method
@@ -12,13 +11,7 @@ from schemas.envelope import Envelope
 from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed
 from streams.persistence import UnitOfWork
 
-FETCH_TIMEOUT_S = 10.0
-
-
-def fetch_page(url: str) -> str:
-    response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
-    response.raise_for_status()
-    return response.text
+log = logging.getLogger(__name__)
 
 
 def on_method_browsed(envelope: Envelope[Any], uow: UnitOfWork) -> None:
@@ -32,12 +25,20 @@ def on_method_browsed(envelope: Envelope[Any], uow: UnitOfWork) -> None:
             components=browsed.components,
             quote=browsed.quote,
         )
+    elif browsed.html is None:
+        reason = "the event carries neither the page's html nor a component list"
+        set_status(uow, basket_id, BasketStatus.failed, reason, url=browsed.url)
+        return
     else:
         try:
-            page = browsed.html if browsed.html is not None else fetch_page(browsed.url)
-            method = extract_method(page, browsed.url)
-        except (NoMethodFound, httpx.HTTPError) as exc:
+            method = extract_method(browsed.html, browsed.url)
+        except NoMethodFound as exc:
             set_status(uow, basket_id, BasketStatus.failed, f"no components: {exc}", url=browsed.url)
+            return
+        except Exception as exc:  # a page that breaks the extractor still gets an answer
+            log.exception("extraction failed for %s", browsed.url)
+            reason = f"extraction failed: {type(exc).__name__}: {exc}"[:1000]
+            set_status(uow, basket_id, BasketStatus.failed, reason, url=browsed.url)
             return
         if not method.components:
             set_status(uow, basket_id, BasketStatus.failed, "the method lists no components", url=browsed.url)

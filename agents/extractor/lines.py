@@ -68,10 +68,12 @@ def parse_line(text: str) -> ParsedLine:
     match = _AMOUNT.match(cleaned)
     if not match:
         return ParsedLine(None, None, _name(cleaned))
-    value = _number(match.group("high") or match.group("low"))
     rest = cleaned[match.end() :]
-    amount = Decimal(value.numerator) / Decimal(value.denominator)
-    amount = tidy(amount.quantize(Decimal("0.001")))
+    try:
+        value = _number(match.group("high") or match.group("low"))
+        amount = tidy((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.001")))
+    except (ZeroDivisionError, ArithmeticError, ValueError):  # "1/0", absurdly long numbers
+        return ParsedLine(None, None, _name(rest))
     unit_match = re.match(r"^([A-Za-z]+)\.?(?:\s+|$)", rest)
     unit = None
     if unit_match:

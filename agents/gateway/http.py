@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
@@ -20,11 +22,13 @@ from streams.settings import Settings
 from streams.topics import Topic
 
 SOURCE = "urn:kitting:gateway"
+MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
+SEND_TIMEOUT_S = 10.0
 
 
 class BrowseRequest(BaseModel):
     url: str = Field(min_length=1, max_length=2000)
-    html: str | None = None
+    html: str | None = Field(default=None, max_length=MAX_EVENT_BYTES)
     components: list[Component] | None = None
     quote: QuotePreferences | None = None
 
@@ -35,8 +39,14 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
-        await producer.start()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=10_000
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
         producers.append(producer)
         try:
             yield
@@ -46,7 +56,17 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
             database.engine.dispose()
 
     async def send(value: bytes, basket_id: str) -> None:
-        await producers[0].send_and_wait(Topic.METHOD_BROWSED.topic_name, value, key=encode_key(basket_id))
+        if len(value) > MAX_EVENT_BYTES:
+            raise HTTPException(413, f"event is {len(value)} bytes; at most {MAX_EVENT_BYTES} are accepted")
+        try:
+            await asyncio.wait_for(
+                producers[0].send_and_wait(Topic.METHOD_BROWSED.topic_name, value, key=encode_key(basket_id)),
+                SEND_TIMEOUT_S,
+            )
+        except (KafkaError, TimeoutError) as exc:
+            raise HTTPException(
+                503, f"the event bus did not take the event ({type(exc).__name__}); retry"
+            ) from exc
 
     app = FastAPI(title="Kitting", version="0.1.0", lifespan=lifespan)
 
@@ -58,6 +78,8 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
     async def post_cloudevent(request: Request) -> dict[str, str]:
         """A CloudEvent of type dev.kitting.method.browsed.v1, exactly as on the topic."""
         raw = await request.body()
+        if len(raw) > MAX_EVENT_BYTES:
+            raise HTTPException(413, f"event is {len(raw)} bytes; at most {MAX_EVENT_BYTES} are accepted")
         try:
             envelope = decode(raw, Topic.METHOD_BROWSED)
         except UndecodableEvent as exc:
@@ -67,7 +89,9 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
 
     @app.post("/v1/baskets", status_code=202)
     async def browse(body: BrowseRequest) -> dict[str, str]:
-        """Start a basket from a page (its URL, optionally its HTML) or a component list."""
+        """Start a basket from a page's HTML or a component list."""
+        if body.html is None and not body.components:
+            raise HTTPException(422, "give the page's html or a component list")
         basket_id = str(uuid.uuid4())
         data = MethodBrowsed(basket_id=basket_id, **body.model_dump())
         envelope = new_envelope(data, source=SOURCE, subject=basket_id)
@@ -79,7 +103,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
         with database.session() as session:
             row = session.get(Basket, basket_id)
             if row is None:
-                raise HTTPException(status_code=404, detail=f"no basket {basket_id}")
+                raise HTTPException(status_code=404, detail=f"no basket {basket_id} (yet)")
             return {
                 "basket_id": row.basket_id,
                 "url": row.url,

@@ -16,7 +16,7 @@ from schemas.events import (
     OrderConfirmed,
     SettlementCompleted,
 )
-from streams.app import HandlerRejected
+from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from streams.persistence import Base, UtcDateTime, utcnow
+from streams.persistence import Base, DecimalText, UtcDateTime, utcnow
 
 
 class Order(Base):
@@ -19,7 +19,7 @@ class Order(Base):
     request_id: Mapped[str] = mapped_column(String(200))
     provider_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="placed")  # placed | confirmed | rejected
-    total_amount: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    total_amount: Mapped[Decimal] = mapped_column(DecimalText)
     currency: Mapped[str] = mapped_column(String(3))
     delivery_method: Mapped[str] = mapped_column(String(30))
     payment_method: Mapped[str] = mapped_column(String(30))

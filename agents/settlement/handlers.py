@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from agents.ordering.tables import Order
 from schemas.envelope import Envelope
 from schemas.events import OrderConfirmed, PaymentMethod, SettlementRequested
 from schemas.values import Money
-from streams.app import HandlerRejected
+from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 
@@ -30,7 +29,7 @@ def on_order_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
             order_id=order.order_id,
             payee_id=order.provider_id,
             method=PaymentMethod(order.payment_method),
-            amount=Money(amount=Decimal(order.total_amount), currency=order.currency),
+            amount=Money(amount=order.total_amount, currency=order.currency),
             payer_ref=order.customer_ref,
         )
     )

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from streams.app import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC, KittingApp
+from streams.app import KittingApp
 from streams.composition import build_app
 from streams.demo import browse_event
+from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC
 from streams.persistence import Database
 from streams.settings import Settings
 from streams.topics import Topic

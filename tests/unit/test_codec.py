@@ -48,3 +48,17 @@ def test_unknown_fields_are_ignored_and_time_is_utc() -> None:
     document["data"]["future_field"] = 1  # type: ignore[index]
     envelope = decode(json.dumps(document).encode(), Topic.METHOD_BROWSED)
     assert envelope.time.isoformat() == "2026-11-23T12:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the parser allows
+        b'{"type": "dev.kitting.method.browsed.v1", "n": ' + b"1" * 5000 + b"}",  # a number too long
+        _browsed(time="0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
+        _browsed(subject="another-basket"),  # record key and basket disagree
+    ],
+)
+def test_pathological_records_are_refused_not_crashed_on(raw: bytes) -> None:
+    with pytest.raises(UndecodableEvent):
+        decode(raw, Topic.METHOD_BROWSED)

@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(length=200), nullable=False),
         sa.Column("provider_id", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("total_amount", sa.Numeric(precision=18, scale=4), nullable=False),
+        sa.Column("total_amount", sa.String(length=40), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("delivery_method", sa.String(length=30), nullable=False),
         sa.Column("payment_method", sa.String(length=30), nullable=False),

@@ -1,0 +1,171 @@
+"""Framework-free handling of one record: decode, dead-letter what is bad, run the role's plain
+handler once in a unit of work, send its outbox after the commit. Faust only feeds it (streams/app.py);
+handlers import this module, never Faust."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from schemas.envelope import Envelope
+from streams.codec import UndecodableEvent, decode
+from streams.persistence import Database, PendingRecord, UnitOfWork, utcnow
+from streams.topics import Topic
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope[Any], UnitOfWork], None]
+"""A role's handler: plain code, no Faust. It changes state through `uow.session` and emits events
+with `uow.emit`. Raising `HandlerRejected` dead-letters the event with that reason."""
+
+Filter = Callable[[Envelope[Any]], bool]
+"""Which events a consumer wants, e.g. a shop only the quote requests addressed to it."""
+
+Producer = Callable[[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
+
+DLQ_HEADER_TOPIC = "kitting-dlq-topic"
+DLQ_HEADER_PARTITION = "kitting-dlq-partition"
+DLQ_HEADER_OFFSET = "kitting-dlq-offset"
+DLQ_HEADER_CONSUMER = "kitting-dlq-consumer"
+DLQ_HEADER_ERROR = "kitting-dlq-error"
+
+OUTBOX_RELAY_AGE = timedelta(seconds=5)
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 30.0
+
+
+class HandlerRejected(Exception):
+    """The event is well formed but cannot be handled (e.g. refers to something unknown)."""
+
+
+class TransientFailure(Exception):
+    """The database or the broker is unavailable: the record must be tried again, not dead-lettered."""
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+class Pipeline:
+    def __init__(self, database: Database, produce: Producer, source: str) -> None:
+        self.database = database
+        self.produce = produce
+        self.source = source
+        self._sent_unmarked: list[int] = []
+
+    async def handle(
+        self,
+        record: RawRecord,
+        topic: Topic,
+        consumer: str,
+        handler: Handler,
+        *,
+        when: Filter | None = None,
+        reports_undecodable: bool = True,
+    ) -> None:
+        """Handle the record or dead-letter it; never give up on it. While the database or the broker
+        is down this retries (with growing pauses, logging the cause), holding back the partition."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                await self.process(
+                    record, topic, consumer, handler, when=when, reports_undecodable=reports_undecodable
+                )
+                return
+            except Exception as exc:  # a failure here means nothing was handled or dead-lettered yet
+                log.warning(
+                    "%s could not handle %s[%d]@%d (%s: %s); retrying in %.1fs",
+                    consumer,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def process(
+        self,
+        record: RawRecord,
+        topic: Topic,
+        consumer: str,
+        handler: Handler,
+        *,
+        when: Filter | None = None,
+        reports_undecodable: bool = True,
+    ) -> None:
+        """One attempt. Several consumers may read one topic: only the one that `reports_undecodable`
+        dead-letters a record that does not decode, so it lands there once. Raises TransientFailure."""
+        try:
+            envelope = decode(record.value, topic)
+        except UndecodableEvent as exc:
+            if reports_undecodable:
+                await self.dead_letter(record, consumer, str(exc))
+            return
+        if when is not None and not when(envelope):
+            return
+        try:
+            pending = self.database.handle_once(consumer, envelope, self.source, handler)
+        except HandlerRejected as exc:
+            await self.dead_letter(record, consumer, f"rejected by {consumer}: {exc}")
+            return
+        except (OperationalError, DBAPIError) as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError):
+                raise TransientFailure(f"database unavailable: {exc.orig}") from exc
+            log.exception("handler %s failed on %s", consumer, envelope.type)
+            await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc.orig}")
+            return
+        except Exception as exc:
+            log.exception("handler %s failed on %s", consumer, envelope.type)
+            await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc}")
+            return
+        if pending:
+            await self.send(pending)
+
+    async def send(self, pending: Iterable[PendingRecord]) -> None:
+        """Produce committed outbox records. Marking them sent is batched (see `relay_outbox`): a crash
+        before the mark only means the relay sends them again, which idempotent consumers ignore."""
+        for rec in pending:
+            await self.produce(rec.topic, rec.key, rec.value, [])
+            self._sent_unmarked.append(rec.outbox_id)
+
+    async def relay_outbox(self) -> int:
+        """Periodic: mark what was sent, then send what a crash left in the outbox (at least once)."""
+        marked = list(self._sent_unmarked)
+        self.database.mark_sent(marked)
+        del self._sent_unmarked[: len(marked)]
+        pending = self.database.unsent(older_than=utcnow() - OUTBOX_RELAY_AGE)
+        await self.send(pending)
+        return len(pending)
+
+    async def run_job(self, job: Callable[[UnitOfWork], None]) -> None:
+        """A periodic decision (e.g. closing quote rounds) in one transaction, its events via the outbox."""
+        pending = self.database.run_job(self.source, job)
+        if pending:
+            await self.send(pending)
+
+    async def dead_letter(self, record: RawRecord, consumer: str, reason: str) -> None:
+        log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+        headers = [
+            *record.headers,
+            (DLQ_HEADER_TOPIC, record.topic.encode()),
+            (DLQ_HEADER_PARTITION, str(record.partition).encode()),
+            (DLQ_HEADER_OFFSET, str(record.offset).encode()),
+            (DLQ_HEADER_CONSUMER, consumer.encode()),
+            (DLQ_HEADER_ERROR, reason.encode()[:4000]),
+        ]
+        await self.produce(Topic.DEAD_LETTER, record.key, record.value, headers)
