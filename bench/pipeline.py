@@ -25,9 +25,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams.broker import EmbeddedBroker, ensure_topics, stop_process
+from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.demo import browse_event
+from streams.processes import stop_process
 from streams.runtime import spawn_worker
 from streams.topics import Topic
 

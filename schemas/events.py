@@ -215,10 +215,13 @@ class DeliveryFailed(EventData):
     reason: str
 
 
+SettlementOutcome = Literal["captured", "collect-on-delivery", "collect-at-pickup"]
+
+
 class SettlementCompleted(EventData):
     settlement_id: Id
     order_id: Id
-    outcome: Literal["captured", "collect-on-delivery", "collect-at-pickup"]
+    outcome: SettlementOutcome
     amount: Money
 
 

@@ -3,10 +3,7 @@ readiness check, and creating the registry's topics on whichever broker is in us
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
 import socket
 import struct
 import subprocess
@@ -15,20 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from streams.processes import spawn, stop_process
 from streams.topics import Topic
 
 log = logging.getLogger(__name__)
 
 API_VERSIONS_KEY = 18
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Runs in a child between fork and exec: the kernel sends it SIGTERM if Kitting dies."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 class BrokerError(RuntimeError):
@@ -97,19 +86,8 @@ class EmbeddedBroker:
         if not self.port:
             self.port = free_port(self.host)
         url = f"tcp://{self.host}:{self.port}"
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        try:
-            self.process = subprocess.Popen(
-                [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        finally:
-            if out is not subprocess.DEVNULL:
-                out.close()  # type: ignore[union-attr]
+        command = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        self.process = spawn(command, None, self.log_path)
         try:
             self._wait_ready()
         except BaseException:
@@ -150,22 +128,6 @@ class EmbeddedBroker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-
-def stop_process(process: subprocess.Popen[bytes] | None, timeout_s: float = 10.0) -> None:
-    """Stop a child we started in its own session: SIGTERM to its group, then SIGKILL if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def topic_partitions(topic: Topic, override: int | None) -> int:

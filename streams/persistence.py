@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Integer, LargeBinary, String, create_engine, event, select
+from sqlalchemy import DateTime, Engine, Integer, LargeBinary, String, create_engine, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -193,8 +193,9 @@ class Database:
         if not outbox_ids:
             return
         with self.session() as session:
-            for record in session.scalars(select(OutboxRecord).where(OutboxRecord.id.in_(outbox_ids))):
-                record.sent_at = utcnow()
+            session.execute(
+                update(OutboxRecord).where(OutboxRecord.id.in_(outbox_ids)).values(sent_at=utcnow())
+            )
 
     def unsent(self, older_than: datetime, limit: int = 500) -> list[PendingRecord]:
         with self.session() as session:

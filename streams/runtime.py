@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.broker import EmbeddedBroker, die_with_parent, ensure_topics, stop_process
+from streams.broker import EmbeddedBroker, ensure_topics
+from streams.processes import spawn, stop_process
 from streams.settings import Settings
 
 
@@ -58,23 +59,6 @@ def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> d
         env["KITTING_TOPIC_PARTITIONS"] = "1"
     env.update(overrides)
     return env
-
-
-def spawn(args: list[str], env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
-    out = open(log_path, "ab") if log_path else None
-    try:
-        return subprocess.Popen(
-            args,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
-    finally:
-        if out:
-            out.close()
 
 
 def spawn_worker(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.baskets import set_status
-from agents.ordering.tables import Order
+from agents.ordering.tables import order_to_update
 from agents.providers.registry import ProviderKind, ProviderRegistry
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, DeliveryMethod, DeliveryRequested, OrderConfirmed
-from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 
@@ -22,9 +21,7 @@ class Delivery:
     def on_order_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         if not isinstance(envelope.data, OrderConfirmed):
             return
-        order = uow.session.get(Order, envelope.data.order_id)
-        if order is None:
-            raise HandlerRejected(f"order {envelope.data.order_id} is not one Kitting placed")
+        order = order_to_update(uow.session, envelope.data.order_id)
         if order.delivery_state != "none":
             return
         method = DeliveryMethod(order.delivery_method)

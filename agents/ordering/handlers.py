@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agents.baskets import set_status
-from agents.ordering.tables import Order
+from agents.ordering.tables import Order, order_to_update
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
@@ -16,19 +16,11 @@ from schemas.events import (
     OrderConfirmed,
     SettlementCompleted,
 )
-from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 
-def _order(uow: UnitOfWork, order_id: str) -> Order:
-    order = uow.session.get(Order, order_id, with_for_update=True)
-    if order is None:
-        raise HandlerRejected(f"order {order_id} is not one Kitting placed")
-    return order
-
-
 def on_order_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = _order(uow, envelope.data.order_id)
+    order = order_to_update(uow.session, envelope.data.order_id)
     if isinstance(envelope.data, OrderConfirmed):
         order.status = "confirmed"
         complete_if_done(uow, order.basket_id)
@@ -43,7 +35,7 @@ def on_order_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
 
 
 def on_delivery_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = _order(uow, envelope.data.order_id)
+    order = order_to_update(uow.session, envelope.data.order_id)
     if isinstance(envelope.data, DeliveryArranged):
         order.delivery_state = "arranged"
         complete_if_done(uow, order.basket_id)
@@ -53,7 +45,7 @@ def on_delivery_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
 
 
 def on_settlement_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = _order(uow, envelope.data.order_id)
+    order = order_to_update(uow.session, envelope.data.order_id)
     if isinstance(envelope.data, SettlementCompleted):
         order.settlement_state = "completed"
         complete_if_done(uow, order.basket_id)

@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from streams.handling import HandlerRejected
 from streams.persistence import Base, DecimalText, UtcDateTime, utcnow
 
 
@@ -31,3 +32,11 @@ class Order(Base):
         String(20), default="none"
     )  # none|requested|completed|failed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+def order_to_update(session: Session, order_id: str) -> Order:
+    """The order, locked for this transaction; an order Kitting never placed is rejected."""
+    order = session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        raise HandlerRejected(f"order {order_id} is not one Kitting placed")
+    return order

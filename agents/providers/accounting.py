@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from agents.providers.registry import ProviderInfo
 from schemas.envelope import Envelope
-from schemas.events import PaymentMethod, SettlementCompleted, SettlementRequested
+from schemas.events import PaymentMethod, SettlementCompleted, SettlementOutcome, SettlementRequested
 from streams.persistence import UnitOfWork
 
-Outcome = Literal["captured", "collect-on-delivery", "collect-at-pickup"]
-OUTCOMES: dict[PaymentMethod, Outcome] = {
+OUTCOMES: dict[PaymentMethod, SettlementOutcome] = {
     PaymentMethod.electronic: "captured",
     PaymentMethod.cash_on_delivery: "collect-on-delivery",
     PaymentMethod.pay_at_pickup: "collect-at-pickup",

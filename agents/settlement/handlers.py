@@ -5,20 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from agents.ordering.tables import Order
+from agents.ordering.tables import order_to_update
 from schemas.envelope import Envelope
 from schemas.events import OrderConfirmed, PaymentMethod, SettlementRequested
 from schemas.values import Money
-from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork
 
 
 def on_order_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     if not isinstance(envelope.data, OrderConfirmed):
         return
-    order = uow.session.get(Order, envelope.data.order_id)
-    if order is None:
-        raise HandlerRejected(f"order {envelope.data.order_id} is not one Kitting placed")
+    order = order_to_update(uow.session, envelope.data.order_id)
     if order.settlement_state != "none":
         return
     order.settlement_state = "requested"

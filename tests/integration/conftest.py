@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from streams.broker import EmbeddedBroker, ensure_topics, stop_process
-from streams.runtime import spawn
+from streams.broker import EmbeddedBroker, ensure_topics
+from streams.processes import spawn, stop_process
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "KITTING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -13,6 +13,7 @@ from schemas.events import EVENT_TYPES
 from schemas.examples import example_json
 from schemas.jsonschema import JSON_SCHEMA_DIR, event_schema, schema_file_name
 from streams.asyncapi import asyncapi_document
+from streams.codec import UndecodableEvent, decode
 from streams.topics import CONTRACT_TOPICS, TOPIC_OF_EVENT, Topic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ def test_json_schema_rejects_what_the_codec_rejects() -> None:
     document["data"]["subtotal"] = {"amount": "1.19", "currency": "euro"}  # type: ignore[index]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(document)
+    with pytest.raises(UndecodableEvent, match="currency"):
+        decode(json.dumps(document).encode(), Topic.QUOTE_OFFERED)
 
 
 def test_asyncapi_has_every_topic_and_valid_examples() -> None:
