@@ -96,16 +96,16 @@ async def _wait_for(
             raise SystemExit(f"timeout: {len(done_at)} of {len(ids)} baskets finished")
         for records in (await consumer.getmany(timeout_ms=200)).values():
             for record in records:
-                basket = wanted.get(record.key or b"")
-                if basket is None:
+                owner = wanted.get(record.key or b"")
+                if owner is None:
                     continue
                 events += 1
                 if record.topic == Topic.BASKET_STATUS.topic_name:
                     status = json.loads(record.value or b"{}")["data"]["status"]
                     if status == "failed":
-                        raise SystemExit(f"basket {basket} failed: {record.value!r}")
+                        raise SystemExit(f"basket {owner} failed: {record.value!r}")
                     if status == "completed":
-                        done_at[basket] = time.perf_counter()
+                        done_at[owner] = time.perf_counter()
         if time.monotonic() - last_report > 5:
             progress(f"{len(done_at)}/{len(ids)} baskets completed")
             last_report = time.monotonic()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from schemas import events as ev
 from schemas.envelope import Envelope
 from schemas.events import EventData, event_type_of
 from schemas.values import Money, Quantity
+
+E = TypeVar("E", bound=EventData)
 
 BASKET = "b-7f3c9a"
 REQUEST = "r-51d2e0"
@@ -146,6 +149,13 @@ EXAMPLES: dict[type[EventData], EventData] = {
         basket_id=BASKET, status=ev.BasketStatus.completed, at=LATER
     ),
 }
+
+
+def example(model: type[E]) -> E:
+    """The example data of one event type, typed as that type."""
+    data = EXAMPLES[model]
+    assert isinstance(data, model)
+    return data
 
 
 def example_envelope(model: type[EventData]) -> Envelope[EventData]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
@@ -20,7 +21,10 @@ async def produce(bootstrap: str, topic: Topic, key: bytes, value: bytes | None)
 
 
 async def collect(
-    bootstrap: str, topics: list[Topic], until: object, timeout_s: float = 60.0
+    bootstrap: str,
+    topics: list[Topic],
+    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout_s: float = 60.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read `topics` from the beginning until `until(records)` is true or the timeout passes."""
     consumer = AIOKafkaConsumer(
@@ -36,7 +40,7 @@ async def collect(
         while time.monotonic() < deadline:
             for batch in (await consumer.getmany(timeout_ms=300)).values():
                 records.extend(batch)
-            if until(records):  # type: ignore[operator]
+            if until(records):
                 break
     finally:
         await consumer.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, text
@@ -32,7 +33,7 @@ INPUT_TOPICS = [
 ]
 
 
-def basket_done(basket: str) -> object:
+def basket_done(basket: str) -> Callable[[Records], bool]:
     def done(records: Records) -> bool:
         return any(
             r.topic == Topic.BASKET_STATUS.topic_name
@@ -77,7 +78,9 @@ def test_basket_completes_on_postgres_and_a_repeat_changes_nothing(
 
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
-        statuses = dict(connection.execute(text("select basket_id, status from baskets")).all())
+        statuses: dict[str, str] = dict(
+            connection.execute(text("select basket_id, status from baskets")).all()
+        )
         orders = connection.execute(
             text("select count(*) from orders where basket_id = 'it-basket-1'")
         ).scalar()

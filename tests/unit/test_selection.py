@@ -5,13 +5,11 @@ import pytest
 
 from agents.coordinator.selection import cheapest_covering, offer_problem
 from schemas import events as ev
-from schemas.examples import EXAMPLES
+from schemas.examples import example
 from schemas.values import Money
 
-REQUEST = EXAMPLES[ev.QuoteRequested]
-assert isinstance(REQUEST, ev.QuoteRequested)
-BASE = EXAMPLES[ev.QuoteOffered]
-assert isinstance(BASE, ev.QuoteOffered)
+REQUEST = example(ev.QuoteRequested)
+BASE = example(ev.QuoteOffered)
 NOW = datetime(2026, 11, 23, 12, 0, 1, tzinfo=UTC)
 
 
