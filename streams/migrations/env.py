@@ -1,12 +1,13 @@
 """Alembic environment: the metadata of streams/ and of every role."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, pool, text
 
 from streams.composition import load_roles
 from streams.persistence import Base
 
 load_roles()
+MIGRATION_LOCK_KEY = 0x4B17_7146  # any constant; the same for every Kitting process
 target_metadata = Base.metadata
 config = context.config
 
@@ -24,6 +25,10 @@ def run_online() -> None:
         config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.", poolclass=pool.NullPool
     )
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # workers starting together migrate one after the other; the lock ends with the connection
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
