@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.faust_transport import FaustApp
-from streams.handling import Filter, Handler, Pipeline, RawRecord
+from streams.handling import Filter, Handler, Pipeline, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.topics import Topic
@@ -66,6 +66,7 @@ class KittingApp:
         (only for events that `when` accepts, if given: others are skipped without a transaction)."""
         pipeline = self.pipeline
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
+        subscription = Subscription(topic, consumer, handler, when, reports_undecodable)
 
         async def agent(stream: Any) -> None:
             async for event in stream.events():
@@ -78,9 +79,7 @@ class KittingApp:
                     value=message.value,
                     headers=_headers(message.headers),
                 )
-                await pipeline.handle(
-                    record, topic, consumer, handler, when=when, reports_undecodable=reports_undecodable
-                )
+                await pipeline.handle(record, subscription)
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
         self.faust.agent(self.channel(topic), name=consumer, concurrency=1)(agent)

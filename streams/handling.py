@@ -49,6 +49,17 @@ class TransientFailure(Exception):
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """A consumer of a topic: its name (also its idempotency scope), its handler and filter."""
+
+    topic: Topic
+    consumer: str
+    handler: Handler
+    when: Filter | None = None
+    reports_undecodable: bool = True
+
+
+@dataclass(frozen=True)
 class RawRecord:
     topic: str
     partition: int
@@ -65,55 +76,31 @@ class Pipeline:
         self.source = source
         self._sent_unmarked: list[int] = []
 
-    async def handle(
-        self,
-        record: RawRecord,
-        topic: Topic,
-        consumer: str,
-        handler: Handler,
-        *,
-        when: Filter | None = None,
-        reports_undecodable: bool = True,
-    ) -> None:
+    async def handle(self, record: RawRecord, sub: Subscription) -> None:
         """Handle the record or dead-letter it; never give up on it. While the database or the broker
         is down this retries (with growing pauses, logging the cause), holding back the partition."""
         delay = RETRY_FIRST_S
         while True:
             try:
-                await self.process(
-                    record, topic, consumer, handler, when=when, reports_undecodable=reports_undecodable
-                )
+                await self.process(record, sub)
                 return
             except Exception as exc:  # a failure here means nothing was handled or dead-lettered yet
+                where = f"{record.topic}[{record.partition}]@{record.offset}"
                 log.warning(
-                    "%s could not handle %s[%d]@%d (%s: %s); retrying in %.1fs",
-                    consumer,
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
+                    "%s could not handle %s (%s: %s); retrying in %.1fs", sub.consumer, where,
+                    type(exc).__name__, exc, delay,
+                )  # fmt: skip
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
 
-    async def process(
-        self,
-        record: RawRecord,
-        topic: Topic,
-        consumer: str,
-        handler: Handler,
-        *,
-        when: Filter | None = None,
-        reports_undecodable: bool = True,
-    ) -> None:
+    async def process(self, record: RawRecord, sub: Subscription) -> None:
         """One attempt. Several consumers may read one topic: only the one that `reports_undecodable`
         dead-letters a record that does not decode, so it lands there once. Raises TransientFailure."""
+        topic, consumer, handler, when = sub.topic, sub.consumer, sub.handler, sub.when
         try:
             envelope = decode(record.value, topic)
         except UndecodableEvent as exc:
-            if reports_undecodable:
+            if sub.reports_undecodable:
                 await self.dead_letter(record, consumer, str(exc))
             return
         if when is not None and not when(envelope):

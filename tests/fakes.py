@@ -6,22 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from streams.composition import load_roles
-from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, RawRecord
+from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.topics import Topic
-
-
-@dataclass(frozen=True)
-class Consumer:
-    name: str
-    handler: Handler
-    when: Filter | None
-    reports_undecodable: bool
 
 
 class InMemoryBus:
@@ -31,7 +22,7 @@ class InMemoryBus:
         self.settings = settings or Settings(quote_deadline_s=60)
         self.database = database
         self.pipeline = Pipeline(database, self._produce, source="urn:test")
-        self.consumers: dict[Topic, list[Consumer]] = {}
+        self.consumers: dict[Topic, list[Subscription]] = {}
         self.jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
         self.log: list[RawRecord] = []
         self._queue: list[tuple[Topic, RawRecord]] = []
@@ -39,7 +30,7 @@ class InMemoryBus:
     # --- the KittingApp surface ---
     def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
         first = topic not in self.consumers
-        self.consumers.setdefault(topic, []).append(Consumer(consumer, handler, when, first))
+        self.consumers.setdefault(topic, []).append(Subscription(topic, consumer, handler, when, first))
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         self.jobs[name] = job
@@ -66,15 +57,8 @@ class InMemoryBus:
     async def _drain(self) -> None:
         while self._queue:
             topic, record = self._queue.pop(0)
-            for consumer in self.consumers.get(topic, []):
-                await self.pipeline.process(
-                    record,
-                    topic,
-                    consumer.name,
-                    consumer.handler,
-                    when=consumer.when,
-                    reports_undecodable=consumer.reports_undecodable,
-                )
+            for subscription in self.consumers.get(topic, []):
+                await self.pipeline.process(record, subscription)
 
     def publish(self, topic: Topic, key: bytes, value: bytes | None) -> None:
         async def go() -> None:

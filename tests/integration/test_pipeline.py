@@ -19,18 +19,7 @@ from tests.integration.kafka_helpers import collect, produce
 
 Records = list[ConsumerRecord[bytes, bytes]]
 
-INPUT_TOPICS = [
-    Topic.METHOD_BROWSED,
-    Topic.COMPONENTS_EXTRACTED,
-    Topic.QUOTE_REQUESTED,
-    Topic.QUOTE_OFFERED,
-    Topic.ORDER_PLACED,
-    Topic.DELIVERY_REQUESTED,
-    Topic.SETTLEMENT_REQUESTED,
-    Topic.ORDER_STATUS,
-    Topic.DELIVERY_STATUS,
-    Topic.SETTLEMENT_STATUS,
-]
+INPUT_TOPICS = [topic for topic in Topic if topic not in (Topic.BASKET_STATUS, Topic.DEAD_LETTER)]
 
 
 def basket_done(basket: str) -> Callable[[Records], bool]:

@@ -20,6 +20,7 @@ from streams.handling import (
     HandlerRejected,
     Pipeline,
     RawRecord,
+    Subscription,
     TransientFailure,
 )
 from streams.persistence import Database, UnitOfWork, utcnow
@@ -48,7 +49,7 @@ def test_a_rejected_event_is_dead_lettered_with_its_reason_and_original_bytes(da
         raise HandlerRejected("unknown order o-1")
 
     raw = browse_event("b-1")
-    asyncio.run(p.process(record(raw), Topic.METHOD_BROWSED, "test.reject", reject))
+    asyncio.run(p.process(record(raw), Subscription(Topic.METHOD_BROWSED, "test.reject", reject)))
     ((topic, key, value, headers),) = sent
     assert (topic, key, value) == (Topic.DEAD_LETTER, b"b-1", raw)
     assert headers[DLQ_HEADER_ERROR] == b"rejected by test.reject: unknown order o-1"
@@ -67,7 +68,9 @@ def test_a_crashing_handler_dead_letters_and_leaves_no_effect(database: Database
         uow.emit(envelope.data)
         raise KeyError("boom")
 
-    asyncio.run(p.process(record(browse_event("b-1")), Topic.METHOD_BROWSED, "test.crash", crash))
+    asyncio.run(
+        p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.crash", crash))
+    )
     assert [s[0] for s in sent] == [Topic.DEAD_LETTER]
     assert b"KeyError in test.crash" in sent[0][3][DLQ_HEADER_ERROR]
 
@@ -85,9 +88,13 @@ def test_a_database_outage_is_retried_not_dead_lettered(
         uow.emit(envelope.data)
 
     with pytest.raises(TransientFailure, match="database is locked"):
-        asyncio.run(p.process(record(browse_event("b-1")), Topic.METHOD_BROWSED, "test.flaky", flaky))
+        asyncio.run(
+            p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+        )
     monkeypatch.setattr("streams.handling.RETRY_FIRST_S", 0.01)
-    asyncio.run(p.handle(record(browse_event("b-1")), Topic.METHOD_BROWSED, "test.flaky", flaky))
+    asyncio.run(
+        p.handle(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+    )
     assert len(calls) == 3
     assert [s[0] for s in sent] == [Topic.METHOD_BROWSED]  # handled once, nothing dead-lettered
 
@@ -98,8 +105,12 @@ def test_only_the_reporting_consumer_dead_letters_an_undecodable_record(database
     def never(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         raise AssertionError("must not be called")
 
-    asyncio.run(p.process(record(b"{x"), Topic.METHOD_BROWSED, "a", never, reports_undecodable=True))
-    asyncio.run(p.process(record(b"{x"), Topic.METHOD_BROWSED, "b", never, reports_undecodable=False))
+    asyncio.run(
+        p.process(record(b"{x"), Subscription(Topic.METHOD_BROWSED, "a", never, reports_undecodable=True))
+    )
+    asyncio.run(
+        p.process(record(b"{x"), Subscription(Topic.METHOD_BROWSED, "b", never, reports_undecodable=False))
+    )
     assert len(sent) == 1 and sent[0][3][DLQ_HEADER_CONSUMER] == b"a"
 
 
@@ -110,7 +121,9 @@ def test_a_filtered_out_event_leaves_no_trace(database: Database) -> None:
         raise AssertionError("must not be called")
 
     asyncio.run(
-        p.process(record(browse_event("b-1")), Topic.METHOD_BROWSED, "a", never, when=lambda e: False)
+        p.process(
+            record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "a", never, when=lambda e: False)
+        )
     )
     assert sent == []
 
@@ -121,7 +134,7 @@ def test_sent_records_are_marked_by_the_relay(database: Database) -> None:
     def emit(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         uow.emit(envelope.data)
 
-    asyncio.run(p.process(record(browse_event("b-1")), Topic.METHOD_BROWSED, "test.emit", emit))
+    asyncio.run(p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.emit", emit)))
     assert json.loads(sent[0][2] or b"")["subject"] == "b-1"
     assert len(database.unsent(older_than=utcnow() + timedelta(seconds=1))) == 1
     asyncio.run(p.relay_outbox())
