@@ -59,6 +59,7 @@ class QuotePreferences(BaseModel):
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
     have: list[str] = Field(default_factory=list, description="Component names the person already has")
+    servings: int | None = Field(default=None, ge=1, le=1000, description="Scale the method to this yield")
 
 
 class Component(BaseModel):
@@ -70,6 +71,12 @@ class Component(BaseModel):
     quantity: Quantity | None = None
     kind: ComponentKind = ComponentKind.ingredient
     provenance: str = Field(description="Where it came from, e.g. json-ld:Recipe.recipeIngredient")
+    quantity_max: Quantity | None = Field(default=None, description='Upper end of a range ("2-3 cloves")')
+    preparation: str | None = Field(default=None, description='e.g. "finely chopped"')
+    optional: bool = False
+    alternatives: list[str] = Field(default_factory=list, description="Names that may replace it")
+    group: str | None = Field(default=None, description='The method\'s own grouping, e.g. "For the sauce"')
+    confidence: float | None = Field(default=None, ge=0, le=1, description="How sure the parser is")
 
 
 # --- the seven topics of the contract -------------------------------------------------------------
@@ -94,9 +101,12 @@ class MethodBrowsed(EventData):
 class ComponentsExtracted(EventData):
     url: str
     title: str | None = None
-    method_kind: Literal["recipe", "howto", "list"]
+    method_kind: Literal["recipe", "howto", "list", "none"]
     components: list[Component]
     quote: QuotePreferences | None = None
+    source: str | None = Field(default=None, description="How the list was found, e.g. json-ld, html-heading")
+    method_yield: str | None = Field(default=None, description="The yield as the method states it")
+    reason: str | None = Field(default=None, description="Why the list is empty, when it is")
 
 
 class QuoteLine(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.faust_transport import FaustApp
-from streams.handling import Filter, Handler, Pipeline, RawRecord, Subscription
+from streams.handling import Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.topics import Topic
@@ -61,12 +61,19 @@ class KittingApp:
     ) -> None:
         await self.faust.producer.send_and_wait(topic.topic_name, key, value, None, None, headers or None)
 
-    def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
+    def consume(
+        self,
+        topic: Topic,
+        consumer: str,
+        handler: Handler,
+        when: Filter | None = None,
+        prepare: Prepare | None = None,
+    ) -> None:
         """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`
         (only for events that `when` accepts, if given: others are skipped without a transaction)."""
         pipeline = self.pipeline
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
-        subscription = Subscription(topic, consumer, handler, when, reports_undecodable)
+        subscription = Subscription(topic, consumer, handler, when, reports_undecodable, prepare)
 
         async def agent(stream: Any) -> None:
             async for event in stream.events():

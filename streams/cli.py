@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.events import event_type_of
+from streams.composition import add_role_commands
 from streams.settings import Settings
 from streams.topics import Topic
 
@@ -169,6 +170,9 @@ def topics() -> None:
             ", ".join(event_type_of(m) for m in spec.events) or "original bytes + cause headers",
         )
     Console().print(table)
+
+
+add_role_commands(cli)
 
 
 def main() -> None:

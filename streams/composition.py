@@ -21,6 +21,7 @@ ROLE_MODULES: tuple[str, ...] = (
 )
 
 HTTP_APP_MODULE = "agents.gateway.http"
+CLI_MODULES: tuple[str, ...] = ("agents.extractor.cli",)  # roles that add `kitting` commands
 
 
 class RoleModule(Protocol):
@@ -43,3 +44,9 @@ def create_http_app(settings: Settings, bootstrap_servers: str) -> Any:
     """The gateway's FastAPI app."""
     factory = importlib.import_module(HTTP_APP_MODULE).create_app
     return factory(settings, bootstrap_servers)
+
+
+def add_role_commands(cli: Any) -> None:
+    """Let roles add their own commands (e.g. `kitting extract`) to the `kitting` CLI."""
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(cli)

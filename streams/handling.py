@@ -27,6 +27,10 @@ with `uow.emit`. Raising `HandlerRejected` dead-letters the event with that reas
 Filter = Callable[[Envelope[Any]], bool]
 """Which events a consumer wants, e.g. a shop only the quote requests addressed to it."""
 
+Prepare = Callable[[Envelope[Any]], Awaitable[Envelope[Any]]]
+"""Slow I/O a consumer needs before its handler (e.g. fetching a page), run outside the transaction;
+it returns the envelope the handler sees."""
+
 Producer = Callable[[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
 
 DLQ_HEADER_TOPIC = "kitting-dlq-topic"
@@ -57,6 +61,7 @@ class Subscription:
     handler: Handler
     when: Filter | None = None
     reports_undecodable: bool = True
+    prepare: Prepare | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,15 @@ class Pipeline:
             return
         if when is not None and not when(envelope):
             return
+        if sub.prepare is not None:
+            try:
+                envelope = await sub.prepare(envelope)
+            except Exception as exc:
+                log.exception("preparing %s for %s failed", envelope.type, consumer)
+                await self.dead_letter(
+                    record, consumer, f"{type(exc).__name__} preparing for {consumer}: {exc}"
+                )
+                return
         try:
             pending = self.database.handle_once(consumer, envelope, self.source, handler)
         except HandlerRejected as exc:

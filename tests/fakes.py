@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.composition import load_roles
-from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, RawRecord, Subscription
+from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.topics import Topic
@@ -28,9 +28,18 @@ class InMemoryBus:
         self._queue: list[tuple[Topic, RawRecord]] = []
 
     # --- the KittingApp surface ---
-    def consume(self, topic: Topic, consumer: str, handler: Handler, when: Filter | None = None) -> None:
+    def consume(
+        self,
+        topic: Topic,
+        consumer: str,
+        handler: Handler,
+        when: Filter | None = None,
+        prepare: Prepare | None = None,
+    ) -> None:
         first = topic not in self.consumers
-        self.consumers.setdefault(topic, []).append(Subscription(topic, consumer, handler, when, first))
+        self.consumers.setdefault(topic, []).append(
+            Subscription(topic, consumer, handler, when, first, prepare)
+        )
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         self.jobs[name] = job

@@ -1,9 +1,10 @@
 """Extractor agent: reads method-browsed."""
 
-from agents.extractor.handlers import on_method_browsed
+from agents.extractor.handlers import Extractor
 from streams.app import KittingApp
 from streams.topics import Topic
 
 
 def register(app: KittingApp) -> None:
-    app.consume(Topic.METHOD_BROWSED, "extractor", on_method_browsed)
+    extractor = Extractor()
+    app.consume(Topic.METHOD_BROWSED, "extractor", extractor.on_method_browsed, prepare=extractor.prepare)

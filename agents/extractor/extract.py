@@ -1,33 +1,164 @@
-"""Finding a method's components in a page: schema.org Recipe / HowTo in JSON-LD (via extruct)."""
+"""Finding a method's components in a page, judged by its content: recipe-scrapers where it knows
+the site (named by the page's own canonical URL), schema.org Recipe / HowTo in JSON-LD, microdata
+and RDFa (extruct), recipe-scrapers' generic schema reader, then the page's own ingredient list."""
 
 from __future__ import annotations
 
 import html as html_lib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 import extruct
+import lxml.html
 from pydantic import ValidationError
 
-from agents.extractor.lines import UNIT_WORDS, parse_line, tidy
+from agents.extractor.parse import parse_line
+from agents.recipe_units import unit_symbol
 from schemas.events import Component, ComponentKind
 from schemas.values import Quantity
 
 log = logging.getLogger(__name__)
 
+MethodKind = Literal["recipe", "howto", "none"]
+UNKNOWN_SITE = "https://unknown.invalid/"
+LIST_HEADING = re.compile(
+    r"^\s*(ingredients?|materials?( needed)?|supplies|tools( needed)?|"
+    r"you('ll| will)? need|what you('ll| will)? need|"
+    r"zutaten|ingr[ée]dients|ingredienti|ingredientes|ingredi[ëe]nten|składniki|ainekset|ingredienser|υλικά)\b",
+    re.IGNORECASE,
+)
 
-class NoMethodFound(ValueError):
-    """The page carries no schema.org Recipe or HowTo we can read."""
+
+@dataclass(frozen=True)
+class RawLine:
+    text: str
+    kind: ComponentKind = ComponentKind.ingredient
+    group: str | None = None
+    quantity: Quantity | None = None  # given by the markup itself (HowToSupply.requiredQuantity)
 
 
 @dataclass(frozen=True)
 class ExtractedMethod:
     title: str | None
-    kind: Literal["recipe", "howto"]
+    kind: MethodKind
     components: list[Component]
+    source: str
+    method_yield: str | None = None
+    reason: str | None = None
+
+
+def clean(text: Any) -> str:
+    return " ".join(html_lib.unescape(str(text)).split())
+
+
+def canonical_url(page_html: str) -> str | None:
+    """The page's own idea of its address: <link rel=canonical> or og:url."""
+    for pattern in (
+        r"<link[^>]+rel=[\"']canonical[\"'][^>]*href=[\"']([^\"']+)",
+        r"<link[^>]+href=[\"']([^\"']+)[\"'][^>]*rel=[\"']canonical",
+        r"<meta[^>]+property=[\"']og:url[\"'][^>]*content=[\"']([^\"']+)",
+        r"<meta[^>]+content=[\"']([^\"']+)[\"'][^>]*property=[\"']og:url",
+    ):
+        match = re.search(pattern, page_html[:300_000], re.IGNORECASE)
+        if match and match.group(1).startswith("http"):
+            return html_lib.unescape(match.group(1))
+    return None
+
+
+def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
+    """Every component the page lists, or an empty list with the reason. Never raises on content."""
+    site = url or canonical_url(page_html)
+    for finder in (_known_site, _structured_data, _generic_schema, _html_lists):
+        try:
+            found = finder(page_html, site)
+        except Exception as exc:  # a finder that chokes on a page must not hide the others
+            log.debug("%s failed: %s", finder.__name__, exc)
+            continue
+        if found is not None and found[2]:
+            title, kind, lines, source, method_yield = found
+            return ExtractedMethod(title, kind, components_from(lines, source), source, method_yield)
+    return ExtractedMethod(
+        None, "none", [], "none",
+        reason="no recipe or how-to in the page: no schema.org markup and no ingredient or materials list",
+    )  # fmt: skip
+
+
+Found = tuple[str | None, MethodKind, list[RawLine], str, str | None]
+
+
+def components_from(lines: list[RawLine], source: str) -> list[Component]:
+    components = []
+    for index, line in enumerate(lines, start=1):
+        parsed = parse_line(line.text)
+        quantity = line.quantity or _quantity(parsed.quantity, parsed.unit)
+        components.append(
+            Component(
+                line_id=f"c{index}", text=line.text, name=parsed.name or line.text, quantity=quantity,
+                quantity_max=_quantity(parsed.quantity_max, parsed.unit), kind=line.kind, provenance=source,
+                preparation=parsed.preparation, optional=parsed.optional, alternatives=parsed.alternatives,
+                group=line.group, confidence=parsed.confidence if not line.quantity else 1.0,
+            )
+        )  # fmt: skip
+    return components
+
+
+def _quantity(amount: Decimal | None, unit: str | None) -> Quantity | None:
+    if amount is None or not unit:
+        return None
+    try:
+        return Quantity(amount=amount, unit=unit[:32])
+    except ValidationError:
+        return None
+
+
+# --- finders, most specific first ----------------------------------------------------------------
+
+
+def _scraper_found(scraper: Any, source: str) -> Found | None:
+    groups = scraper.ingredient_groups()
+    lines = [
+        RawLine(clean(text), group=clean(group.purpose) if group.purpose else None)
+        for group in groups
+        for text in group.ingredients
+        if clean(text)
+    ]
+    if not lines:
+        lines = [RawLine(clean(text)) for text in scraper.ingredients() if clean(text)]
+    if not lines:
+        return None
+    return _safe(scraper.title), "recipe", lines, source, _safe(scraper.yields)
+
+
+def _known_site(page_html: str, site: str | None) -> Found | None:
+    from recipe_scrapers import SCRAPERS, scrape_html
+
+    host = urlparse(site or "").netloc.lower().removeprefix("www.")
+    if not host or host not in SCRAPERS:
+        return None
+    return _scraper_found(
+        scrape_html(page_html, org_url=site or "", supported_only=True), f"recipe-scrapers:{host}"
+    )
+
+
+def _generic_schema(page_html: str, site: str | None) -> Found | None:
+    from recipe_scrapers import scrape_html
+
+    return _scraper_found(
+        scrape_html(page_html, org_url=site or UNKNOWN_SITE, supported_only=False), "schema.org"
+    )
+
+
+def _safe(getter: Any) -> str | None:
+    try:
+        value = getter()
+    except Exception:
+        return None
+    return clean(value) if value else None
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -37,13 +168,12 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object, including those nested in @graph and lists."""
     if isinstance(value, list):
         for item in value:
             yield from _nodes(item)
     elif isinstance(value, dict):
         yield value
-        for key in ("@graph", "mainEntity", "itemListElement"):
+        for key in ("@graph", "mainEntity", "itemListElement", "mainEntityOfPage"):
             if key in value:
                 yield from _nodes(value[key])
 
@@ -52,105 +182,138 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
-        value = value.get("name") or value.get("text")
-    if value is None:
-        return None
-    text = " ".join(html_lib.unescape(str(value)).split())
+        value = value.get("name") or value.get("text") or value.get("@value")
+    text = clean(value) if value is not None else ""
     return text or None
 
 
-def extract_method(page_html: str, url: str) -> ExtractedMethod:
-    try:
-        data = extruct.extract(page_html, base_url=url, syntaxes=["json-ld"], uniform=True, errors="ignore")
-    except Exception as exc:  # extruct raises lxml/json errors of many kinds on broken pages
-        raise NoMethodFound(f"page could not be parsed: {exc}") from exc
-    for node in _nodes(data.get("json-ld", [])):
-        types = _types(node)
-        if "Recipe" in types:
-            return ExtractedMethod(_text(node.get("name")), "recipe", _recipe_components(node))
-        if "HowTo" in types:
-            return ExtractedMethod(_text(node.get("name")), "howto", _howto_components(node))
-    raise NoMethodFound("no schema.org Recipe or HowTo in the page's JSON-LD")
-
-
-def _recipe_components(node: dict[str, Any]) -> list[Component]:
-    lines = node.get("recipeIngredient") or node.get("ingredients") or []
-    if isinstance(lines, str):
-        lines = [lines]
-    components = []
-    for index, raw in enumerate(lines, start=1):
-        text = _text(raw)
-        if text:
-            components.append(
-                component_from_text(f"c{index}", text, ComponentKind.ingredient, "Recipe.recipeIngredient")
-            )
-    return components
-
-
-def quantity_or_none(amount: Decimal | None, unit: str | None) -> Quantity | None:
-    """A Quantity when the amount and unit make one (positive, in range), else None: a line without a
-    usable quantity is still a component."""
-    if amount is None or not unit:
-        return None
-    try:
-        return Quantity(amount=amount, unit=unit[:32])
-    except ValidationError:
-        return None
-
-
-def component_from_text(line_id: str, text: str, kind: ComponentKind, where: str) -> Component:
-    parsed = parse_line(text)
-    quantity = quantity_or_none(parsed.amount, parsed.unit)
-    return Component(
-        line_id=line_id,
-        text=text,
-        name=parsed.name,
-        quantity=quantity,
-        kind=kind,
-        provenance=f"json-ld:{where}",
+def _structured_data(page_html: str, site: str | None) -> Found | None:
+    syntaxes = ["json-ld", "microdata", "rdfa"]
+    data = extruct.extract(
+        page_html, base_url=site or UNKNOWN_SITE, syntaxes=syntaxes, uniform=True, errors="ignore"
     )
+    for syntax in syntaxes:
+        for node in _nodes(data.get(syntax, [])):
+            types = _types(node)
+            if "Recipe" in types:
+                raw = node.get("recipeIngredient") or node.get("ingredients") or []
+                lines = [
+                    RawLine(t) for t in (_text(v) for v in (raw if isinstance(raw, list) else [raw])) if t
+                ]
+                if lines:
+                    return _text(node.get("name")), "recipe", lines, syntax, _text(node.get("recipeYield"))
+            if "HowTo" in types:
+                lines = _howto_lines(node)
+                if lines:
+                    return _text(node.get("name")), "howto", lines, syntax, _text(node.get("yield"))
+    return None
 
 
-def _howto_components(node: dict[str, Any]) -> list[Component]:
-    components: list[Component] = []
-    for prop, kind in (("supply", ComponentKind.supply), ("tool", ComponentKind.tool)):
-        items = node.get(prop) or []
-        for item in items if isinstance(items, list) else [items]:
-            line_id = f"c{len(components) + 1}"
-            where = f"HowTo.{prop}"
-            if isinstance(item, dict):
-                name = _text(item.get("name"))
-                if not name:
+def _howto_lines(node: dict[str, Any]) -> list[RawLine]:
+    lines: list[RawLine] = []
+    steps = node.get("step") or []
+    nested = [s for s in (steps if isinstance(steps, list) else [steps]) if isinstance(s, dict)]
+    for holder in (node, *nested):
+        for prop, kind in (("supply", ComponentKind.supply), ("tool", ComponentKind.tool)):
+            items = holder.get(prop) or []
+            for item in items if isinstance(items, list) else [items]:
+                name = _text(item)
+                if not name or any(line.text == name and line.kind == kind for line in lines):
                     continue
-                quantity = _required_quantity(item.get("requiredQuantity"))
-                components.append(
-                    Component(
-                        line_id=line_id,
-                        text=name,
-                        name=name,
-                        quantity=quantity,
-                        kind=kind,
-                        provenance=f"json-ld:{where}",
-                    )
+                quantity = (
+                    _required_quantity(item.get("requiredQuantity")) if isinstance(item, dict) else None
                 )
-            elif (text := _text(item)) is not None:
-                components.append(component_from_text(line_id, text, kind, where))
-    return components
+                lines.append(RawLine(name, kind=kind, quantity=quantity))
+    return lines
 
 
 def _required_quantity(value: Any) -> Quantity | None:
-    """HowToSupply.requiredQuantity: a QuantitativeValue, a number, or text like "2 m"."""
+    """HowToSupply.requiredQuantity: a QuantitativeValue / PropertyValue (value + unitText or unitCode),
+    a number, or text like "2 m"."""
     if value is None:
         return None
+    if isinstance(value, list):
+        value = value[0] if value else None
     if isinstance(value, dict):
-        amount, unit = value.get("value"), value.get("unitText") or value.get("unitCode") or "piece"
+        unit_text = str(value.get("unitText") or value.get("unitCode") or "piece")
         try:
-            number = tidy(Decimal(str(amount)))
-        except (InvalidOperation, TypeError, ValueError):
+            amount = Decimal(str(value.get("value")))
+        except (InvalidOperation, ValueError):
             return None
-        unit_text = str(unit)
-        return quantity_or_none(
-            number, UNIT_WORDS.get(unit_text, UNIT_WORDS.get(unit_text.lower(), unit_text))
-        )
-    parsed = parse_line(str(value) + " x")
-    return quantity_or_none(parsed.amount, parsed.unit)
+        return _quantity(amount, unit_symbol(unit_text) or UNECE_CODES.get(unit_text.upper()) or unit_text)
+    if isinstance(value, int | float):
+        return _quantity(Decimal(str(value)), "piece")
+    parsed = parse_line(f"{value} item")
+    return _quantity(parsed.quantity, parsed.unit)
+
+
+# UN/ECE Recommendation 20 codes that schema.org's unitCode uses for common supplies
+UNECE_CODES = {"GRM": "g", "KGM": "kg", "MLT": "ml", "LTR": "l", "MTR": "m", "CMT": "cm", "MMT": "mm",
+               "C62": "piece", "H87": "piece", "EA": "piece", "INH": "in", "FOT": "ft"}  # fmt: skip
+
+
+def _html_lists(page_html: str, site: str | None) -> Found | None:
+    """Pages without structured data: list items in elements whose class or id mentions ingredients,
+    else the list under an Ingredients / Materials / You will need heading (several languages)."""
+    root = lxml.html.fromstring(page_html)
+    for element in root.iter("script", "style", "noscript", "nav", "footer"):
+        element.drop_tree()
+    lines = _classed_lists(root)
+    source = "html-class"
+    if not lines:
+        lines, source = _heading_lists(root), "html-heading"
+    if not lines:
+        return None
+    title = root.findtext(".//h1") or root.findtext(".//title")
+    return (clean(title) if title else None), "recipe", lines, source, None
+
+
+def _classed_lists(root: Any) -> list[RawLine]:
+    containers = root.xpath(
+        "//*[contains(translate(@class,'INGREDT','ingredt'),'ingredient') or "
+        "contains(translate(@id,'INGREDT','ingredt'),'ingredient')][.//li]"
+    )
+    outermost = [c for c in containers if not any(a in containers for a in c.iterancestors())]
+    lines: list[RawLine] = []
+    for container in outermost[:1]:
+        group = None
+        for element in container.iter():
+            if element.tag in ("h2", "h3", "h4", "h5", "strong") and not element.xpath("ancestor::li"):
+                heading = clean(element.text_content())
+                group = heading if heading and not LIST_HEADING.match(heading) else group
+            elif element.tag == "li" and not element.xpath(".//li"):
+                text = clean(element.text_content())
+                if text:
+                    lines.append(RawLine(text, group=group))
+    return lines
+
+
+def _heading_lists(root: Any) -> list[RawLine]:
+    for heading in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "b"):
+        label = clean(heading.text_content())
+        if not label or len(label) > 60 or not LIST_HEADING.match(label):
+            continue
+        kind = ComponentKind.ingredient
+        if re.match(r"^\s*tools", label, re.IGNORECASE):
+            kind = ComponentKind.tool
+        elif re.match(r"^\s*(materials|supplies|you|what you)", label, re.IGNORECASE):
+            kind = ComponentKind.supply
+        lines: list[RawLine] = []
+        group = None
+        for sibling in heading.itersiblings():
+            if sibling.tag in ("h1", "h2") or (
+                sibling.tag == heading.tag and LIST_HEADING.match(clean(sibling.text_content()))
+            ):
+                break
+            if sibling.tag in ("h3", "h4", "h5", "h6", "p") and not sibling.xpath(".//li"):
+                text = clean(sibling.text_content())
+                group = text if text and len(text) <= 60 else group
+            for item in sibling.xpath("descendant-or-self::li"):
+                text = clean(item.text_content())
+                if text:
+                    lines.append(RawLine(text, kind=kind, group=group))
+            if lines and sibling.tag in ("h3", "h4") and LIST_HEADING.match(clean(sibling.text_content())):
+                break
+        if lines:
+            return lines
+    return []

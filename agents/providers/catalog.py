@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from agents.providers.units import IncompatibleUnits, convert
+from agents.recipe_units import IncompatibleUnits, convert
 from schemas.events import OfferLine, QuoteLine
 from schemas.values import Money, Quantity
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from agents.baskets import set_status
 from agents.providers.registry import ProviderRegistry
+from agents.router.needs import merge_needs, need_key, scale
 from schemas.envelope import Envelope
-from schemas.events import BasketStatus, ComponentsExtracted, QuoteLine, QuoteRequested
+from schemas.events import BasketStatus, ComponentsExtracted, QuoteRequested
 from streams.persistence import UnitOfWork, utcnow
 
 
@@ -24,12 +25,9 @@ class Router:
         prefs = extracted.quote
         if prefs is None:
             return  # the person has not asked for quotes yet
-        have = {name.strip().lower() for name in prefs.have}
-        lines = [
-            QuoteLine(line_id=c.line_id, name=c.name, quantity=c.quantity, kind=c.kind)
-            for c in extracted.components
-            if c.name.strip().lower() not in have
-        ]
+        have = {need_key(name) for name in prefs.have}
+        wanted = [c for c in extracted.components if need_key(c.name) not in have]
+        lines = merge_needs(scale(wanted, extracted.method_yield, prefs.servings))
         basket_id = extracted.basket_id
         if not lines:
             set_status(uow, basket_id, BasketStatus.failed, "nothing left to buy: every component is at hand")

@@ -37,8 +37,8 @@ async def test_extractor_agent_emits_components(app_and_sent: tuple[KittingApp, 
     async with agent.test_context() as context:
         await context.put(browse_event("b-agent"), key=b"b-agent")
     topics = [topic for topic, *_ in sent]
-    assert topics == [Topic.BASKET_STATUS, Topic.COMPONENTS_EXTRACTED]
-    extracted = json.loads(sent[1][2] or b"")
+    assert topics == [Topic.COMPONENTS_EXTRACTED, Topic.BASKET_STATUS]
+    extracted = json.loads(sent[0][2] or b"")
     assert extracted["subject"] == "b-agent" and len(extracted["data"]["components"]) == 6
 
 

@@ -59,7 +59,9 @@ def test_a_page_without_a_method_fails_the_basket_with_the_reason(database: Data
     bus.publish(Topic.METHOD_BROWSED, encode_key("b3"), browse("b3", html="<p>no recipe</p>"))
     assert status_of(database, "b3") == "failed"
     last = json.loads(bus.values(Topic.BASKET_STATUS)[-1])["data"]
-    assert "no schema.org Recipe or HowTo" in last["reason"]
+    assert "no recipe or how-to in the page" in last["reason"]
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[-1])["data"]
+    assert extracted["components"] == [] and "no recipe or how-to" in extracted["reason"]
 
 
 def test_a_repeated_event_is_handled_once(database: Database) -> None:

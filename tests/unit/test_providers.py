@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from agents.providers.catalog import CATALOGS, packs_needed, quote_line
-from agents.providers.units import IncompatibleUnits, convert
+from agents.recipe_units import IncompatibleUnits, convert
 from schemas.events import QuoteLine
 from schemas.values import Quantity
 

@@ -1,0 +1,126 @@
+"""Extraction benchmark on real data nobody here wrote (../shared/data, see its README):
+
+- pages: the 141 real recipe pages, judged by content alone (no URL): share with a non-empty list,
+  share whose list equals the expected `ingredients` exactly (whitespace normalised), line recall
+  (expected lines found, counted with repeats), pages per second; also per source;
+- sentences: the labelled ingredient sentences: quantity, unit and name-head accuracy, sentences per
+  second. The ingredient-parser file comes from that parser's own training data, so its score is
+  optimistic; the NYT labels are noisy (the data README says so): treat both as indicative.
+
+    python bench/extraction.py [--data ../shared/data]   -> one JSON line
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from agents.extractor.extract import extract_method
+from agents.extractor.parse import parse_line
+from agents.recipe_units import unit_symbol
+
+DEFAULT_DATA = Path(
+    os.environ.get("KITTING_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def normalise(line: str) -> str:
+    return " ".join(line.split())
+
+
+def bench_pages(pages_dir: Path) -> dict[str, Any]:
+    pages = sorted(pages_dir.glob("*/*.testhtml"))
+    non_empty = exact = found_lines = expected_lines = 0
+    sources: Counter[str] = Counter()
+    started = time.perf_counter()
+    for index, page in enumerate(pages, start=1):
+        expected = [normalise(x) for x in json.loads(page.with_suffix(".json").read_text())["ingredients"]]
+        method = extract_method(page.read_text(errors="replace"))
+        got = [normalise(c.text) for c in method.components]
+        sources[method.source.split(":")[0]] += 1
+        non_empty += bool(got)
+        exact += got == expected
+        expected_lines += len(expected)
+        found_lines += sum((Counter(got) & Counter(expected)).values())
+        if index % 25 == 0:
+            progress(f"{index}/{len(pages)} pages")
+    seconds = time.perf_counter() - started
+    return {
+        "pages": len(pages),
+        "pages_non_empty": round(non_empty / len(pages), 4),
+        "pages_exact": round(exact / len(pages), 4),
+        "line_recall": round(found_lines / expected_lines, 4),
+        "pages_per_s": round(len(pages) / seconds, 1),
+        "pages_by_source": dict(sources),
+    }
+
+
+def _close(a: Decimal, b: float) -> bool:
+    return abs(float(a) - b) < 0.011
+
+
+def _head(name: str) -> str:
+    words = name.lower().replace(",", " ").split()
+    word = words[-1] if words else ""
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def bench_sentences(path: Path) -> dict[str, Any]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    quantity_ok = unit_ok = name_ok = 0
+    started = time.perf_counter()
+    for row in rows:
+        parsed = parse_line(row["sentence"])
+        lows = [q[0] for q in row["qtys"]]
+        if parsed.quantity is None:
+            quantity_ok += not lows
+        else:
+            quantity_ok += any(_close(parsed.quantity, low) for low in lows) or any(
+                _close(parsed.quantity, a * b) for a in lows for b in lows
+            )
+        units = {unit_symbol(u) or u for u in row["units"]}
+        unit_ok += (parsed.unit in units) if units else parsed.unit in (None, "piece")
+        heads = {_head(n) for n in row["names"]}
+        ours = {_head(w) for w in parsed.name.lower().replace(",", " ").split()}
+        name_ok += bool(heads & ours) if heads else True
+    seconds = time.perf_counter() - started
+    n = len(rows)
+    return {
+        "sentences": n,
+        "quantity": round(quantity_ok / n, 4),
+        "unit": round(unit_ok / n, 4),
+        "name_head": round(name_ok / n, 4),
+        "sentences_per_s": round(n / seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    if not (args.data / "pages").exists():
+        raise SystemExit(f"no shared data at {args.data}: pass --data or set KITTING_SHARED_DATA")
+    progress("warming up the parser")
+    parse_line("1 cup flour")
+    result: dict[str, Any] = bench_pages(args.data / "pages")
+    for name in ("ingredient-parser-2000", "nyt-2000"):
+        progress(f"sentences: {name}")
+        result[name] = bench_sentences(args.data / "ingredients" / f"{name}.jsonl")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
