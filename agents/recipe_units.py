@@ -18,7 +18,11 @@ PINT_OF: dict[str, str] = {
     "pinch": "recipe_pinch", "dash": "recipe_dash", "stick": "butter_stick",
     "m": "meter", "cm": "centimeter", "mm": "millimeter", "in": "inch", "ft": "foot",
 }  # fmt: skip
-COUNTED = ("piece", "clove", "can", "jar", "bunch", "packet", "slice", "sprig", "head", "sheet", "roll")
+COUNTED = (
+    "piece", "clove", "can", "jar", "bunch", "packet", "slice", "sprig", "head", "sheet", "roll",
+    "envelope", "tube", "stalk", "leaf", "handful", "bottle", "bag", "box", "cube", "fillet", "strip",
+    "stem", "ear",
+)  # fmt: skip
 
 # every written form (lower case unless case matters) -> Kitting's symbol
 _FORMS: dict[str, tuple[str, ...]] = {
@@ -57,6 +61,32 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "head": ("head", "heads"),
     "sheet": ("sheet", "sheets"),
     "roll": ("roll", "rolls"),
+    "envelope": ("envelope", "envelopes"),
+    "tube": ("tube", "tubes"),
+    "stalk": ("stalk", "stalks", "rib", "ribs"),
+    "leaf": ("leaf", "leaves"),
+    "handful": ("handful", "handfuls"),
+    "bottle": ("bottle", "bottles"),
+    "bag": ("bag", "bags"),
+    "box": ("box", "boxes"),
+    "cube": ("cube", "cubes"),
+    "fillet": ("fillet", "fillets"),
+    "strip": ("strip", "strips"),
+    "stem": ("stem", "stems"),
+    "ear": ("ear", "ears"),
+}
+SIZE_WORDS = {
+    "thick",
+    "thin",
+    "large",
+    "small",
+    "medium",
+    "big",
+    "heaping",
+    "heaped",
+    "level",
+    "generous",
+    "scant",
 }
 _CASE_SENSITIVE = {"T", "TS", "t"}
 UNIT_OF: dict[str, str] = {
@@ -74,7 +104,9 @@ def unit_symbol(written: str) -> str | None:
     text = " ".join(str(written).replace(".", " ").split()) if written not in _CASE_SENSITIVE else written
     if text in _CASE_SENSITIVE:
         return UNIT_OF[text]
-    return UNIT_OF.get(text.lower()) or UNIT_OF.get(text.lower().rstrip("s"))
+    words = [w for w in text.lower().split() if w not in SIZE_WORDS] or [""]
+    text = " ".join(words)
+    return UNIT_OF.get(text) or UNIT_OF.get(text.rstrip("s"))
 
 
 UREG: pint.UnitRegistry = pint.UnitRegistry(non_int_type=Decimal)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -70,10 +71,27 @@ def _close(a: Decimal, b: float) -> bool:
     return abs(float(a) - b) < 0.011
 
 
-def _head(name: str) -> str:
-    words = name.lower().replace(",", " ").split()
-    word = words[-1] if words else ""
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+def _singular(word: str) -> str:
+    for plural, single in (
+        ("ies", "y"),
+        ("ves", "f"),
+        ("oes", "o"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("s", ""),
+    ):
+        if word.endswith(plural) and len(word) > len(plural) + 2 and not word.endswith("ss"):
+            return word[: -len(plural)] + single
+    return word
+
+
+def _words(name: str) -> list[str]:
+    return [_singular(w) for w in re.sub(r"[^\w\s]", " ", name.lower()).split()]
+
+
+def _heads(name: str) -> set[str]:
+    """The head noun of a name, and of each alternative in it ("hazelnuts or pecans")."""
+    return {words[-1] for part in re.split(r"\bor\b|\band\b", name.lower()) if (words := _words(part))}
 
 
 def bench_sentences(path: Path) -> dict[str, Any]:
@@ -91,8 +109,8 @@ def bench_sentences(path: Path) -> dict[str, Any]:
             )
         units = {unit_symbol(u) or u for u in row["units"]}
         unit_ok += (parsed.unit in units) if units else parsed.unit in (None, "piece")
-        heads = {_head(n) for n in row["names"]}
-        ours = {_head(w) for w in parsed.name.lower().replace(",", " ").split()}
+        heads = {head for n in row["names"] for head in _heads(n)}
+        ours = {w for n in (parsed.name, *parsed.alternatives) for w in _words(n)}
         name_ok += bool(heads & ours) if heads else True
     seconds = time.perf_counter() - started
     n = len(rows)

@@ -98,13 +98,19 @@ def components_from(lines: list[RawLine], source: str) -> list[Component]:
         quantity = line.quantity or _quantity(parsed.quantity, parsed.unit)
         components.append(
             Component(
-                line_id=f"c{index}", text=line.text, name=parsed.name or line.text, quantity=quantity,
+                line_id=f"c{index}", text=line.text, quantity=quantity,
+                name=line.text if _as_written(line) else (parsed.name or line.text),
                 quantity_max=_quantity(parsed.quantity_max, parsed.unit), kind=line.kind, provenance=source,
                 preparation=parsed.preparation, optional=parsed.optional, alternatives=parsed.alternatives,
                 group=line.group, confidence=parsed.confidence if not line.quantity else 1.0,
             )
         )  # fmt: skip
     return components
+
+
+def _as_written(line: RawLine) -> bool:
+    """Tools, and supplies whose markup gives the quantity, keep their name as the page writes it."""
+    return line.quantity is not None or line.kind is ComponentKind.tool
 
 
 def _quantity(amount: Decimal | None, unit: str | None) -> Quantity | None:
@@ -289,6 +295,8 @@ def _classed_lists(root: Any) -> list[RawLine]:
 
 
 def _heading_lists(root: Any) -> list[RawLine]:
+    """The lists under every Ingredients / Materials / Tools / You will need heading of the page."""
+    found: list[RawLine] = []
     for heading in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "b"):
         label = clean(heading.text_content())
         if not label or len(label) > 60 or not LIST_HEADING.match(label):
@@ -298,22 +306,19 @@ def _heading_lists(root: Any) -> list[RawLine]:
             kind = ComponentKind.tool
         elif re.match(r"^\s*(materials|supplies|you|what you)", label, re.IGNORECASE):
             kind = ComponentKind.supply
-        lines: list[RawLine] = []
         group = None
         for sibling in heading.itersiblings():
+            sibling_label = clean(sibling.text_content())
             if sibling.tag in ("h1", "h2") or (
-                sibling.tag == heading.tag and LIST_HEADING.match(clean(sibling.text_content()))
+                sibling.tag == heading.tag and LIST_HEADING.match(sibling_label)
             ):
                 break
             if sibling.tag in ("h3", "h4", "h5", "h6", "p") and not sibling.xpath(".//li"):
-                text = clean(sibling.text_content())
-                group = text if text and len(text) <= 60 else group
+                if LIST_HEADING.match(sibling_label):
+                    break
+                group = sibling_label if sibling_label and len(sibling_label) <= 60 else group
             for item in sibling.xpath("descendant-or-self::li"):
                 text = clean(item.text_content())
-                if text:
-                    lines.append(RawLine(text, kind=kind, group=group))
-            if lines and sibling.tag in ("h3", "h4") and LIST_HEADING.match(clean(sibling.text_content())):
-                break
-        if lines:
-            return lines
-    return []
+                if text and not any(line.text == text for line in found):
+                    found.append(RawLine(text, kind=kind, group=group))
+    return found

@@ -69,7 +69,9 @@ def _choose_amount(amounts: list[Any]) -> tuple[Decimal | None, Decimal | None, 
         if factor and low:
             low, high = low * factor, (high or low) * factor
     low, high = _tidy(low), _tidy(high)
-    return low, (high if high != low else None), symbol or (str(amount.unit) or None)
+    raw = str(amount.unit)
+    unknown = raw if raw and " " not in raw and len(raw) <= 16 else None  # a unit word we do not map
+    return low, (high if high != low else None), symbol or unknown
 
 
 def _tidy(value: Decimal | None) -> Decimal | None:

@@ -123,3 +123,17 @@ def test_real_pages_meet_the_targets() -> None:
         exact += got == expected
     assert non_empty / len(pages) >= 0.99
     assert exact / len(pages) >= 0.90
+
+
+SITE_PAGES = Path(__file__).resolve().parents[2] / "streams" / "data" / "site"
+
+
+def test_bundled_demo_site_pages_all_have_components() -> None:
+    pages = sorted(SITE_PAGES.glob("*.html"))
+    kinds = {}
+    for page in pages:
+        method = extract_method(page.read_text())
+        assert method.components, page.name
+        kinds[page.name] = {c.kind for c in method.components}
+    guides = [name for name, found in kinds.items() if {ComponentKind.supply, ComponentKind.tool} <= found]
+    assert len(guides) >= 3, kinds  # DIY / repair guides with supplies and tools
