@@ -98,6 +98,16 @@ class MethodBrowsed(EventData):
     )
 
 
+class ProvidedList(BaseModel):
+    """One method provider's own component list, shown beside the others'."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    provider_id: Id
+    provider_name: str
+    components: list[Component]
+
+
 class ComponentsExtracted(EventData):
     url: str
     title: str | None = None
@@ -107,6 +117,10 @@ class ComponentsExtracted(EventData):
     source: str | None = Field(default=None, description="How the list was found, e.g. json-ld, html-heading")
     method_yield: str | None = Field(default=None, description="The yield as the method states it")
     reason: str | None = Field(default=None, description="Why the list is empty, when it is")
+    provided_lists: list[ProvidedList] | None = Field(
+        default=None,
+        description="Every registered method provider's list, side by side; `components` is the first",
+    )
 
 
 class QuoteLine(BaseModel):

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MethodProviderConfig(BaseModel):
+    """A method provider that serves component lists for its pages (see schemas/method_lists.py)."""
+
+    provider_id: str
+    name: str
+    hosts: list[str] = Field(description="Page hosts it answers for, e.g. diy.example.org")
+    list_endpoint: str = Field(description="GET endpoint; Kitting adds ?url=<page url>")
 
 
 class Settings(BaseSettings):
@@ -43,6 +52,10 @@ class Settings(BaseSettings):
     )
     consumer_fetch_max_wait_ms: int = Field(
         default=100, ge=0, description="Longest a consumer fetch waits for data (Faust's own is 1500 ms)"
+    )
+    method_providers: list[MethodProviderConfig] | None = Field(
+        default=None,
+        description="JSON list of method providers with component-list endpoints; unset: the demo site's",
     )
     log_level: str = "warning"
     reference_providers: bool = Field(

@@ -1,10 +1,11 @@
 """Extractor agent: reads method-browsed."""
 
 from agents.extractor.handlers import Extractor
+from agents.extractor.method_providers import MethodProviderRegistry
 from streams.app import KittingApp
 from streams.topics import Topic
 
 
 def register(app: KittingApp) -> None:
-    extractor = Extractor()
+    extractor = Extractor(registry=MethodProviderRegistry.from_settings(app.settings))
     app.consume(Topic.METHOD_BROWSED, "extractor", extractor.on_method_browsed, prepare=extractor.prepare)

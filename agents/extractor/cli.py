@@ -15,9 +15,11 @@ from rich.progress import track
 
 from agents.extractor.extract import ExtractedMethod, extract_method
 from agents.extractor.fetch import FetchFailed, fetch_page
+from agents.extractor.method_providers import MethodProviderRegistry, ask_providers
 from agents.extractor.parse import ParsedLine, parse_line
 from agents.router.needs import scale
 from schemas.events import Component
+from streams.settings import Settings
 
 err = Console(stderr=True)
 
@@ -78,10 +80,29 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Extract the components of job-method pages: one JSON object per input."""
         failed = 0
+        registry = MethodProviderRegistry.from_settings(Settings())
         for item in track(inputs, description="extracting", console=err, disable=len(inputs) < 5):
             try:
-                page, page_url = _read(item, url)
-                result = method_json(item, extract_method(page, page_url), servings)
+                providers = registry.for_url(url or item)
+                lists, method_yield, _ = (
+                    asyncio.run(ask_providers(providers, url or item)) if providers else ([], None, [])
+                )
+                if lists:  # the method provider's own lists, side by side; the page is not scraped
+                    method = ExtractedMethod(
+                        None,
+                        "none",
+                        lists[0].components,
+                        f"method-provider:{lists[0].provider_id}",
+                        method_yield,
+                    )
+                    result = method_json(item, method, servings)
+                    result["provided_lists"] = [
+                        {"provider": p.provider_name, "components": [component_json(c) for c in p.components]}
+                        for p in lists
+                    ]
+                else:
+                    page, page_url = _read(item, url)
+                    result = method_json(item, extract_method(page, page_url), servings)
             except (OSError, FetchFailed) as exc:
                 result = {"input": item, "components": [], "reason": str(exc)}
                 failed += 1

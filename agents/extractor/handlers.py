@@ -13,12 +13,14 @@ from typing import Any
 from agents.baskets import set_status
 from agents.extractor.extract import ExtractedMethod, extract_method
 from agents.extractor.fetch import FetchedPage, FetchFailed, fetch_page
+from agents.extractor.method_providers import MethodProviderRegistry, ask_providers
 from schemas.envelope import Envelope
-from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed
+from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
 from streams.persistence import UnitOfWork
+from streams.settings import MethodProviderConfig
 
 log = logging.getLogger(__name__)
-REMEMBERED_FAILURES = 1000
+REMEMBERED = 1000
 
 
 def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> ExtractedMethod:
@@ -36,33 +38,69 @@ def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> Extra
 
 
 @dataclass
+class Prepared:
+    """What `prepare` found out before the transaction, for the handler."""
+
+    fetch_failure: str | None = None
+    lists: list[ProvidedList] = field(default_factory=list)
+    method_yield: str | None = None
+    list_failures: list[str] = field(default_factory=list)
+
+
+AskProviders = Callable[
+    [list[MethodProviderConfig], str], Awaitable[tuple[list[ProvidedList], str | None, list[str]]]
+]
+
+
+@dataclass
 class Extractor:
+    registry: MethodProviderRegistry = field(default_factory=lambda: MethodProviderRegistry(()))
     fetch: Callable[[str], Awaitable[FetchedPage]] = fetch_page
-    _fetch_failures: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    ask: AskProviders = ask_providers
+    _prepared: OrderedDict[str, Prepared] = field(default_factory=OrderedDict)
 
     async def prepare(self, envelope: Envelope[Any]) -> Envelope[Any]:
-        """Fetch the page when the event carries neither it nor a list (outside any transaction)."""
+        """Outside any transaction: ask the page's registered method providers for their lists; with
+        none, fetch the page when the event does not carry it."""
         browsed: MethodBrowsed = envelope.data
-        if browsed.html is not None or browsed.components:
+        if browsed.components:
             return envelope
-        try:
-            page = await self.fetch(browsed.url)
-        except FetchFailed as exc:
-            self._fetch_failures[envelope.id] = str(exc)
-            while len(self._fetch_failures) > REMEMBERED_FAILURES:
-                self._fetch_failures.popitem(last=False)
-            return envelope
-        return envelope.model_copy(update={"data": browsed.model_copy(update={"html": page.html})})
+        prepared = Prepared()
+        providers = self.registry.for_url(browsed.url)
+        if providers:
+            prepared.lists, prepared.method_yield, prepared.list_failures = await self.ask(
+                providers, browsed.url
+            )
+        if not prepared.lists and browsed.html is None:
+            try:
+                page = await self.fetch(browsed.url)
+                envelope = envelope.model_copy(
+                    update={"data": browsed.model_copy(update={"html": page.html})}
+                )
+            except FetchFailed as exc:
+                prepared.fetch_failure = "; ".join([*prepared.list_failures, str(exc)])
+        self._prepared[envelope.id] = prepared
+        while len(self._prepared) > REMEMBERED:
+            self._prepared.popitem(last=False)
+        return envelope
 
     def on_method_browsed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         browsed: MethodBrowsed = envelope.data
-        method = method_of(browsed, self._fetch_failures.pop(envelope.id, None))
+        prepared = self._prepared.pop(envelope.id, Prepared())
+        if prepared.lists:
+            first = prepared.lists[0]
+            source = f"method-provider:{first.provider_id}"
+            method = ExtractedMethod(None, "none", first.components, source, prepared.method_yield)
+        else:
+            method = method_of(browsed, prepared.fetch_failure)
+        listed = method.source == "site-list" or bool(prepared.lists)
         uow.emit(
             ComponentsExtracted(
                 basket_id=browsed.basket_id, url=browsed.url, title=method.title,
-                method_kind="list" if method.source == "site-list" else method.kind,
+                method_kind="list" if listed else method.kind,
                 components=method.components, quote=browsed.quote, source=method.source,
                 method_yield=method.method_yield, reason=method.reason,
+                provided_lists=prepared.lists or None,
             )
         )  # fmt: skip
         if method.components:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any
+from urllib.parse import urlparse
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from agents.baskets import Basket
@@ -31,6 +35,16 @@ class BrowseRequest(BaseModel):
     html: str | None = Field(default=None, max_length=MAX_EVENT_BYTES)
     components: list[Component] | None = None
     quote: QuotePreferences | None = None
+
+
+DEMO_SITE = resources.files("streams.data").joinpath("site")
+
+
+def _slug(url_or_name: str) -> str:
+    slug = urlparse(url_or_name).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,80}", slug):
+        raise HTTPException(404, f"no demo page for {url_or_name!r}")
+    return slug
 
 
 def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
@@ -97,6 +111,22 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
         envelope = new_envelope(data, source=SOURCE, subject=basket_id)
         await send(encode(envelope), basket_id)
         return {"id": envelope.id, "basket_id": basket_id}
+
+    @app.get("/demo-site/components")
+    async def demo_site_components(url: str) -> Response:
+        """The demo method provider's component-list endpoint (schemas/method_lists.py)."""
+        listed = DEMO_SITE / "lists" / f"{_slug(url)}.json"
+        if not listed.is_file():
+            raise HTTPException(404, f"the demo site has no component list for {url}")
+        return Response(listed.read_bytes(), media_type="application/json")
+
+    @app.get("/demo-site/{page}", response_class=HTMLResponse)
+    async def demo_site_page(page: str) -> HTMLResponse:
+        """The demo method provider's pages (recipes and DIY guides)."""
+        path = DEMO_SITE / f"{_slug(page)}.html"
+        if not path.is_file():
+            raise HTTPException(404, f"no demo page {page!r}")
+        return HTMLResponse(path.read_text(encoding="utf-8"))
 
     @app.get("/v1/baskets/{basket_id}")
     async def basket(basket_id: str) -> dict[str, Any]:

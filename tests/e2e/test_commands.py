@@ -109,6 +109,15 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
             reply = httpx.get(f"{base}/v1/baskets/{basket}", timeout=5)
             status = reply.json()["status"] if reply.status_code == 200 else None
         assert status == "completed"
+        # the demo method provider on the HTTP service answers for its DIY guides: no scraping
+        listed = subprocess.run(
+            [*KITTING, "extract", "--jsonl", "https://diy.kitting.example/hang-a-shelf"],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        result = json.loads(listed.stdout)
+        assert result["source"] == "method-provider:kitting-demo-site"
+        assert [c["kind"] for c in result["components"]].count("tool") == 3
     finally:
         up.send_signal(signal.SIGINT)
         output = up.communicate(timeout=60)[0].decode()

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
+from typing import Any
+
+import httpx
 
 from agents.extractor.fetch import FetchedPage, FetchFailed
 from agents.extractor.handlers import Extractor
+from agents.extractor.method_providers import MethodProviderRegistry, ask_providers, demo_site_provider
+from agents.gateway.http import create_app
 from schemas.envelope import new_envelope
 from schemas.events import MethodBrowsed
 from streams.codec import encode, encode_key
 from streams.demo import demo_page
 from streams.persistence import Database
+from streams.settings import MethodProviderConfig, Settings
 from streams.topics import Topic
 from tests.fakes import InMemoryBus
 
@@ -62,3 +69,62 @@ def test_private_addresses_are_not_fetched() -> None:
             assert "non-public" in str(exc) or "not an http" in str(exc)
         else:
             raise AssertionError(f"{url} was fetched")
+
+
+def test_registered_method_providers_are_asked_and_their_lists_shown_side_by_side(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    gateway = create_app(settings, "127.0.0.1:1")
+    second = MethodProviderConfig(
+        provider_id="mirror", name="Mirror", hosts=["diy.kitting.example"],
+        list_endpoint="http://testserver/demo-site/components",
+    )  # fmt: skip
+    registry = MethodProviderRegistry(
+        (demo_site_provider(settings).model_copy(update={"list_endpoint": second.list_endpoint}), second)
+    )
+    fetched: list[str] = []
+
+    async def ask(providers: list[MethodProviderConfig], url: str) -> Any:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway)) as client:
+            return await ask_providers(providers, url, client=client)
+
+    async def fetch(url: str) -> FetchedPage:
+        fetched.append(url)
+        raise FetchFailed("must not be fetched")
+
+    bus = bus_with(database, Extractor(registry=registry, fetch=fetch, ask=ask))
+    bus.publish(
+        Topic.METHOD_BROWSED, encode_key("b3"), browse("b3", "https://diy.kitting.example/hang-a-shelf")
+    )
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert fetched == []  # the page is not scraped when its provider gives the list
+    assert extracted["source"] == "method-provider:kitting-demo-site" and extracted["method_kind"] == "list"
+    assert [p["provider_id"] for p in extracted["provided_lists"]] == ["kitting-demo-site", "mirror"]
+    shelf = extracted["components"][0]
+    assert (shelf["name"], shelf["quantity"], shelf["kind"]) == (
+        "floating shelf kit, 80 cm", {"amount": "1", "unit": "piece"}, "supply",
+    )  # fmt: skip
+    assert [c["kind"] for c in extracted["components"]].count("tool") == 3
+
+
+def test_a_provider_without_a_list_falls_back_to_the_page(database: Database, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    gateway = create_app(settings, "127.0.0.1:1")
+    provider = demo_site_provider(settings).model_copy(
+        update={"list_endpoint": "http://testserver/demo-site/components"}
+    )
+
+    async def ask(providers: list[MethodProviderConfig], url: str) -> Any:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway)) as client:
+            return await ask_providers(providers, url, client=client)
+
+    async def fetch(url: str) -> FetchedPage:
+        return FetchedPage(url, demo_page())
+
+    bus = bus_with(database, Extractor(registry=MethodProviderRegistry((provider,)), fetch=fetch, ask=ask))
+    bus.publish(
+        Topic.METHOD_BROWSED, encode_key("b4"), browse("b4", "https://recipes.kitting.example/pancakes")
+    )
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert extracted["source"] == "json-ld" and "provided_lists" not in extracted
