@@ -81,6 +81,8 @@ def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
             continue
         if found is not None and found[2]:
             title, kind, lines, source, method_yield = found
+            if not any(line.group for line in lines):
+                lines = _groups_from_page(page_html, lines)
             return ExtractedMethod(title, kind, components_from(lines, source), source, method_yield)
     return ExtractedMethod(
         None, "none", [], "none",
@@ -256,6 +258,18 @@ def _required_quantity(value: Any) -> Quantity | None:
 # UN/ECE Recommendation 20 codes that schema.org's unitCode uses for common supplies
 UNECE_CODES = {"GRM": "g", "KGM": "kg", "MLT": "ml", "LTR": "l", "MTR": "m", "CMT": "cm", "MMT": "mm",
                "C62": "piece", "H87": "piece", "EA": "piece", "INH": "in", "FOT": "ft"}  # fmt: skip
+
+
+def _groups_from_page(page_html: str, lines: list[RawLine]) -> list[RawLine]:
+    """Structured data has no ingredient groups; take them from the page's own list when it has them."""
+    try:
+        found = _html_lists(page_html, None)
+    except Exception:
+        return lines
+    groups = {line.text: line.group for line in (found[2] if found else []) if line.group}
+    if not groups:
+        return lines
+    return [RawLine(line.text, line.kind, groups.get(line.text), line.quantity) for line in lines]
 
 
 def _html_lists(page_html: str, site: str | None) -> Found | None:

@@ -14,6 +14,8 @@ from agents.extractor.offline_tagger import ensure_tagger
 from agents.recipe_units import COUNTED, PINT_OF, dimension, unit_symbol
 
 MEASURABLE = ("mass", "volume", "length")
+# "a pinch of salt", "handful of mint": the page states no number, and Kitting invents none
+VAGUE_UNITS = {"pinch", "dash", "splash", "handful", "bunch", "sprig", "drizzle", "knob", "sprinkle"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def parse_line(text: str) -> ParsedLine:
         low, high, unit = None, None, None
     if low is not None and unit is None:
         unit = "piece"
+    if unit in VAGUE_UNITS and not re.search(r"\d|[½¼¾⅓⅔⅛]", cleaned):
+        low = high = None
     comment = parsed.comment.text if parsed.comment else None
     optional = bool(re.search(r"\boptional\b", cleaned, re.IGNORECASE))
     alternatives = names[1:] if len(names) > 1 and re.search(r"\bor\b", cleaned, re.IGNORECASE) else []
@@ -109,7 +113,7 @@ def parse_line(text: str) -> ParsedLine:
         name=name or cleaned,
         quantity=low,
         quantity_max=high,
-        unit=unit if low is not None else None,
+        unit=unit if low is not None or unit in VAGUE_UNITS else None,
         preparation=parsed.preparation.text if parsed.preparation else None,
         comment=comment,
         optional=optional,

@@ -31,7 +31,7 @@ PAGES = SHARED_DATA / "pages"
         ("2 (14.5 oz) cans tomatoes", "29", "oz", "tomatoes"),
         ("1 x 400g tin chopped tomatoes", "400", "g", "chopped tomatoes"),
         ("1 fl oz rum", "1", "fl oz", "rum"),
-        ("a pinch of salt", "1", "pinch", "salt"),
+        ("2 pinches of salt", "2", "pinch", "salt"),
     ],
 )
 def test_parse_line(text: str, amount: str, unit: str, name: str) -> None:
@@ -46,6 +46,8 @@ def test_parse_line_keeps_ranges_preparation_optional_and_alternatives() -> None
     butter = parse_line("butter or margarine, softened")
     assert (butter.name, butter.alternatives, butter.quantity) == ("butter", ["margarine"], None)
     assert parse_line("½ tsp salt (optional)").optional
+    vague = parse_line("a pinch of salt")  # no number on the page: Kitting invents none
+    assert (vague.name, vague.quantity, vague.unit) == ("salt", None, "pinch")
 
 
 def test_demo_recipe() -> None:
@@ -137,3 +139,16 @@ def test_bundled_demo_site_pages_all_have_components() -> None:
         kinds[page.name] = {c.kind for c in method.components}
     guides = [name for name, found in kinds.items() if {ComponentKind.supply, ComponentKind.tool} <= found]
     assert len(guides) >= 3, kinds  # DIY / repair guides with supplies and tools
+
+
+def test_microdata_recipe_keeps_the_page_groups() -> None:
+    method = extract_method((SITE_PAGES / "lentil-curry.html").read_text())
+    assert (method.source, method.method_yield) == ("microdata", "4")
+    assert [c.group for c in method.components].count("To serve") == 2
+    coriander = method.components[-1]
+    assert (coriander.name, coriander.optional, coriander.quantity) == ("coriander", True, None)
+
+
+def test_the_demo_site_has_several_recipes() -> None:
+    recipes = [p for p in SITE_PAGES.glob("*.html") if extract_method(p.read_text()).kind == "recipe"]
+    assert len(recipes) >= 2  # with streams/data/demo-pancakes.html, three recipes
