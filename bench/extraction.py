@@ -109,7 +109,10 @@ def bench_sentences(path: Path) -> dict[str, Any]:
             implied_one += 1  # "pinch of salt", "a handful": the label leaves the one unstated
         else:
             quantity_ok += any(_close(parsed.quantity, low) for low in lows) or any(
-                _close(parsed.quantity, a * b) for a in lows for b in lows
+                _close(parsed.quantity, lows[i] * lows[j])
+                for i in range(len(lows))
+                for j in range(len(lows))
+                if i != j
             )
         units = {unit_symbol(u) or u for u in row["units"]}
         unit_ok += (parsed.unit in units) if units else parsed.unit in (None, "piece")

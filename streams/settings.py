@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         description="`kitting worker` upgrades the database first; off where a migrate job does it",
     )
     quote_deadline_s: float = Field(default=5.0, gt=0, description="How long providers get to quote")
+    http_public_url: str | None = Field(
+        default=None, description="Where other processes reach the HTTP service; default http://HOST:PORT"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     var_dir: Path = Path("var")

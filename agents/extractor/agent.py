@@ -2,10 +2,12 @@
 
 from agents.extractor.handlers import Extractor
 from agents.extractor.method_providers import MethodProviderRegistry
+from agents.extractor.offline_tagger import ensure_tagger
 from streams.app import KittingApp
 from streams.topics import Topic
 
 
 def register(app: KittingApp) -> None:
+    ensure_tagger()  # fail at start, with the fix, rather than on every line
     extractor = Extractor(registry=MethodProviderRegistry.from_settings(app.settings))
     app.consume(Topic.METHOD_BROWSED, "extractor", extractor.on_method_browsed, prepare=extractor.prepare)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -52,8 +53,14 @@ class ExtractedMethod:
     reason: str | None = None
 
 
+MAX_LINES = 500
+
+
 def clean(text: Any) -> str:
-    return " ".join(html_lib.unescape(str(text)).split())
+    """Entities decoded, invisible format characters (zero-width, direction marks) dropped, spaces
+    collapsed; otherwise the text stays as the page wrote it."""
+    unescaped = html_lib.unescape(str(text))
+    return " ".join("".join(ch for ch in unescaped if unicodedata.category(ch) != "Cf").split())
 
 
 def canonical_url(page_html: str) -> str | None:
@@ -72,6 +79,7 @@ def canonical_url(page_html: str) -> str | None:
 
 def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
     """Every component the page lists, or an empty list with the reason. Never raises on content."""
+    page_html = re.sub(r"^\s*<\?xml[^>]*>", "", page_html)  # lxml refuses str with an encoding declaration
     site = url or canonical_url(page_html)
     for finder in (_known_site, _structured_data, _generic_schema, _html_lists):
         try:
@@ -81,6 +89,7 @@ def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
             continue
         if found is not None and found[2]:
             title, kind, lines, source, method_yield = found
+            lines = lines[:MAX_LINES]
             if not any(line.group for line in lines):
                 lines = _groups_from_page(page_html, lines)
             return ExtractedMethod(title, kind, components_from(lines, source), source, method_yield)
@@ -238,7 +247,7 @@ def _howto_lines(node: dict[str, Any]) -> list[RawLine]:
 def _required_quantity(value: Any) -> Quantity | None:
     """HowToSupply.requiredQuantity: a QuantitativeValue / PropertyValue (value + unitText or unitCode),
     a number, or text like "2 m"."""
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, list):
         value = value[0] if value else None
@@ -246,11 +255,14 @@ def _required_quantity(value: Any) -> Quantity | None:
         unit_text = str(value.get("unitText") or value.get("unitCode") or "piece")
         try:
             amount = Decimal(str(value.get("value")))
-        except (InvalidOperation, ValueError):
+        except (ArithmeticError, ValueError, TypeError):
             return None
         return _quantity(amount, unit_symbol(unit_text) or UNECE_CODES.get(unit_text.upper()) or unit_text)
     if isinstance(value, int | float):
-        return _quantity(Decimal(str(value)), "piece")
+        try:
+            return _quantity(Decimal(str(value)), "piece")
+        except ArithmeticError:  # nan, inf
+            return None
     parsed = parse_line(f"{value} item")
     return _quantity(parsed.quantity, parsed.unit)
 
@@ -311,6 +323,7 @@ def _classed_lists(root: Any) -> list[RawLine]:
 def _heading_lists(root: Any) -> list[RawLine]:
     """The lists under every Ingredients / Materials / Tools / You will need heading of the page."""
     found: list[RawLine] = []
+    seen: set[Any] = set()
     for heading in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "b"):
         label = clean(heading.text_content())
         if not label or len(label) > 60 or not LIST_HEADING.match(label):
@@ -333,6 +346,7 @@ def _heading_lists(root: Any) -> list[RawLine]:
                 group = sibling_label if sibling_label and len(sibling_label) <= 60 else group
             for item in sibling.xpath("descendant-or-self::li"):
                 text = clean(item.text_content())
-                if text and not any(line.text == text for line in found):
+                if text and item not in seen:  # a list under two matching headings counts once
+                    seen.add(item)
                     found.append(RawLine(text, kind=kind, group=group))
     return found

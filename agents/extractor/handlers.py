@@ -79,6 +79,9 @@ class Extractor:
                 )
             except FetchFailed as exc:
                 prepared.fetch_failure = "; ".join([*prepared.list_failures, str(exc)])
+            except Exception as exc:  # whatever else a URL or a server does, the basket gets an answer
+                log.exception("fetching %s failed", browsed.url)
+                prepared.fetch_failure = f"{type(exc).__name__}: {exc}"[:500]
         self._prepared[envelope.id] = prepared
         while len(self._prepared) > REMEMBERED:
             self._prepared.popitem(last=False)

@@ -25,9 +25,10 @@ MAX_LIST_BYTES = 1_000_000
 
 def demo_site_provider(settings: Settings) -> MethodProviderConfig:
     """The demo method provider that `kitting up` serves on its HTTP service."""
+    base = settings.http_public_url or f"http://{settings.http_host}:{settings.http_port}"
     return MethodProviderConfig(
         provider_id="kitting-demo-site", name="Kitting demo site", hosts=DEMO_SITE_HOSTS,
-        list_endpoint=f"http://{settings.http_host}:{settings.http_port}/demo-site/components",
+        list_endpoint=f"{base.rstrip('/')}/demo-site/components",
     )  # fmt: skip
 
 
@@ -75,6 +76,9 @@ async def ask_provider(
             return None, None, f"{provider.name}: list larger than {MAX_LIST_BYTES} bytes"
         listed = ComponentList.model_validate_json(response.content)
     except httpx.HTTPError as exc:
+        return None, None, f"{provider.name}: {type(exc).__name__}"
+    except Exception as exc:  # a provider's bad answer must not sink the others
+        log.warning("component list from %s failed: %s", provider.provider_id, exc)
         return None, None, f"{provider.name}: {type(exc).__name__}"
     except ValidationError as exc:
         return None, None, f"{provider.name}: invalid list ({exc.error_count()} problems)"

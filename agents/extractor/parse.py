@@ -4,6 +4,7 @@ alternatives, with ingredient-parser-nlp (a trained CRF model) running fully off
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -80,12 +81,18 @@ def _tidy(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(format(value.normalize(), "f"))
 
 
+MAX_PARSED_CHARS = 300  # the model's time grows with the square of a line's length
+
+
 def parse_line(text: str) -> ParsedLine:
-    cleaned = " ".join(text.split())
+    """Parse one line; the returned `text` is always the line as given."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # zero-width, direction marks
+    cleaned = " ".join(visible.split())[:MAX_PARSED_CHARS]
+    cleaned = re.sub(r"(\d),(\d{1,2})\b", r"\1.\2", cleaned)  # decimal commas: "0,5 l", "2,5 dl"
     if not cleaned:
         return ParsedLine(text=text, name="")
     try:
-        parsed = _parser()(cleaned)
+        parsed = _parser()(cleaned, string_units=True)
     except Exception:  # the model never should, but a sentence must not sink a page
         return ParsedLine(text=text, name=cleaned, confidence=0.0)
     names = [n.text for n in parsed.name if n.text]

@@ -152,3 +152,20 @@ def test_microdata_recipe_keeps_the_page_groups() -> None:
 def test_the_demo_site_has_several_recipes() -> None:
     recipes = [p for p in SITE_PAGES.glob("*.html") if extract_method(p.read_text()).kind == "recipe"]
     assert len(recipes) >= 2  # with streams/data/demo-pancakes.html, three recipes
+
+
+def test_odd_input_is_read_or_refused_quickly_never_crashed_on() -> None:
+    import time
+
+    started = time.monotonic()
+    long_line = parse_line("word " * 5000)
+    assert time.monotonic() - started < 2 and long_line.text == "word " * 5000
+    assert (parse_line("250 gr flour").unit, parse_line("0,5 l Wasser").quantity) == ("g", Decimal("0.5"))
+    assert parse_line("\u200b2 eggs\u200f").quantity == Decimal(2)
+    xml_page = '<?xml version="1.0" encoding="utf-8"?>\n' + demo_page()
+    assert len(extract_method(xml_page).components) == 6
+    marked_up = '"requiredQuantity": {"@type": "QuantitativeValue", "value": 2, "unitCode": "C62"}'
+    odd_howto = HOWTO.replace(marked_up, '"requiredQuantity": true')
+    assert extract_method(odd_howto).components[0].name == "Tap washer"
+    huge_list = "<h2>Ingredients</h2><ul>" + "".join(f"<li>{n} eggs</li>" for n in range(2000)) + "</ul>"
+    assert len(extract_method(huge_list).components) == 500
