@@ -106,7 +106,7 @@ def run_demo(settings: Settings, timeout_s: float = 120.0, progress: Console | N
         "status": status,
         "reason": reason,
         "basket_id": basket_id,
-        "broker": "configured" if settings.kafka_bootstrap_servers else "embedded",
+        "broker": "embedded" if settings.embedded_broker else "configured",
         "contract_topics_seen": all(counts[t.topic_name] > 0 for t in CONTRACT_TOPICS),
         "topics": counts,
         "elapsed_s": round(time.monotonic() - started_at, 2),

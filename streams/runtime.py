@@ -55,7 +55,7 @@ def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> d
     env = dict(os.environ)
     env["KITTING_KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_servers
     env["KITTING_DATABASE_URL"] = settings.database_url
-    if settings.kafka_bootstrap_servers is None and settings.topic_partitions is None:
+    if settings.embedded_broker and settings.topic_partitions is None:
         env["KITTING_TOPIC_PARTITIONS"] = "1"
     env.update(overrides)
     return env

@@ -15,7 +15,7 @@ from rich.progress import track
 
 from agents.extractor.extract import ExtractedMethod, extract_method
 from agents.extractor.fetch import FetchFailed, fetch_page
-from agents.extractor.method_providers import MethodProviderRegistry, ask_providers
+from agents.extractor.method_providers import MethodProviderRegistry, ask_providers, method_from_lists
 from agents.extractor.parse import ParsedLine, parse_line
 from agents.router.needs import scale
 from schemas.events import Component
@@ -88,14 +88,7 @@ def register(cli: typer.Typer) -> None:
                     asyncio.run(ask_providers(providers, url or item)) if providers else ([], None, [])
                 )
                 if lists:  # the method provider's own lists, side by side; the page is not scraped
-                    method = ExtractedMethod(
-                        None,
-                        "none",
-                        lists[0].components,
-                        f"method-provider:{lists[0].provider_id}",
-                        method_yield,
-                    )
-                    result = method_json(item, method, servings)
+                    result = method_json(item, method_from_lists(lists, method_yield), servings)
                     result["provided_lists"] = [
                         {"provider": p.provider_name, "components": [component_json(c) for c in p.components]}
                         for p in lists

@@ -52,6 +52,18 @@ class ExtractedMethod:
     method_yield: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def empty(cls, reason: str) -> ExtractedMethod:
+        """No components, and why."""
+        return cls(None, "none", [], "none", reason=reason)
+
+    @classmethod
+    def listed(
+        cls, components: list[Component], source: str, method_yield: str | None = None
+    ) -> ExtractedMethod:
+        """A list given as such (by the site in the event, or by a method provider), not found in a page."""
+        return cls(None, "none", components, source, method_yield)
+
 
 MAX_LINES = 500
 
@@ -93,10 +105,9 @@ def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
             if not any(line.group for line in lines):
                 lines = _groups_from_page(page_html, lines)
             return ExtractedMethod(title, kind, components_from(lines, source), source, method_yield)
-    return ExtractedMethod(
-        None, "none", [], "none",
-        reason="no recipe or how-to in the page: no schema.org markup and no ingredient or materials list",
-    )  # fmt: skip
+    return ExtractedMethod.empty(
+        "no recipe or how-to in the page: no schema.org markup and no ingredient or materials list"
+    )
 
 
 Found = tuple[str | None, MethodKind, list[RawLine], str, str | None]

@@ -13,7 +13,7 @@ from typing import Any
 from agents.baskets import set_status
 from agents.extractor.extract import ExtractedMethod, extract_method
 from agents.extractor.fetch import FetchedPage, FetchFailed, fetch_page
-from agents.extractor.method_providers import MethodProviderRegistry, ask_providers
+from agents.extractor.method_providers import MethodProviderRegistry, ask_providers, method_from_lists
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
 from streams.persistence import UnitOfWork
@@ -25,16 +25,16 @@ REMEMBERED = 1000
 
 def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> ExtractedMethod:
     if browsed.components:
-        return ExtractedMethod(None, "none", browsed.components, "site-list")
+        return ExtractedMethod.listed(browsed.components, "site-list")
     if browsed.html is None:
         reason = f"the page could not be fetched: {fetch_failure}" if fetch_failure else "no page and no list"
-        return ExtractedMethod(None, "none", [], "none", reason=reason)
+        return ExtractedMethod.empty(reason)
     try:
         return extract_method(browsed.html, browsed.url)
     except Exception as exc:  # a page that breaks the extractor still gets an answer
         log.exception("extraction failed for %s", browsed.url)
         reason = f"extraction failed: {type(exc).__name__}: {exc}"[:1000]
-        return ExtractedMethod(None, "none", [], "none", reason=reason)
+        return ExtractedMethod.empty(reason)
 
 
 @dataclass
@@ -91,9 +91,7 @@ class Extractor:
         browsed: MethodBrowsed = envelope.data
         prepared = self._prepared.pop(envelope.id, Prepared())
         if prepared.lists:
-            first = prepared.lists[0]
-            source = f"method-provider:{first.provider_id}"
-            method = ExtractedMethod(None, "none", first.components, source, prepared.method_yield)
+            method = method_from_lists(prepared.lists, prepared.method_yield)
         else:
             method = method_of(browsed, prepared.fetch_failure)
         listed = method.source == "site-list" or bool(prepared.lists)

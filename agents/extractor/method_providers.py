@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import ValidationError
 
-from agents.extractor.extract import RawLine, components_from
+from agents.extractor.extract import ExtractedMethod, RawLine, components_from
 from agents.extractor.fetch import TIMEOUT, USER_AGENT
 from schemas.events import Component, ProvidedList
 from schemas.method_lists import ComponentList
@@ -106,3 +106,10 @@ async def ask_providers(
     lists = [answer for answer, _, _ in answers if answer is not None and answer.components]
     method_yield = next((y for _, y, _ in answers if y), None)
     return lists, method_yield, [why for _, _, why in answers if why]
+
+
+def method_from_lists(lists: list[ProvidedList], method_yield: str | None) -> ExtractedMethod:
+    """The first provider's list is the method's components; all of them travel side by side."""
+    return ExtractedMethod.listed(
+        lists[0].components, f"method-provider:{lists[0].provider_id}", method_yield
+    )
