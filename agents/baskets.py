@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schemas.events import BasketStatus, BasketStatusChanged
+from schemas.events import BasketStatus, BasketStatusChanged, QuotePreferences
 from streams.persistence import Base, UnitOfWork, UtcDateTime, utcnow
 
 FINAL = (BasketStatus.completed.value, BasketStatus.failed.value)
@@ -22,6 +22,24 @@ class Basket(Base):
     reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    preferences: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="QuotePreferences JSON: kept here, never sent to providers"
+    )
+
+
+def remember_preferences(uow: UnitOfWork, basket_id: str, prefs: QuotePreferences) -> None:
+    basket = uow.session.get(Basket, basket_id)
+    if basket is None:
+        basket = Basket(basket_id=basket_id, url="", status=BasketStatus.extracted.value)
+        uow.session.add(basket)
+    basket.preferences = prefs.model_dump_json()
+
+
+def preferences_of(uow: UnitOfWork, basket_id: str) -> QuotePreferences | None:
+    basket = uow.session.get(Basket, basket_id)
+    if basket is None or basket.preferences is None:
+        return None
+    return QuotePreferences.model_validate_json(basket.preferences)
 
 
 def set_status(

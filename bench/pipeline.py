@@ -2,9 +2,11 @@
 and, in the same run and on the same broker, a raw aiokafka consume-and-produce pass-through.
 
 Prints one JSON line: baskets_per_s, events_per_s, p50_ms, p99_ms (browse to completion, for N
-baskets sent at once, so queueing is included), alone_p50_ms / alone_p99_ms (baskets sent one at a
-time), raw_passthrough_per_s and ratio (events_per_s / raw). Quote rounds close when every shop has
-answered, so no deadline is waited for: it is set far away, and a basket that needed it would time out.
+baskets sent at once, so queueing is included), request_to_selection_p50/p99_ms (broker timestamps
+of a basket's first quote request and of its providers-selected decision), alone_p50_ms /
+alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (events_per_s / raw).
+Quote rounds close when every shop has answered, so no deadline is waited for: it is set far away,
+and a basket that needed it would time out.
 
     python bench/pipeline.py [--baskets 200] [--raw-messages 20000]
 """
@@ -83,6 +85,9 @@ async def _wait_for(
     wanted = {encode_key(basket): basket for basket in ids}
     sent_at: dict[str, float] = {}
     done_at: dict[str, float] = {}
+    asked_ms: dict[str, int] = {}  # broker timestamp of a basket's first quote request
+    selected_ms: dict[str, int] = {}  # ... and of its providers-selected decision
+    providers: list[int] = []
     events = 0
     started = time.perf_counter()
     for basket in ids:
@@ -100,7 +105,12 @@ async def _wait_for(
                 if owner is None:
                     continue
                 events += 1
-                if record.topic == Topic.BASKET_STATUS.topic_name:
+                if record.topic == Topic.QUOTE_REQUESTED.topic_name:
+                    asked_ms.setdefault(owner, record.timestamp)
+                elif record.topic == Topic.PROVIDERS_SELECTED.topic_name:
+                    selected_ms[owner] = record.timestamp
+                    providers.append(len(json.loads(record.value or b"{}")["data"]["providers"]))
+                elif record.topic == Topic.BASKET_STATUS.topic_name:
                     status = json.loads(record.value or b"{}")["data"]["status"]
                     if status == "failed":
                         raise SystemExit(f"basket {owner} failed: {record.value!r}")
@@ -111,7 +121,11 @@ async def _wait_for(
             last_report = time.monotonic()
     elapsed = max(done_at.values()) - started
     latencies_ms = [(done_at[b] - sent_at[b]) * 1000 for b in ids]
+    selection_ms = [float(selected_ms[b] - asked_ms[b]) for b in ids]
     return {
+        "request_to_selection_p50_ms": statistics.median(selection_ms),
+        "request_to_selection_p99_ms": percentile(selection_ms, 0.99),
+        "mean_providers_chosen": statistics.mean(providers),
         "baskets": len(ids),
         "events": events,
         "seconds": elapsed,
@@ -200,6 +214,9 @@ def main() -> None:
                 "events_per_s": round(events_per_s, 1),
                 "p50_ms": round(baskets["p50_ms"], 1),
                 "p99_ms": round(baskets["p99_ms"], 1),
+                "request_to_selection_p50_ms": round(baskets["request_to_selection_p50_ms"], 1),
+                "request_to_selection_p99_ms": round(baskets["request_to_selection_p99_ms"], 1),
+                "mean_providers_chosen": round(baskets["mean_providers_chosen"], 2),
                 "alone_p50_ms": round(baskets["alone_p50_ms"], 1),
                 "alone_p99_ms": round(baskets["alone_p99_ms"], 1),
                 "raw_passthrough_per_s": round(raw, 1),

@@ -5,6 +5,7 @@ Compatible changes only add optional fields; consumers ignore fields they do not
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
@@ -28,6 +29,36 @@ class Priority(StrEnum):
     fastest = "fastest"
     fewest_shops = "fewest-shops"
     preferred_shops = "preferred-shops"
+
+
+Criterion = Literal["cheapest", "fastest", "fewest-providers", "preferred", "weighted"]
+
+
+def _cheapest_first() -> list[Criterion]:
+    return ["cheapest"]
+
+
+class PriorityProfile(BaseModel):
+    """The person's own way of choosing providers: criteria in order, then tie-breaks."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order: list[Criterion] = Field(
+        default_factory=_cheapest_first, max_length=5, description="Criteria, most important first"
+    )
+    preferred: list[Id] = Field(default_factory=list, max_length=100, description="Providers to favour")
+    excluded: list[Id] = Field(default_factory=list, max_length=100, description="Providers never used")
+    max_providers: int | None = Field(default=None, ge=1, le=50, description="Cap on providers per basket")
+    weights: dict[Literal["cheapest", "fastest", "fewest-providers"], Decimal] | None = Field(
+        default=None, description="For `weighted`: per currency unit, per minute of ETA, per provider"
+    )
+
+
+class TimeWindow(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    earliest: AwareDatetime
+    latest: AwareDatetime
 
 
 class ComponentKind(StrEnum):
@@ -60,6 +91,10 @@ class QuotePreferences(BaseModel):
     payment: PaymentMethod = PaymentMethod.electronic
     have: list[str] = Field(default_factory=list, description="Component names the person already has")
     servings: int | None = Field(default=None, ge=1, le=1000, description="Scale the method to this yield")
+    profile: PriorityProfile | None = Field(
+        default=None, description="Full priority profile; when absent, `priority` alone decides"
+    )
+    time_window: TimeWindow | None = Field(default=None, description="When the person wants the kit")
 
 
 class Component(BaseModel):
@@ -130,10 +165,12 @@ class QuoteLine(BaseModel):
     name: str
     quantity: Quantity | None = None
     kind: ComponentKind = ComponentKind.ingredient
+    category: str | None = Field(default=None, description="Provider category it was routed by, e.g. grocery")
 
 
 class QuoteRequested(EventData):
-    """Ask one provider for a quote. Every request of a round names all providers of the round."""
+    """Ask one provider for a quote of the lines in its categories. Every request of a round names all
+    providers of the round. It carries items, a coarse region and a time window: no personal data."""
 
     request_id: Id = Field(description="The quote round; shared by all providers asked together")
     provider_id: Id
@@ -142,9 +179,25 @@ class QuoteRequested(EventData):
     priority: Priority = Priority.cheapest
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
-    customer_ref: Id
+    customer_ref: Id | None = Field(
+        default=None, description="Deprecated and no longer sent: providers get no customer reference"
+    )
     lines: list[QuoteLine] = Field(min_length=1)
     deadline: AwareDatetime
+    time_window: TimeWindow | None = None
+
+
+class PackOption(BaseModel):
+    """One product a provider can supply for a line: a pack size with its price and stock."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str
+    product: str
+    pack: Quantity = Field(description="What one pack holds, in the shop's own unit")
+    unit_price: Money = Field(description="Price of one pack")
+    packs_available: int | None = Field(default=None, ge=0, description="Stock in packs; none: unlimited")
+    substitute: bool = Field(default=False, description="Not exactly what was asked, e.g. another variety")
 
 
 class OfferLine(BaseModel):
@@ -157,6 +210,12 @@ class OfferLine(BaseModel):
     packs: int = Field(ge=1)
     unit_price: Money = Field(description="Price of one pack")
     total: Money
+    options: list[PackOption] = Field(
+        default_factory=list,
+        description="Every pack size the provider has for this line (the coordinator may combine them)",
+    )
+    packs_available: int | None = Field(default=None, ge=0, description="Stock of `sku` in packs")
+    substitute: bool = False
 
 
 class DeliveryOption(BaseModel):
@@ -165,6 +224,7 @@ class DeliveryOption(BaseModel):
     method: DeliveryMethod
     fee: Money
     eta_hours: int = Field(ge=0)
+    eta_minutes: int | None = Field(default=None, ge=0, description="Finer than eta_hours when given")
 
 
 class QuoteOffered(EventData):
@@ -179,6 +239,8 @@ class QuoteOffered(EventData):
 
 
 class OrderPlaced(EventData):
+    """An order to one chosen provider, with its own lines only (a split basket has several)."""
+
     order_id: Id
     request_id: Id
     provider_id: Id
@@ -255,6 +317,41 @@ class SettlementFailed(EventData):
     reason: str
 
 
+class SelectedLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str
+    provider_id: Id
+    sku: str
+    product: str = ""
+    packs: int = Field(ge=1)
+    pack: Quantity
+    unit_price: Money
+    cost: Money
+    leftover: Quantity | None = Field(default=None, description="What is left over, in the pack's unit")
+    substitute: bool = False
+
+
+class ProvidersSelected(EventData):
+    """The coordinator's decision for a quote round: which providers supply which lines, in packs."""
+
+    request_id: Id
+    profile: PriorityProfile
+    by_hand: bool = False
+    providers: list[Id]
+    lines: list[SelectedLine]
+    deliveries: dict[Id, DeliveryOption] = Field(
+        default_factory=dict, description="Per chosen provider, the delivery taken (method, fee, ETA)"
+    )
+    total: Money | None = None
+    latest_eta_minutes: int | None = None
+    uncovered: list[str] = Field(default_factory=list, description="line_ids nobody can supply")
+    reasons: dict[str, str] = Field(default_factory=dict, description="Why each uncovered line is")
+    answered: list[Id] = Field(default_factory=list, description="Providers whose offers were considered")
+    addressed: list[Id] = Field(default_factory=list)
+    closed_by: Literal["all-answered", "deadline"] = "all-answered"
+
+
 class BasketStatus(StrEnum):
     extracted = "extracted"
     quoting = "quoting"
@@ -286,6 +383,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "dev.kitting.settlement.completed.v1": SettlementCompleted,
     "dev.kitting.settlement.failed.v1": SettlementFailed,
     "dev.kitting.basket.status-changed.v1": BasketStatusChanged,
+    "dev.kitting.providers.selected.v1": ProvidersSelected,
 }
 
 _TYPE_OF = {model: name for name, model in EVENT_TYPES.items()}

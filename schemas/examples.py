@@ -45,7 +45,24 @@ _LINE = ev.OfferLine(
     unit_price=_eur("1.19"),
     total=_eur("1.19"),
 )
-_COURIER = ev.DeliveryOption(method=ev.DeliveryMethod.courier, fee=_eur("4.90"), eta_hours=24)
+_OFFERED_LINE = _LINE.model_copy(
+    update={
+        "packs_available": 12,
+        "options": [
+            ev.PackOption(
+                sku="CG-FLOUR-1K", product="Plain wheat flour 1 kg", pack=_qty("1", "kg"),
+                unit_price=_eur("1.19"), packs_available=12,
+            ),
+            ev.PackOption(
+                sku="CG-FLOUR-500", product="Plain wheat flour 500 g", pack=_qty("500", "g"),
+                unit_price=_eur("0.79"), packs_available=3,
+            ),
+        ],
+    }
+)  # fmt: skip
+_COURIER = ev.DeliveryOption(
+    method=ev.DeliveryMethod.courier, fee=_eur("4.90"), eta_hours=24, eta_minutes=1440
+)
 
 EXAMPLES: dict[type[EventData], EventData] = {
     ev.MethodBrowsed: ev.MethodBrowsed(
@@ -70,15 +87,14 @@ EXAMPLES: dict[type[EventData], EventData] = {
         provider_id="corner-grocer",
         addressed=["corner-grocer", "market-hall"],
         region="default",
-        customer_ref="cust-4411",
-        lines=[ev.QuoteLine(line_id="c1", name="plain flour", quantity=_qty("250", "g"))],
+        lines=[ev.QuoteLine(line_id="c1", name="plain flour", quantity=_qty("250", "g"), category="grocery")],
         deadline=LATER,
     ),
     ev.QuoteOffered: ev.QuoteOffered(
         basket_id=BASKET,
         request_id=REQUEST,
         provider_id="corner-grocer",
-        lines=[_LINE],
+        lines=[_OFFERED_LINE],
         delivery_options=[_COURIER],
         payment_methods=[ev.PaymentMethod.electronic],
         subtotal=_eur("1.19"),
@@ -144,6 +160,30 @@ EXAMPLES: dict[type[EventData], EventData] = {
     ),
     ev.SettlementFailed: ev.SettlementFailed(
         basket_id=BASKET, settlement_id="s-77b0", order_id=ORDER, reason="card declined"
+    ),
+    ev.ProvidersSelected: ev.ProvidersSelected(
+        basket_id=BASKET,
+        request_id=REQUEST,
+        profile=ev.PriorityProfile(order=["cheapest"], excluded=["market-hall"], max_providers=2),
+        providers=["corner-grocer"],
+        lines=[
+            ev.SelectedLine(
+                line_id="c1",
+                provider_id="corner-grocer",
+                sku="CG-FLOUR-500",
+                product="Plain wheat flour 500 g",
+                packs=1,
+                pack=_qty("500", "g"),
+                unit_price=_eur("0.79"),
+                cost=_eur("0.79"),
+                leftover=_qty("250", "g"),
+            )
+        ],
+        deliveries={"corner-grocer": _COURIER},
+        total=_eur("5.69"),
+        latest_eta_minutes=1440,
+        answered=["corner-grocer"],
+        addressed=["corner-grocer"],
     ),
     ev.BasketStatusChanged: ev.BasketStatusChanged(
         basket_id=BASKET, status=ev.BasketStatus.completed, at=LATER

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
 from streams.handling import Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
+from streams.state import FaustWindowedState, KeyTime
 from streams.topics import Topic
+
+Then = Callable[[Envelope[Any], RawRecord], Awaitable[None]]
+"""Runs after the handler for every delivery of a valid event (repeats included), while the agent
+handles it: where a role updates its Faust state. Must be idempotent."""
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +72,14 @@ class KittingApp:
         self,
         topic: Topic,
         consumer: str,
-        handler: Handler,
+        handler: Handler | None,
         when: Filter | None = None,
         prepare: Prepare | None = None,
+        then: Then | None = None,
     ) -> None:
         """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`
-        (only for events that `when` accepts, if given: others are skipped without a transaction)."""
+        (only for events that `when` accepts, if given: others are skipped without a transaction), and
+        `then` after it. A consumer without a handler keeps no idempotency record."""
         pipeline = self.pipeline
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
         subscription = Subscription(topic, consumer, handler, when, reports_undecodable, prepare)
@@ -86,10 +95,19 @@ class KittingApp:
                     value=message.value,
                     headers=_headers(message.headers),
                 )
-                await pipeline.handle(record, subscription)
+                envelope = await pipeline.handle(record, subscription)
+                if then is not None and envelope is not None:
+                    await then(envelope, record)
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
         self.faust.agent(self.channel(topic), name=consumer, concurrency=1)(agent)
+
+    def windowed_state(
+        self, changelog: Topic, source: Topic, key_time: KeyTime, window: timedelta, expires: timedelta
+    ) -> FaustWindowedState:
+        """A windowed table written by the agents of `source` (and topics co-partitioned with it)."""
+        partitions = self.settings.topic_partitions or changelog.spec.partitions
+        return FaustWindowedState(self.faust, changelog, source, key_time, window, expires, partitions)
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         async def timer() -> None:

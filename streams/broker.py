@@ -149,7 +149,10 @@ async def ensure_topics(
                 name=topic.topic_name,
                 num_partitions=topic_partitions(topic, partitions_override),
                 replication_factor=replication_factor,
-                topic_configs={"retention.ms": str(topic.spec.retention_ms)},
+                topic_configs={
+                    "retention.ms": str(topic.spec.retention_ms),
+                    **({"cleanup.policy": "compact,delete"} if topic.spec.changelog else {}),
+                },
             )
             for topic in Topic
             if topic.topic_name not in existing

@@ -21,7 +21,11 @@ ROLE_MODULES: tuple[str, ...] = (
 )
 
 HTTP_APP_MODULE = "agents.gateway.http"
-CLI_MODULES: tuple[str, ...] = ("agents.extractor.cli",)  # roles that add `kitting` commands
+CLI_MODULES: tuple[str, ...] = (  # roles that add `kitting` commands
+    "agents.extractor.cli",
+    "agents.coordinator.select_cli",
+    "agents.providers.cli",
+)
 
 
 class RoleModule(Protocol):

@@ -58,7 +58,7 @@ class Subscription:
 
     topic: Topic
     consumer: str
-    handler: Handler
+    handler: Handler | None
     when: Filter | None = None
     reports_undecodable: bool = True
     prepare: Prepare | None = None
@@ -81,14 +81,14 @@ class Pipeline:
         self.source = source
         self._sent_unmarked: list[int] = []
 
-    async def handle(self, record: RawRecord, sub: Subscription) -> None:
+    async def handle(self, record: RawRecord, sub: Subscription) -> Envelope[Any] | None:
         """Handle the record or dead-letter it; never give up on it. While the database or the broker
-        is down this retries (with growing pauses, logging the cause), holding back the partition."""
+        is down this retries (with growing pauses, logging the cause), holding back the partition.
+        Returns the event when it was valid and wanted (handled now or before), else None."""
         delay = RETRY_FIRST_S
         while True:
             try:
-                await self.process(record, sub)
-                return
+                return await self.process(record, sub)
             except Exception as exc:  # a failure here means nothing was handled or dead-lettered yet
                 where = f"{record.topic}[{record.partition}]@{record.offset}"
                 log.warning(
@@ -98,7 +98,7 @@ class Pipeline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
 
-    async def process(self, record: RawRecord, sub: Subscription) -> None:
+    async def process(self, record: RawRecord, sub: Subscription) -> Envelope[Any] | None:
         """One attempt. Several consumers may read one topic: only the one that `reports_undecodable`
         dead-letters a record that does not decode, so it lands there once. Raises TransientFailure."""
         topic, consumer, handler, when = sub.topic, sub.consumer, sub.handler, sub.when
@@ -107,9 +107,9 @@ class Pipeline:
         except UndecodableEvent as exc:
             if sub.reports_undecodable:
                 await self.dead_letter(record, consumer, str(exc))
-            return
+            return None
         if when is not None and not when(envelope):
-            return
+            return None
         if sub.prepare is not None:
             try:
                 envelope = await sub.prepare(envelope)
@@ -118,24 +118,27 @@ class Pipeline:
                 await self.dead_letter(
                     record, consumer, f"{type(exc).__name__} preparing for {consumer}: {exc}"
                 )
-                return
+                return None
+        if handler is None:
+            return envelope
         try:
             pending = self.database.handle_once(consumer, envelope, self.source, handler)
         except HandlerRejected as exc:
             await self.dead_letter(record, consumer, f"rejected by {consumer}: {exc}")
-            return
+            return None
         except (OperationalError, DBAPIError) as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise TransientFailure(f"database unavailable: {exc.orig}") from exc
             log.exception("handler %s failed on %s", consumer, envelope.type)
             await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc.orig}")
-            return
+            return None
         except Exception as exc:
             log.exception("handler %s failed on %s", consumer, envelope.type)
             await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc}")
-            return
+            return None
         if pending:
             await self.send(pending)
+        return envelope
 
     async def send(self, pending: Iterable[PendingRecord]) -> None:
         """Produce committed outbox records. Marking them sent is batched (see `relay_outbox`): a crash

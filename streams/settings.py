@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=None,
         description="JSON list of method providers with component-list endpoints; unset: the demo site's",
     )
+    admin_token: str | None = Field(
+        default=None, description="Bearer token for changing the provider registry over HTTP"
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, description="How long a provider webhook may take")
     log_level: str = "warning"
     reference_providers: bool = Field(
         default=True, description="Run the reference shops, courier and accounting agent in this worker"

@@ -22,6 +22,7 @@ class TopicSpec:
     partitions: int = 6
     retention_ms: int = 7 * DAY_MS
     key: str = "basket id (the CloudEvent subject), UTF-8"
+    changelog: bool = False  # a Faust table's changelog: compacted, not an event stream of the contract
 
 
 class Topic(Enum):
@@ -37,6 +38,11 @@ class Topic(Enum):
         "quote-requested", "One provider is asked to quote a basket's lines.", (ev.QuoteRequested,)
     )
     QUOTE_OFFERED = TopicSpec("quote-offered", "A provider's offer, in its own packs.", (ev.QuoteOffered,))
+    PROVIDERS_SELECTED = TopicSpec(
+        "providers-selected",
+        "The coordinator's choice of providers for a quote round, every need in the providers' packs.",
+        (ev.ProvidersSelected,),
+    )
     ORDER_PLACED = TopicSpec("order-placed", "An order sent to one chosen provider.", (ev.OrderPlaced,))
     DELIVERY_REQUESTED = TopicSpec(
         "delivery-requested",
@@ -61,6 +67,14 @@ class Topic(Enum):
     )
     BASKET_STATUS = TopicSpec(
         "basket-status", "Where each basket stands; feeds the user terminal.", (ev.BasketStatusChanged,)
+    )
+    COORDINATOR_ROUNDS = TopicSpec(
+        "coordinator-rounds-changelog",
+        "Changelog of the coordinator's windowed table of quote rounds and their offers (Faust state).",
+        (),
+        key="quote round id (request_id), JSON",
+        retention_ms=DAY_MS,
+        changelog=True,
     )
     DEAD_LETTER = TopicSpec(
         "dead-letter",

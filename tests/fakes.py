@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from streams.app import Then
 from streams.composition import load_roles
 from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
+from streams.state import KeyTime, MemoryState
 from streams.topics import Topic
 
 
@@ -26,20 +29,32 @@ class InMemoryBus:
         self.jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
         self.log: list[RawRecord] = []
         self._queue: list[tuple[Topic, RawRecord]] = []
+        self.thens: dict[str, Then] = {}
+        self.states: dict[Topic, MemoryState] = {}
 
     # --- the KittingApp surface ---
     def consume(
         self,
         topic: Topic,
         consumer: str,
-        handler: Handler,
+        handler: Handler | None,
         when: Filter | None = None,
         prepare: Prepare | None = None,
+        then: Then | None = None,
     ) -> None:
         first = topic not in self.consumers
         self.consumers.setdefault(topic, []).append(
             Subscription(topic, consumer, handler, when, first, prepare)
         )
+        if then is not None:
+            self.thens[consumer] = then
+
+    def windowed_state(
+        self, changelog: Topic, source: Topic, key_time: KeyTime, window: timedelta, expires: timedelta
+    ) -> MemoryState:
+        state = MemoryState()
+        self.states[changelog] = state
+        return state
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         self.jobs[name] = job
@@ -67,7 +82,10 @@ class InMemoryBus:
         while self._queue:
             topic, record = self._queue.pop(0)
             for subscription in self.consumers.get(topic, []):
-                await self.pipeline.process(record, subscription)
+                envelope = await self.pipeline.process(record, subscription)
+                then = self.thens.get(subscription.consumer)
+                if envelope is not None and then is not None:
+                    await then(envelope, record)
 
     def publish(self, topic: Topic, key: bytes, value: bytes | None) -> None:
         async def go() -> None:

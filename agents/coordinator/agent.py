@@ -1,13 +1,81 @@
-"""Coordinator agents: quote rounds from quote-requested, offers from quote-offered, a deadline timer."""
+"""Coordinator agents. Quote requests and offers are aggregated per round in a Faust windowed table
+(windowed by the round's opening time, carried in its UUIDv7 id); a round is decided when the last
+addressed provider answers, or by the deadline timer — never in a window-close callback. Offers are
+also kept in SQL as they arrive, for the person to see and for late ones."""
 
-from agents.coordinator.handlers import close_due_rounds, on_quote_offered, on_quote_requested
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from agents.coordinator.handlers import decide_round, on_quote_offered
+from agents.coordinator.rounds import RoundValue, due, with_offer, with_request
+from agents.router.round_ids import opened_at_s
+from schemas.envelope import Envelope
 from streams.app import KittingApp
+from streams.handling import RawRecord
+from streams.persistence import UnitOfWork, utcnow
+from streams.state import KeyedState
 from streams.topics import Topic
 
+log = logging.getLogger(__name__)
+
 DEADLINE_CHECK_S = 0.5
+WINDOW = timedelta(minutes=10)
+
+
+class RoundKeeper:
+    """Feeds the windowed table and decides rounds; remembers locally which rounds it saw decided."""
+
+    def __init__(self, app: KittingApp, rounds: KeyedState) -> None:
+        self.app = app
+        self.rounds = rounds
+        self.decided: set[str] = set()
+
+    async def on_request(self, envelope: Envelope[Any], record: RawRecord) -> None:
+        request = envelope.data
+        value = with_request(self.rounds.get(request.request_id), request, record.partition)
+        self.rounds.put(request.request_id, value)
+        await self.decide_if_due(value)
+
+    async def on_offer(self, envelope: Envelope[Any], record: RawRecord) -> None:
+        offer = envelope.data
+        value = with_offer(self.rounds.get(offer.request_id), offer, record.partition, utcnow())
+        self.rounds.put(offer.request_id, value)
+        await self.decide_if_due(value)
+
+    async def decide_if_due(self, value: RoundValue) -> None:
+        request_id = value["request_id"]
+        if request_id in self.decided:
+            return
+        closed_by = due(value, utcnow())
+        if closed_by is None:
+            return
+
+        def job(uow: UnitOfWork) -> None:
+            decide_round(uow, value, closed_by)
+
+        try:
+            await self.app.pipeline.run_job(job)
+        except Exception:  # e.g. the database is down: the deadline timer tries again
+            log.exception("deciding quote round %s failed; retrying from the timer", request_id)
+            return
+        self.decided.add(request_id)
+
+    async def close_due(self) -> None:
+        """Periodic: decide every local round whose deadline passed (or that a restart left answered)."""
+        live: set[str] = set()
+        for key, value in self.rounds.local_items():
+            live.add(key)
+            await self.decide_if_due(value)
+        self.decided &= live  # forget rounds whose window expired
 
 
 def register(app: KittingApp) -> None:
-    app.consume(Topic.QUOTE_REQUESTED, "coordinator.rounds", on_quote_requested)
-    app.consume(Topic.QUOTE_OFFERED, "coordinator.offers", on_quote_offered)
-    app.every(DEADLINE_CHECK_S, "coordinator.deadlines", app.in_unit_of_work(close_due_rounds))
+    expires = max(timedelta(hours=1), timedelta(seconds=app.settings.quote_deadline_s * 10))
+    rounds = app.windowed_state(Topic.COORDINATOR_ROUNDS, Topic.QUOTE_OFFERED, opened_at_s, WINDOW, expires)
+    keeper = RoundKeeper(app, rounds)
+    app.consume(Topic.QUOTE_REQUESTED, "coordinator.rounds", None, then=keeper.on_request)
+    app.consume(Topic.QUOTE_OFFERED, "coordinator.offers", on_quote_offered, then=keeper.on_offer)
+    app.every(DEADLINE_CHECK_S, "coordinator.deadlines", keeper.close_due)

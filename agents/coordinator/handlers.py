@@ -1,123 +1,248 @@
-"""Coordinator: gathers the offers of a quote round, closes it when every addressed provider has
-answered or its deadline passed, and places the order with the chosen provider."""
+"""Coordinator: records every offer as it arrives (late ones too), and decides each quote round once,
+when every addressed provider has answered or its deadline passed: it selects providers by the
+person's priority profile and announces the choice (providers-selected); ordering takes it from there."""
 
 from __future__ import annotations
 
 import json
-import uuid
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 
-from agents.baskets import set_status
-from agents.coordinator.selection import cheapest_covering
+from agents.baskets import preferences_of, set_status
+from agents.coordinator.optimise import Need, PackOption, Priority, ProviderOffer, Selection, select
+from agents.coordinator.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
-from agents.ordering.tables import Order
+from agents.providers.registry import note_round
 from schemas.envelope import Envelope
-from schemas.events import BasketStatus, OrderPlaced, QuoteOffered, QuoteRequested
+from schemas.events import (
+    BasketStatus,
+    Criterion,
+    DeliveryOption,
+    OfferLine,
+    PriorityProfile,
+    ProvidersSelected,
+    QuoteLine,
+    QuoteOffered,
+    QuotePreferences,
+    SelectedLine,
+)
+from schemas.values import Money, Quantity
 from streams.persistence import UnitOfWork, utcnow
 
-
-def on_quote_requested(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    request: QuoteRequested = envelope.data
-    if uow.session.get(QuoteRound, request.request_id) is None:
-        uow.session.add(
-            QuoteRound(
-                request_id=request.request_id,
-                basket_id=request.basket_id,
-                request_json=request.model_dump_json(),
-                addressed=json.dumps(sorted(request.addressed)),
-                deadline=request.deadline,
-            )
-        )
-        uow.session.flush()
-    close_if_answered(uow, request.request_id)
+PROFILE_OF_PRIORITY: dict[str, list[Criterion]] = {
+    "cheapest": ["cheapest"],
+    "fastest": ["fastest"],
+    "fewest-shops": ["fewest-providers"],
+    "preferred-shops": ["preferred"],
+}
 
 
 def on_quote_offered(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    """Keep the offer for the person to see; one that comes after its round was decided is late."""
     offer: QuoteOffered = envelope.data
-    if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is None:
-        uow.session.add(
-            ReceivedOffer(
-                request_id=offer.request_id,
-                provider_id=offer.provider_id,
-                basket_id=offer.basket_id,
-                offer_json=offer.model_dump_json(),
-            )
+    if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
+        return
+    round_ = uow.session.get(QuoteRound, offer.request_id)
+    now = utcnow()
+    uow.session.add(
+        ReceivedOffer(
+            request_id=offer.request_id,
+            provider_id=offer.provider_id,
+            basket_id=offer.basket_id,
+            offer_json=offer.model_dump_json(),
+            received_at=now,
+            late=round_ is not None and round_.status != "open",
+            answer_ms=int((now - round_.opened_at).total_seconds() * 1000) if round_ is not None else None,
         )
-        uow.session.flush()
-    close_if_answered(uow, offer.request_id)
-
-
-def close_if_answered(uow: UnitOfWork, request_id: str) -> None:
-    round_ = uow.session.get(QuoteRound, request_id)
-    if round_ is None or round_.status != "open":
-        return  # offers may arrive before the request they answer; the request closes the round then
-    answered = set(
-        uow.session.scalars(select(ReceivedOffer.provider_id).where(ReceivedOffer.request_id == request_id))
     )
-    if set(json.loads(round_.addressed)) <= answered:
-        close_round(uow, request_id)
 
 
-def close_due_rounds(uow: UnitOfWork) -> None:
-    """Periodic: close every open round whose deadline has passed."""
-    due = uow.session.scalars(
-        select(QuoteRound.request_id).where(QuoteRound.status == "open", QuoteRound.deadline <= utcnow())
-    ).all()
-    for request_id in due:
-        close_round(uow, request_id)
+def profile_of(prefs: QuotePreferences | None) -> PriorityProfile:
+    if prefs is None:
+        return PriorityProfile()
+    if prefs.profile is not None:
+        return prefs.profile
+    return PriorityProfile(order=PROFILE_OF_PRIORITY[prefs.priority.value])
 
 
-def close_round(uow: UnitOfWork, request_id: str) -> None:
-    """Close the round once (a conditional update wins exactly once across workers) and order."""
+def offer_problem(
+    offer: QuoteOffered, addressed: list[str], prefs: QuotePreferences, now: datetime
+) -> str | None:
+    """Why an offer cannot be taken as it stands, or None. Totals are recomputed, never trusted."""
+    if offer.provider_id not in addressed:
+        return "from a provider that was not asked"
+    if offer.valid_until <= now:
+        return "expired"
+    for line in offer.lines:
+        if line.total != line.unit_price.times(line.packs):
+            return f"line {line.line_id} total is not packs x unit price"
+    if prefs.payment not in offer.payment_methods:
+        return f"does not take {prefs.payment.value}"
+    if not any(option.method == prefs.delivery for option in offer.delivery_options):
+        return f"has no {prefs.delivery.value} delivery"
+    return None
+
+
+def pack_options(line: OfferLine) -> list[PackOption]:
+    """Every pack size the offer has for a line (the suggestion alone when it lists no options)."""
+    if not line.options:
+        return [
+            PackOption(
+                line=line.line_id, sku=line.sku, pack_quantity=line.pack.amount, pack_unit=line.pack.unit,
+                pack_price=line.unit_price.amount, packs_available=line.packs_available, product=line.product,
+                substitute=line.substitute,
+            )
+        ]  # fmt: skip
+    return [
+        PackOption(
+            line=line.line_id, sku=o.sku, pack_quantity=o.pack.amount, pack_unit=o.pack.unit,
+            pack_price=o.unit_price.amount, packs_available=o.packs_available, product=o.product,
+            substitute=o.substitute,
+        )
+        for o in line.options
+    ]  # fmt: skip
+
+
+def in_currency(offer: QuoteOffered, currency: str) -> bool:
+    prices = [line.unit_price for line in offer.lines]
+    prices += [option.unit_price for line in offer.lines for option in line.options]
+    fees = [option.fee for option in offer.delivery_options]
+    return all(money.currency == currency for money in [*prices, *fees])
+
+
+def usable_offers(
+    offers: list[QuoteOffered],
+    addressed: list[str],
+    prefs: QuotePreferences,
+    needs: list[QuoteLine],
+    now: datetime,
+) -> tuple[str, list[tuple[QuoteOffered, DeliveryOption]], dict[str, str]]:
+    """(currency, the offers the selection may use with the delivery they would give, why others not)."""
+    refused: dict[str, str] = {}
+    fit: list[QuoteOffered] = []
+    for offer in offers:
+        problem = offer_problem(offer, addressed, prefs, now)
+        if problem:
+            refused[offer.provider_id] = problem
+        else:
+            fit.append(offer)
+    currency = fit[0].subtotal.currency if fit else "EUR"
+    wanted = {line.line_id for line in needs}
+    usable: list[tuple[QuoteOffered, DeliveryOption]] = []
+    for offer in fit:
+        if not in_currency(offer, currency):
+            refused[offer.provider_id] = f"not in {currency}"
+            continue
+        delivery = next(o for o in offer.delivery_options if o.method == prefs.delivery)
+        lines = [line for line in offer.lines if line.line_id in wanted]
+        usable.append((offer.model_copy(update={"lines": lines}), delivery))
+    return currency, usable, refused
+
+
+def eta_minutes(option: DeliveryOption) -> int:
+    return option.eta_minutes if option.eta_minutes is not None else option.eta_hours * 60
+
+
+def run_selection(
+    needs: list[QuoteLine], usable: list[tuple[QuoteOffered, DeliveryOption]], profile: PriorityProfile
+) -> Selection:
+    return select(
+        [
+            Need(line.line_id, line.quantity.amount if line.quantity else None,
+                 line.quantity.unit if line.quantity else None, line.name)
+            for line in needs
+        ],
+        [
+            ProviderOffer(
+                offer.provider_id, delivery.fee.amount, eta_minutes(delivery),
+                tuple(option for line in offer.lines for option in pack_options(line)),
+            )
+            for offer, delivery in usable
+        ],
+        Priority(
+            order=tuple(profile.order), preferred=tuple(profile.preferred), excluded=tuple(profile.excluded),
+            max_providers=profile.max_providers,
+            weights={str(k): v for k, v in profile.weights.items()} if profile.weights else None,
+        ),
+    )  # fmt: skip
+
+
+def selected_event(
+    round_: QuoteRound,
+    value: RoundValue,
+    selection: Selection,
+    usable: list[tuple[QuoteOffered, DeliveryOption]],
+    profile: PriorityProfile,
+    currency: str,
+    closed_by: ClosedBy,
+) -> ProvidersSelected:
+    def money(amount: Decimal) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    deliveries = {offer.provider_id: delivery for offer, delivery in usable}
+    return ProvidersSelected(
+        basket_id=round_.basket_id,
+        request_id=round_.request_id,
+        profile=profile,
+        providers=list(selection.providers),
+        lines=[
+            SelectedLine(
+                line_id=s.line, provider_id=s.provider, sku=s.sku, product=s.product, packs=s.packs,
+                pack=Quantity(amount=s.pack_quantity, unit=s.pack_unit), unit_price=money(s.cost / s.packs),
+                cost=money(s.cost), substitute=s.substitute,
+                leftover=Quantity(amount=s.leftover, unit=s.pack_unit) if s.leftover is not None else None,
+            )
+            for s in selection.lines
+        ],
+        deliveries={p: deliveries[p] for p in selection.providers},
+        total=money(selection.total) if selection.providers else None,
+        latest_eta_minutes=selection.latest_eta_minutes,
+        uncovered=list(selection.uncovered),
+        reasons=dict(selection.reasons),
+        answered=sorted(value["offers"]),
+        addressed=json.loads(round_.addressed),
+        closed_by=closed_by,
+    )  # fmt: skip
+
+
+def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> bool:
+    """Close the round once (a conditional update wins exactly once across workers) and select.
+    Returns False when it was already decided."""
+    now = utcnow()
     result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
         update(QuoteRound)
-        .where(QuoteRound.request_id == request_id, QuoteRound.status == "open")
-        .values(status="closed", closed_at=utcnow())
+        .where(QuoteRound.request_id == value["request_id"], QuoteRound.status == "open")
+        .values(status="closed", closed_at=now, closed_by=closed_by)
     )
     if result.rowcount != 1:
-        return
-    round_ = uow.session.get(QuoteRound, request_id)
+        return False
+    round_ = uow.session.get(QuoteRound, value["request_id"])
     assert round_ is not None
-    request = QuoteRequested.model_validate_json(round_.request_json)
-    offers = [
-        QuoteOffered.model_validate_json(row)
-        for row in uow.session.scalars(
-            select(ReceivedOffer.offer_json).where(ReceivedOffer.request_id == request_id)
-        )
-    ]
-    choice = cheapest_covering(request, offers, utcnow())
-    if choice is None:
-        reason = (
-            f"no offer covers every component ({len(offers)} of {len(request.addressed)} providers answered)"
-        )
-        set_status(uow, request.basket_id, BasketStatus.failed, reason)
-        return
-    order = OrderPlaced(
-        basket_id=request.basket_id,
-        order_id=str(uuid.uuid4()),
-        request_id=request_id,
-        provider_id=choice.offer.provider_id,
-        lines=choice.offer.lines,
-        delivery=choice.delivery,
-        payment=request.payment,
-        total=choice.total,
-        customer_ref=request.customer_ref,
+    needs = [QuoteLine.model_validate(line) for line in json.loads(round_.needs)]
+    prefs = preferences_of(uow, round_.basket_id) or QuotePreferences(customer_ref="unknown")
+    profile = profile_of(prefs)
+    offers = offers_of(value)
+    currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
+    selection = run_selection(needs, usable, profile)
+    event = selected_event(round_, value, selection, usable, profile, currency, closed_by)
+    round_.decision = json.dumps(
+        {
+            "needs": [line.model_dump(mode="json") for line in needs],
+            "offers": [offer.model_dump(mode="json") for offer in offers],
+            "refused": refused,
+            "preferences": prefs.model_dump(mode="json"),
+            "selected": event.model_dump(mode="json"),
+        }
     )
-    uow.session.add(
-        Order(
-            order_id=order.order_id,
-            basket_id=order.basket_id,
-            request_id=request_id,
-            provider_id=order.provider_id,
-            total_amount=order.total.amount,
-            currency=order.total.currency,
-            delivery_method=order.delivery.method.value,
-            payment_method=order.payment.value,
-            customer_ref=order.customer_ref,
-            region=request.region,
+    note_round(uow.session, json.loads(round_.addressed), answer_ms(value, round_.opened_at), now)
+    uow.emit(event)
+    if not selection.lines:
+        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(selection.reasons.items()))
+        answered = f"{len(offers)} of {len(json.loads(round_.addressed))} providers answered"
+        set_status(
+            uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({answered}; {why})"
         )
-    )
-    uow.emit(order)
-    set_status(uow, request.basket_id, BasketStatus.ordering)
+    return True

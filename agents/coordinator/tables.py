@@ -1,10 +1,10 @@
-"""Quote rounds and the offers gathered for them."""
+"""Quote rounds (opened by the router, decided once by the coordinator) and every offer received."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streams.persistence import Base, UtcDateTime, utcnow
@@ -15,18 +15,27 @@ class QuoteRound(Base):
 
     request_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     basket_id: Mapped[str] = mapped_column(String(200), index=True)
-    request_json: Mapped[str] = mapped_column(Text, doc="one of the round's quote-requested events")
+    needs: Mapped[str] = mapped_column(Text, doc="JSON list of every QuoteLine of the basket")
     addressed: Mapped[str] = mapped_column(Text, doc="JSON list of provider ids")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deadline: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | closed
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(20), nullable=True)  # all-answered | deadline
+    decision: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="The inputs the selection saw and the ProvidersSelected it made (JSON)"
+    )
 
 
 class ReceivedOffer(Base):
+    """Every offer as it arrived, late ones included (they are kept, not used)."""
+
     __tablename__ = "offers"
 
     request_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    basket_id: Mapped[str] = mapped_column(String(200))
+    basket_id: Mapped[str] = mapped_column(String(200), index=True)
     offer_json: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from agents.baskets import set_status
 from agents.ordering.tables import order_to_update
-from agents.providers.registry import ProviderKind, ProviderRegistry
+from agents.providers.registry import ProviderKind, providers_for
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, DeliveryMethod, DeliveryRequested, OrderConfirmed
 from streams.persistence import UnitOfWork
 
 
-@dataclass(frozen=True)
 class Delivery:
-    registry: ProviderRegistry
-
     def on_order_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         if not isinstance(envelope.data, OrderConfirmed):
             return
@@ -26,14 +22,14 @@ class Delivery:
             return
         method = DeliveryMethod(order.delivery_method)
         if method is DeliveryMethod.courier:
-            courier = self.registry.first(ProviderKind.courier, order.region)
-            if courier is None:
+            couriers = providers_for(uow.session, ProviderKind.delivery, order.region)
+            if not couriers:
                 order.delivery_state = "failed"
                 set_status(
                     uow, order.basket_id, BasketStatus.failed, f"no courier serves region {order.region!r}"
                 )
                 return
-            carrier_id = courier.provider_id
+            carrier_id = couriers[0].provider_id
         else:
             carrier_id = order.provider_id  # the shop delivers itself or hands over at its counter
         order.delivery_state = "requested"

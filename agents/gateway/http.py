@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,11 +14,24 @@ from urllib.parse import urlparse
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from agents.baskets import Basket
+from agents.coordinator.tables import QuoteRound, ReceivedOffer
+from agents.providers.registry import (
+    DuplicateProvider,
+    Provider,
+    ProviderKind,
+    ProviderView,
+    UnknownProvider,
+    add_provider,
+    get_provider,
+    list_providers,
+    set_enabled,
+)
 from schemas.envelope import new_envelope
 from schemas.events import Component, MethodBrowsed, QuotePreferences
 from streams.codec import UndecodableEvent, decode, encode, encode_key
@@ -127,6 +141,87 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
         if not path.is_file():
             raise HTTPException(404, f"no demo page {page!r}")
         return HTMLResponse(path.read_text(encoding="utf-8"))
+
+    def registry_admin(request: Request) -> None:
+        """Changing the registry takes the admin token, or a loopback client when none is set."""
+        token = settings.admin_token
+        if token:
+            if request.headers.get("authorization") != f"Bearer {token}":
+                raise HTTPException(401, "give the admin token: Authorization: Bearer <KITTING_ADMIN_TOKEN>")
+        elif request.client is None or request.client.host not in ("127.0.0.1", "::1", "testclient"):
+            raise HTTPException(403, "set KITTING_ADMIN_TOKEN to change the registry from another host")
+
+    @app.get("/v1/providers")
+    async def providers(kind: ProviderKind | None = None) -> list[ProviderView]:
+        with database.session() as session:
+            return list_providers(session, kind)
+
+    @app.post("/v1/providers", status_code=201, dependencies=[Depends(registry_admin)])
+    async def register_provider(body: Provider, replace: bool = False) -> ProviderView:
+        try:
+            with database.session() as session:
+                return add_provider(session, body, replace=replace)
+        except DuplicateProvider as exc:
+            raise HTTPException(409, str(exc)) from None
+        except UnknownProvider as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.get("/v1/providers/{provider_id}")
+    async def provider(provider_id: str) -> ProviderView:
+        try:
+            with database.session() as session:
+                return get_provider(session, provider_id)
+        except UnknownProvider as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.post("/v1/providers/{provider_id}/disable", dependencies=[Depends(registry_admin)])
+    async def disable_provider(provider_id: str) -> ProviderView:
+        return _switch(provider_id, False)
+
+    @app.post("/v1/providers/{provider_id}/enable", dependencies=[Depends(registry_admin)])
+    async def enable_provider(provider_id: str) -> ProviderView:
+        return _switch(provider_id, True)
+
+    def _switch(provider_id: str, enabled: bool) -> ProviderView:
+        try:
+            with database.session() as session:
+                return set_enabled(session, provider_id, enabled)
+        except UnknownProvider as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.get("/v1/baskets/{basket_id}/offers")
+    async def offers(basket_id: str) -> dict[str, Any]:
+        """The offers as they arrived (late ones marked) and, once a round is decided, the selection."""
+        with database.session() as session:
+            rounds = session.scalars(
+                select(QuoteRound).where(QuoteRound.basket_id == basket_id).order_by(QuoteRound.opened_at)
+            ).all()
+            received = session.scalars(
+                select(ReceivedOffer)
+                .where(ReceivedOffer.basket_id == basket_id)
+                .order_by(ReceivedOffer.received_at, ReceivedOffer.provider_id)
+            ).all()
+            if not rounds and not received:
+                raise HTTPException(404, f"no quote round for basket {basket_id} (yet)")
+            return {
+                "basket_id": basket_id,
+                "rounds": [
+                    {
+                        "request_id": r.request_id, "status": r.status, "addressed": json.loads(r.addressed),
+                        "deadline": r.deadline.isoformat(), "closed_by": r.closed_by,
+                        "selection": json.loads(r.decision)["selected"] if r.decision else None,
+                    }
+                    for r in rounds
+                ],
+                "offers": [
+                    {
+                        "request_id": o.request_id, "provider_id": o.provider_id, "late": o.late,
+                        "received_at": o.received_at.isoformat(), "answer_ms": o.answer_ms,
+                        "offer": json.loads(o.offer_json),
+                    }
+                    for o in received
+                ],
+            }  # fmt: skip
 
     @app.get("/v1/baskets/{basket_id}")
     async def basket(basket_id: str) -> dict[str, Any]:

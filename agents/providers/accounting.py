@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.providers.registry import ProviderInfo
+from agents.providers.registry import Provider
 from schemas.envelope import Envelope
 from schemas.events import PaymentMethod, SettlementCompleted, SettlementOutcome, SettlementRequested
 from streams.persistence import UnitOfWork
@@ -19,7 +19,7 @@ OUTCOMES: dict[PaymentMethod, SettlementOutcome] = {
 
 @dataclass(frozen=True)
 class ReferenceAccounting:
-    info: ProviderInfo
+    info: Provider
 
     def on_settlement_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         request: SettlementRequested = envelope.data

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from agents.providers.registry import ProviderInfo
+from agents.providers.registry import Provider
 from schemas.envelope import Envelope
 from schemas.events import DeliveryArranged, DeliveryFailed, DeliveryRequested
 from streams.persistence import UnitOfWork, utcnow
@@ -16,7 +16,7 @@ COURIER_ETA = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class ReferenceCourier:
-    info: ProviderInfo
+    info: Provider
 
     def is_mine(self, envelope: Envelope[Any]) -> bool:
         return bool(envelope.data.carrier_id == self.info.provider_id)

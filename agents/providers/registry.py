@@ -1,60 +1,213 @@
-"""The provider registry: who can be asked for what, where. The reference providers live here."""
+"""The provider registry (SQL): who can be asked for what, where, how to reach them, and how well they
+answer. Component providers (shops), delivery services, accounting agents and method providers.
+
+A provider manager fronts member providers: a member without an address of its own is reached at its
+manager's address (e.g. one webhook for a chain's shops), but is still asked, chosen and paid as itself.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
 from schemas.events import DeliveryMethod, PaymentMethod
+from streams.persistence import Base, UtcDateTime, utcnow
+
+KAFKA_ADDRESS = "kafka"
+"""The address of a provider that consumes Kitting's topics itself (e.g. with the provider SDK)."""
 
 
 class ProviderKind(StrEnum):
-    shop = "shop"
-    courier = "courier"
-    accounting = "accounting"
+    component = "component-provider"
+    delivery = "delivery-service"
+    accounting = "accounting-agent"
+    method = "method-provider"
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
-    provider_id: str
-    name: str
-    kind: ProviderKind
-    regions: frozenset[str]
-    delivery_methods: tuple[DeliveryMethod, ...] = ()
-    payment_methods: tuple[PaymentMethod, ...] = ()
+class ProviderRow(Base):
+    __tablename__ = "providers"
+
+    provider_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    categories: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
+    regions: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
+    address: Mapped[str] = mapped_column(String(2000), default=KAFKA_ADDRESS)
+    manager_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    delivery_methods: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
+    payment_methods: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
+    public_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    answer_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-REFERENCE_PROVIDERS: tuple[ProviderInfo, ...] = (
-    ProviderInfo(
-        "corner-grocer",
-        "Corner Grocer",
-        ProviderKind.shop,
-        frozenset({"default"}),
-        (DeliveryMethod.courier, DeliveryMethod.pickup),
-        (PaymentMethod.electronic, PaymentMethod.pay_at_pickup, PaymentMethod.cash_on_delivery),
-    ),
-    ProviderInfo(
-        "market-hall",
-        "Market Hall",
-        ProviderKind.shop,
-        frozenset({"default"}),
-        (DeliveryMethod.own, DeliveryMethod.courier, DeliveryMethod.pickup),
-        (PaymentMethod.electronic, PaymentMethod.cash_on_delivery),
-    ),
-    ProviderInfo("swift-courier", "Swift Courier", ProviderKind.courier, frozenset({"default"})),
-    ProviderInfo("ledger-pay", "Ledger Pay", ProviderKind.accounting, frozenset({"default"})),
-)
+class Provider(BaseModel):
+    """A registry entry as people and other services write and read it (CLI, HTTP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: ProviderKind = ProviderKind.component
+    categories: list[str] = Field(default_factory=list, description="e.g. grocery, hardware")
+    regions: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
+    address: str = Field(
+        default=KAFKA_ADDRESS,
+        max_length=2000,
+        description="`kafka` (it consumes the topics itself) or an https:// webhook; empty for a member "
+        "reached through its manager",
+    )
+    manager_id: str | None = Field(default=None, description="The provider manager that fronts this one")
+    delivery_methods: list[DeliveryMethod] = Field(default_factory=list)
+    payment_methods: list[PaymentMethod] = Field(default_factory=list)
+    public_key: str | None = Field(
+        default=None, max_length=200, description="Base64 key that personal data is sealed to"
+    )
+    enabled: bool = True
+
+    @field_validator("address")
+    @classmethod
+    def _known_address(cls, value: str) -> str:
+        if value and value != KAFKA_ADDRESS and not value.startswith(("http://", "https://")):
+            raise ValueError("address must be 'kafka', an http(s):// webhook URL, or empty for a member")
+        return value
 
 
-class ProviderRegistry:
-    def __init__(self, providers: tuple[ProviderInfo, ...] = REFERENCE_PROVIDERS) -> None:
-        self._providers = {p.provider_id: p for p in providers}
+class ProviderHealth(BaseModel):
+    last_seen: AwareDatetime | None
+    requests: int
+    answers: int
+    answer_rate: float | None
+    mean_answer_ms: float | None
 
-    def shops_for(self, region: str) -> list[ProviderInfo]:
-        return [p for p in self._providers.values() if p.kind is ProviderKind.shop and region in p.regions]
 
-    def first(self, kind: ProviderKind, region: str) -> ProviderInfo | None:
-        return next((p for p in self._providers.values() if p.kind is kind and region in p.regions), None)
+class ProviderView(Provider):
+    health: ProviderHealth
 
-    def get(self, provider_id: str) -> ProviderInfo | None:
-        return self._providers.get(provider_id)
+
+class UnknownProvider(LookupError):
+    pass
+
+
+class DuplicateProvider(ValueError):
+    pass
+
+
+def _to_row(provider: Provider, row: ProviderRow) -> ProviderRow:
+    row.name, row.kind = provider.name, provider.kind.value
+    row.categories, row.regions = (
+        json.dumps(sorted(provider.categories)),
+        json.dumps(sorted(provider.regions)),
+    )
+    row.address, row.manager_id, row.public_key = provider.address, provider.manager_id, provider.public_key
+    row.delivery_methods = json.dumps([m.value for m in provider.delivery_methods])
+    row.payment_methods = json.dumps([m.value for m in provider.payment_methods])
+    row.enabled = provider.enabled
+    return row
+
+
+def view(row: ProviderRow) -> ProviderView:
+    requests, answers = row.requests or 0, row.answers or 0
+    return ProviderView(
+        provider_id=row.provider_id, name=row.name, kind=ProviderKind(row.kind),
+        categories=json.loads(row.categories), regions=json.loads(row.regions), address=row.address,
+        manager_id=row.manager_id, delivery_methods=json.loads(row.delivery_methods),
+        payment_methods=json.loads(row.payment_methods), public_key=row.public_key, enabled=row.enabled,
+        health=ProviderHealth(
+            last_seen=row.last_seen, requests=requests, answers=answers,
+            answer_rate=answers / requests if requests else None,
+            mean_answer_ms=(row.answer_ms_total or 0) / answers if answers else None,
+        ),
+    )  # fmt: skip
+
+
+def add_provider(session: Session, provider: Provider, replace: bool = False) -> ProviderView:
+    """Register a provider; an existing id is an error unless `replace` (its health is kept)."""
+    if provider.manager_id is not None:
+        manager = session.get(ProviderRow, provider.manager_id)
+        if manager is None:
+            raise UnknownProvider(f"manager {provider.manager_id!r} is not registered; add it first")
+    existing = session.get(ProviderRow, provider.provider_id)
+    if existing is not None and not replace:
+        raise DuplicateProvider(f"provider {provider.provider_id!r} exists; use replace to change it")
+    row = _to_row(provider, existing or ProviderRow(provider_id=provider.provider_id))
+    session.add(row)
+    session.flush()
+    return view(row)
+
+
+def get_provider(session: Session, provider_id: str) -> ProviderView:
+    row = session.get(ProviderRow, provider_id)
+    if row is None:
+        raise UnknownProvider(f"no provider {provider_id!r}; `kitting providers list` shows them")
+    return view(row)
+
+
+def list_providers(session: Session, kind: ProviderKind | None = None) -> list[ProviderView]:
+    query = select(ProviderRow).order_by(ProviderRow.provider_id)
+    if kind is not None:
+        query = query.where(ProviderRow.kind == kind.value)
+    return [view(row) for row in session.scalars(query)]
+
+
+def set_enabled(session: Session, provider_id: str, enabled: bool) -> ProviderView:
+    row = session.get(ProviderRow, provider_id)
+    if row is None:
+        raise UnknownProvider(f"no provider {provider_id!r}; `kitting providers list` shows them")
+    row.enabled = enabled
+    session.flush()
+    return view(row)
+
+
+def providers_for(session: Session, kind: ProviderKind, region: str) -> list[ProviderView]:
+    """Enabled providers of a kind serving a region, by id (a deterministic order)."""
+    rows = session.scalars(
+        select(ProviderRow)
+        .where(ProviderRow.kind == kind.value, ProviderRow.enabled.is_(True))
+        .order_by(ProviderRow.provider_id)
+    )
+    return [view(row) for row in rows if region in json.loads(row.regions)]
+
+
+def address_of(session: Session, provider_id: str) -> str | None:
+    """Where a provider is reached: its own address, else its manager's."""
+    row = session.get(ProviderRow, provider_id)
+    if row is None:
+        return None
+    if row.address:
+        return row.address
+    manager = session.get(ProviderRow, row.manager_id) if row.manager_id else None
+    return manager.address if manager is not None else None
+
+
+def note_round(
+    session: Session, addressed: Iterable[str], answered_ms: dict[str, int], seen_at: datetime
+) -> None:
+    """Health: each addressed provider was asked once; those in `answered_ms` answered in that time."""
+    for provider_id in addressed:
+        row = session.get(ProviderRow, provider_id, with_for_update=True)
+        if row is None:
+            continue
+        row.requests = (row.requests or 0) + 1
+        if provider_id in answered_ms:
+            row.answers = (row.answers or 0) + 1
+            row.answer_ms_total = (row.answer_ms_total or 0) + answered_ms[provider_id]
+            row.last_seen = seen_at
+
+
+def ensure_registered(session: Session, providers: Iterable[Provider]) -> None:
+    """Add the providers that are missing (used for the reference providers at start)."""
+    for provider in providers:
+        if session.get(ProviderRow, provider.provider_id) is None:
+            session.add(_to_row(provider, ProviderRow(provider_id=provider.provider_id)))
+    session.flush()

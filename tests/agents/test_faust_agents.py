@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agents.providers.reference_shops import REFERENCE_SHOPS
 from streams.app import KittingApp
 from streams.composition import build_app
 from streams.demo import browse_event
@@ -63,11 +64,12 @@ def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
     app, _ = app_and_sent
     shops = [
         f"provider.{shop}.{what}"
-        for shop in ("corner-grocer", "market-hall")
+        for shop in (profile.provider_id for profile in REFERENCE_SHOPS)
         for what in ("quotes", "orders", "deliveries")
     ]
     assert set(app.faust.agents) == {
-        "extractor", "router", "coordinator.rounds", "coordinator.offers", "ordering.orders",
-        "ordering.deliveries", "ordering.settlements", "delivery", "settlement",
+        "extractor", "router", "coordinator.rounds", "coordinator.offers", "ordering.selections",
+        "ordering.orders", "ordering.deliveries", "ordering.settlements", "delivery", "settlement",
+        "webhook-bridge.quotes", "webhook-bridge.orders",
         "provider.swift-courier", "provider.ledger-pay", *shops,
     }  # fmt: skip

@@ -70,7 +70,7 @@ def test_json_schema_rejects_what_the_codec_rejects() -> None:
 def test_asyncapi_has_every_topic_and_valid_examples() -> None:
     document = asyncapi_document()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {t.topic_name for t in Topic}
+    assert addresses == {t.topic_name for t in Topic if not t.spec.changelog}
     components = document["components"]
     for name, message in components["messages"].items():
         assert message["examples"], name
@@ -87,7 +87,7 @@ def test_asyncapi_is_accepted_by_the_official_parser(tmp_path: Path) -> None:
     path.write_text(json.dumps(asyncapi_document()))
     result = subprocess.run([node, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid: 12 channels" in result.stdout
+    assert f"valid: {sum(not t.spec.changelog for t in Topic)} channels" in result.stdout
 
 
 def test_the_parser_check_can_fail(tmp_path: Path) -> None:

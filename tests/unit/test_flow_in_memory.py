@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from agents.baskets import Basket
 from agents.ordering.tables import Order
+from agents.providers.reference_shops import REFERENCE_SHOPS
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import MethodBrowsed, QuotePreferences
 from streams.codec import encode, encode_key
@@ -41,9 +42,20 @@ def test_a_basket_goes_through_every_topic_and_completes(database: Database) -> 
     assert status_of(database, "b1") == "completed"
     counts = bus.counts()
     assert all(counts[t.topic_name] >= 1 for t in CONTRACT_TOPICS), counts
-    assert counts[Topic.QUOTE_REQUESTED.topic_name] == 2  # both reference shops asked
-    order = json.loads(bus.values(Topic.ORDER_PLACED)[0])["data"]
-    assert order["provider_id"] == "corner-grocer"  # the only shop that sells salt: the only covering offer
+    grocers = [s.provider_id for s in REFERENCE_SHOPS if "grocery" in s.categories and "default" in s.regions]
+    asked = {json.loads(raw)["data"]["provider_id"] for raw in bus.values(Topic.QUOTE_REQUESTED)}
+    assert asked == set(grocers)  # every grocer of the region, no hardware shop
+    selected = json.loads(bus.values(Topic.PROVIDERS_SELECTED)[0])["data"]
+    assert selected["uncovered"] == [] and selected["closed_by"] == "all-answered"
+    orders = [json.loads(raw)["data"] for raw in bus.values(Topic.ORDER_PLACED)]
+    assert sorted(o["provider_id"] for o in orders) == selected["providers"]  # one order per chosen shop
+    for order in orders:
+        mine = {
+            (line["line_id"], line["sku"])
+            for line in selected["lines"]
+            if line["provider_id"] == order["provider_id"]
+        }
+        assert {(line["line_id"], line["sku"]) for line in order["lines"]} == mine  # its own lines only
     assert bus.dead == []
 
 
@@ -108,8 +120,11 @@ def test_deadline_closes_a_round_with_missing_answers(database: Database) -> Non
     assert status_of(database, basket) == "quoting"
     bus.run_job("coordinator.deadlines")
     assert status_of(database, basket) == "quoting"  # deadline not reached yet
-    with database.session() as session:
-        for round_ in session.scalars(select(QuoteRound)):
-            round_.deadline = utcnow() - timedelta(seconds=1)
+    rounds = bus.states[Topic.COORDINATOR_ROUNDS]
+    for value in rounds.data.values():
+        value["deadline"] = (utcnow() - timedelta(seconds=1)).isoformat()
     bus.run_job("coordinator.deadlines")
     assert status_of(database, basket) == "failed"
+    with database.session() as session:
+        round_ = session.scalars(select(QuoteRound)).one()
+        assert (round_.status, round_.closed_by) == ("closed", "deadline")

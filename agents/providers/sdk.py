@@ -1,0 +1,159 @@
+"""The provider adapter SDK: a provider in its own process takes part with a few decorated functions.
+
+    adapter = ProviderAdapter("my-shop", bootstrap_servers="127.0.0.1:9092")
+
+    @adapter.on_quote
+    def quote(request: QuoteRequested) -> QuoteOffered | None: ...
+
+    @adapter.on_order
+    def order(order: OrderPlaced) -> OrderConfirmed | OrderRejected: ...
+
+    asyncio.run(adapter.run())
+
+The adapter consumes quote-requested, order-placed and delivery-requested with its own consumer group,
+passes on only the events addressed to it, and publishes each answer as a CloudEvent keyed by the
+basket id. Delivery is at least once: an answer may be sent twice after a crash (Kitting ignores a
+repeated offer from the same provider for the same round); repeats seen by this process are skipped.
+`answers_to` is the framework-free core, usable in tests without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from schemas.envelope import Envelope, new_envelope
+from schemas.events import (
+    DeliveryArranged,
+    DeliveryFailed,
+    DeliveryRequested,
+    EventData,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderRejected,
+    QuoteOffered,
+    QuoteRequested,
+)
+from streams.codec import UndecodableEvent, decode, encode, encode_key
+from streams.topics import Topic, topic_for
+
+log = logging.getLogger(__name__)
+
+QuoteHandler = Callable[[QuoteRequested], QuoteOffered | None]
+OrderHandler = Callable[[OrderPlaced], OrderConfirmed | OrderRejected | None]
+DeliveryHandler = Callable[[DeliveryRequested], DeliveryArranged | DeliveryFailed | None]
+F = TypeVar("F")
+REMEMBERED_EVENTS = 10_000
+
+
+class ProviderAdapter:
+    def __init__(self, provider_id: str, bootstrap_servers: str = "", group_id: str | None = None) -> None:
+        self.provider_id = provider_id
+        self.bootstrap_servers = bootstrap_servers
+        self.group_id = group_id or f"provider-{provider_id}"
+        self.source = f"urn:kitting:provider:{provider_id}"
+        self._quote: QuoteHandler | None = None
+        self._order: OrderHandler | None = None
+        self._delivery: DeliveryHandler | None = None
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    # --- registering handlers ---
+    def on_quote(self, handler: QuoteHandler) -> QuoteHandler:
+        self._quote = handler
+        return handler
+
+    def on_order(self, handler: OrderHandler) -> OrderHandler:
+        self._order = handler
+        return handler
+
+    def on_delivery(self, handler: DeliveryHandler) -> DeliveryHandler:
+        """For a provider that delivers itself or hands over at its shop."""
+        self._delivery = handler
+        return handler
+
+    @property
+    def topics(self) -> list[Topic]:
+        wanted: list[tuple[object, Topic]] = [
+            (self._quote, Topic.QUOTE_REQUESTED),
+            (self._order, Topic.ORDER_PLACED),
+            (self._delivery, Topic.DELIVERY_REQUESTED),
+        ]
+        return [topic for handler, topic in wanted if handler is not None]
+
+    # --- the core: one record in, the answer out ---
+    def is_mine(self, data: EventData) -> bool:
+        if isinstance(data, DeliveryRequested):
+            return data.carrier_id == self.provider_id
+        return getattr(data, "provider_id", None) == self.provider_id
+
+    def answer(self, envelope: Envelope[Any]) -> EventData | None:
+        """The provider's answer to one event, or None (not addressed to it, or nothing to say)."""
+        data = envelope.data
+        if not self.is_mine(data):
+            return None
+        if isinstance(data, QuoteRequested) and self._quote is not None:
+            return self._quote(data)
+        if isinstance(data, OrderPlaced) and self._order is not None:
+            return self._order(data)
+        if isinstance(data, DeliveryRequested) and self._delivery is not None:
+            return self._delivery(data)
+        return None
+
+    def answers_to(self, topic: Topic, value: bytes | None) -> tuple[Topic, bytes, bytes] | None:
+        """(topic, key, value) to publish for one consumed record, or None. A record that does not
+        decode is logged and skipped: Kitting's own consumers dead-letter it."""
+        try:
+            envelope = decode(value, topic)
+        except UndecodableEvent as exc:
+            log.warning("%s skipped an undecodable record on %s: %s", self.provider_id, topic.topic_name, exc)
+            return None
+        seen = (envelope.source, envelope.id)
+        if seen in self._seen:
+            return None
+        answer = self.answer(envelope)
+        self._remember(seen)
+        if answer is None:
+            return None
+        out = new_envelope(answer, source=self.source, subject=answer.basket_id)
+        return topic_for(answer), encode_key(answer.basket_id), encode(out)
+
+    def _remember(self, seen: tuple[str, str]) -> None:
+        self._seen[seen] = None
+        while len(self._seen) > REMEMBERED_EVENTS:
+            self._seen.popitem(last=False)
+
+    # --- running against Kafka ---
+    async def run(self, stop: Any = None) -> None:
+        """Consume and answer until `stop` (an asyncio.Event) is set or the task is cancelled."""
+        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+        names = {topic.topic_name: topic for topic in self.topics}
+        consumer = AIOKafkaConsumer(
+            *names,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            fetch_max_wait_ms=100,
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all")
+        await producer.start()
+        await consumer.start()
+        try:
+            while stop is None or not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200)
+                for records in batches.values():
+                    for record in records:
+                        reply = self.answers_to(names[record.topic], record.value)
+                        if reply is not None:
+                            topic, key, value = reply
+                            await producer.send_and_wait(topic.topic_name, value, key=key)
+                if batches:
+                    await consumer.commit()  # only after every answer of the batch was acknowledged
+        finally:
+            await consumer.stop()
+            await producer.stop()
