@@ -222,7 +222,10 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
     round_ = uow.session.get(QuoteRound, value["request_id"])
     assert round_ is not None
     needs = [QuoteLine.model_validate(line) for line in json.loads(round_.needs)]
-    prefs = preferences_of(uow, round_.basket_id) or QuotePreferences(customer_ref="unknown")
+    prefs = preferences_of(uow, round_.basket_id)
+    if prefs is None:  # the router stores them with the round; without them nothing can be ordered
+        set_status(uow, round_.basket_id, BasketStatus.failed, "the basket's quote preferences are missing")
+        return True
     profile = profile_of(prefs)
     offers = offers_of(value)
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
