@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi/node_modules/.installed
 
-.PHONY: run test lint typecheck unit bench demo clean install kcat
+.PHONY: run test lint typecheck unit bench demo clean install kcat chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ kcat:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q kcat >/dev/null 2>&1) || \
 	  echo "kcat could not be installed: the kcat test will be skipped"
 
-install: $(STAMP) $(NODE_TOOLS) kcat
+# chromium: Debian's headless browser for the report's rendering test (Playwright drives it; no
+# browser is ever downloaded by Playwright itself).
+chromium:
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1) || \
+	  echo "chromium could not be installed: the report rendering test will be skipped"
+
+install: $(STAMP) $(NODE_TOOLS) kcat chromium
 
 run: $(STAMP)
 	$(BIN)/kitting up
@@ -49,6 +56,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) var tools/asyncapi/node_modules

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import statistics
@@ -27,9 +28,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.demo import browse_event
+from streams.migrate import upgrade
 from streams.processes import stop_process
 from streams.runtime import spawn_worker
 from streams.topics import Topic
@@ -194,7 +197,13 @@ def main() -> None:
                 KITTING_DATABASE_URL=os.environ.get("KITTING_DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
                 KITTING_APP_ID=f"kitting-bench-{os.getpid()}",
                 KITTING_QUOTE_DEADLINE_S="600",
+                KITTING_VAULT_KEY=os.environ.get(
+                    "KITTING_VAULT_KEY", base64.b64encode(os.urandom(32)).decode()
+                ),
+                KITTING_VAR_DIR=os.environ.get("KITTING_VAR_DIR", f"{tmp}/var"),
             )
+            upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
+            seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting one worker")
             worker = spawn_worker(env, Path(tmp) / "worker.log")
             baskets = asyncio.run(run_baskets(bootstrap, args.baskets, args.one_by_one, args.timeout))

@@ -79,6 +79,17 @@ class PaymentMethod(StrEnum):
     pay_at_pickup = "pay-at-pickup"
 
 
+class SealedContact(BaseModel):
+    """Personal data for one recipient alone: a JSON object sealed to the recipient's registered public
+    key (a libsodium sealed box, X25519 + XSalsa20-Poly1305). Only the field names travel in clear."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    recipient_id: Id = Field(description="The provider whose registered key opens it")
+    fields: list[str] = Field(description="Names of the sealed fields, e.g. name, phone (never values)")
+    ciphertext: str = Field(description="Base64 sealed box of a JSON object holding exactly `fields`")
+
+
 class QuotePreferences(BaseModel):
     """What the person asked for when the job entered Kitting; no personal data, a pseudonym only."""
 
@@ -248,7 +259,26 @@ class OrderPlaced(EventData):
     delivery: DeliveryOption
     payment: PaymentMethod
     total: Money
-    customer_ref: Id
+    customer_ref: Id = Field(description="Pseudonymous reference for this order and this provider only")
+    time_window: TimeWindow | None = None
+    replaces: Id | None = Field(
+        default=None, description="The rejected or timed-out order whose lines this order takes over"
+    )
+
+
+class OrderCancelled(EventData):
+    """Kitting withdraws an order (another order failed and nothing could replace it, the provider did
+    not answer in time, or its delivery failed for good). Any payment for it is released."""
+
+    order_id: Id
+    provider_id: Id
+    reason: str
+    carrier_id: Id | None = Field(
+        default=None, description="The courier of the order's delivery, when one was asked: it stops too"
+    )
+
+
+ParcelSize = Literal["small", "medium", "large"]
 
 
 class DeliveryRequested(EventData):
@@ -259,7 +289,33 @@ class DeliveryRequested(EventData):
     method: DeliveryMethod
     parcels: int = Field(ge=1)
     region: str
-    recipient_ref: Id = Field(description="Pseudonymous recipient reference")
+    recipient_ref: Id = Field(description="Pseudonymous reference for this order and this carrier only")
+    parcel_size: ParcelSize | None = None
+    pickup_point: str | None = Field(default=None, description="Where the parcel is collected: the shop")
+    time_window: TimeWindow | None = None
+    contact: SealedContact | None = Field(
+        default=None,
+        description="What the carrier needs to hand over, sealed to it: a courier gets name, street "
+        "address and phone; a shop delivering itself street address and phone; a shop handing over at "
+        "its counter name, phone and the pickup code",
+    )
+    cash_to_collect: Money | None = Field(
+        default=None, description="Cash on delivery or payment at pickup: the amount to collect"
+    )
+    attempt: int = Field(default=1, ge=1, description="1 for the first try, more after a failed delivery")
+
+
+SettlementAction = Literal["authorise", "capture", "void", "refund", "expect-cash", "record-cash"]
+
+
+class PayeeSplit(BaseModel):
+    """The share of a settlement one payee receives."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    payee_id: Id
+    amount: Money
+    role: Literal["goods", "delivery"] = "goods"
 
 
 class SettlementRequested(EventData):
@@ -268,7 +324,23 @@ class SettlementRequested(EventData):
     payee_id: Id = Field(description="The provider that is paid")
     method: PaymentMethod
     amount: Money
-    payer_ref: Id = Field(description="Pseudonymous payer reference")
+    payer_ref: Id = Field(description="Pseudonymous reference for this order and this accounting agent")
+    agent_id: Id | None = Field(default=None, description="The accounting agent asked; none: the default")
+    action: SettlementAction | None = Field(
+        default=None,
+        description="authorise at order, capture on confirmation, void or refund on cancellation; "
+        "expect-cash then record-cash for cash on delivery and payment at pickup. None: settle at once",
+    )
+    idempotency_key: str | None = Field(
+        default=None, max_length=200, description="The same key twice never moves money twice"
+    )
+    payment_token: str | None = Field(
+        default=None, description="The payment instrument's token from Kitting's vault (electronic only)"
+    )
+    splits: list[PayeeSplit] = Field(
+        default_factory=list, description="Per payee: the provider's goods, the carrier's delivery fee"
+    )
+    collector_id: Id | None = Field(default=None, description="Who collects the cash on hand-over")
 
 
 # --- status and outcome events ---------------------------------------------------------------------
@@ -284,6 +356,9 @@ class OrderRejected(EventData):
     order_id: Id
     provider_id: Id
     reason: str
+    line_ids: list[str] = Field(
+        default_factory=list, description="The lines it cannot supply; empty: the whole order is rejected"
+    )
 
 
 class DeliveryArranged(EventData):
@@ -299,9 +374,39 @@ class DeliveryFailed(EventData):
     order_id: Id
     carrier_id: Id
     reason: str
+    retryable: bool = Field(default=True, description="False when trying again cannot help")
 
 
-SettlementOutcome = Literal["captured", "collect-on-delivery", "collect-at-pickup"]
+class ParcelCollected(EventData):
+    """The courier collected the parcel at the shop."""
+
+    delivery_id: Id
+    order_id: Id
+    carrier_id: Id
+    at: AwareDatetime
+
+
+class ParcelDelivered(EventData):
+    """The parcel reached the person: delivered at the door, or handed over at the shop's counter."""
+
+    delivery_id: Id
+    order_id: Id
+    carrier_id: Id
+    method: DeliveryMethod
+    at: AwareDatetime
+    cash_collected: Money | None = Field(default=None, description="Cash taken on hand-over, if any")
+    pickup_code_checked: bool | None = Field(default=None, description="Pickup: the code was shown")
+
+
+SettlementOutcome = Literal[
+    "captured",
+    "collect-on-delivery",
+    "collect-at-pickup",
+    "authorised",
+    "voided",
+    "refunded",
+    "cash-collected",
+]
 
 
 class SettlementCompleted(EventData):
@@ -309,12 +414,32 @@ class SettlementCompleted(EventData):
     order_id: Id
     outcome: SettlementOutcome
     amount: Money
+    action: SettlementAction | None = None
+    idempotency_key: str | None = None
+    transaction_id: str | None = Field(default=None, description="The accounting agent's ledger transaction")
 
 
 class SettlementFailed(EventData):
     settlement_id: Id
     order_id: Id
     reason: str
+    action: SettlementAction | None = None
+    idempotency_key: str | None = None
+
+
+OrderAspect = Literal["order", "delivery", "payment"]
+
+
+class OrderStateChanged(EventData):
+    """One transition of an order's state machine: the order itself, its delivery or its payment."""
+
+    order_id: Id
+    provider_id: Id
+    aspect: OrderAspect
+    from_state: str
+    to_state: str
+    reason: str | None = None
+    at: AwareDatetime
 
 
 class SelectedLine(BaseModel):
@@ -350,6 +475,9 @@ class ProvidersSelected(EventData):
     answered: list[Id] = Field(default_factory=list, description="Providers whose offers were considered")
     addressed: list[Id] = Field(default_factory=list)
     closed_by: Literal["all-answered", "deadline"] = "all-answered"
+    compensates: Id | None = Field(
+        default=None, description="A re-selection: the rejected or timed-out order whose lines it re-places"
+    )
 
 
 class BasketStatus(StrEnum):
@@ -361,9 +489,11 @@ class BasketStatus(StrEnum):
 
 
 class BasketStatusChanged(EventData):
+    """v2: `at`, when the basket changed, is always given (v1 made it optional; see schemas/upcasting.py)."""
+
     status: BasketStatus
     reason: str | None = None
-    at: AwareDatetime | None = None
+    at: AwareDatetime
 
 
 # --- registry of types ----------------------------------------------------------------------------
@@ -382,8 +512,12 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "dev.kitting.delivery.failed.v1": DeliveryFailed,
     "dev.kitting.settlement.completed.v1": SettlementCompleted,
     "dev.kitting.settlement.failed.v1": SettlementFailed,
-    "dev.kitting.basket.status-changed.v1": BasketStatusChanged,
+    "dev.kitting.basket.status-changed.v2": BasketStatusChanged,
     "dev.kitting.providers.selected.v1": ProvidersSelected,
+    "dev.kitting.order.cancelled.v1": OrderCancelled,
+    "dev.kitting.parcel.collected.v1": ParcelCollected,
+    "dev.kitting.parcel.delivered.v1": ParcelDelivered,
+    "dev.kitting.order.state-changed.v1": OrderStateChanged,
 }
 
 _TYPE_OF = {model: name for name, model in EVENT_TYPES.items()}

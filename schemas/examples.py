@@ -109,7 +109,13 @@ EXAMPLES: dict[type[EventData], EventData] = {
         delivery=_COURIER,
         payment=ev.PaymentMethod.electronic,
         total=_eur("6.09"),
-        customer_ref="cust-4411",
+        customer_ref="ref-5be0c1d2a3f4e5d6c7b8a9f0",
+    ),
+    ev.OrderCancelled: ev.OrderCancelled(
+        basket_id=BASKET,
+        order_id=ORDER,
+        provider_id="corner-grocer",
+        reason="market-hall rejected its order and no other offer can supply c2",
     ),
     ev.DeliveryRequested: ev.DeliveryRequested(
         basket_id=BASKET,
@@ -119,8 +125,16 @@ EXAMPLES: dict[type[EventData], EventData] = {
         carrier_id="swift-courier",
         method=ev.DeliveryMethod.courier,
         parcels=1,
+        parcel_size="small",
         region="default",
-        recipient_ref="cust-4411",
+        recipient_ref="ref-0d9e8f7a6b5c4d3e2f1a0b9c",
+        pickup_point="the counter of corner-grocer",
+        contact=ev.SealedContact(
+            recipient_id="swift-courier",
+            fields=["name", "phone", "street_address"],
+            ciphertext="bXkgc2VhbGVkIGJveCwgb3BlbmVkIG9ubHkgYnkgdGhlIGNvdXJpZXIncyBrZXk=",
+        ),
+        cash_to_collect=_eur("6.09"),
     ),
     ev.SettlementRequested: ev.SettlementRequested(
         basket_id=BASKET,
@@ -129,7 +143,15 @@ EXAMPLES: dict[type[EventData], EventData] = {
         payee_id="corner-grocer",
         method=ev.PaymentMethod.electronic,
         amount=_eur("6.09"),
-        payer_ref="cust-4411",
+        payer_ref="ref-9a8b7c6d5e4f3a2b1c0d9e8f",
+        agent_id="ledger-pay",
+        action="capture",
+        idempotency_key=f"{ORDER}:capture",
+        payment_token="tok_3f2e1d0c9b8a7f6e5d4c3b2a",
+        splits=[
+            ev.PayeeSplit(payee_id="corner-grocer", amount=_eur("3.59"), role="goods"),
+            ev.PayeeSplit(payee_id="swift-courier", amount=_eur("2.50"), role="delivery"),
+        ],
     ),
     ev.OrderConfirmed: ev.OrderConfirmed(
         basket_id=BASKET,
@@ -154,12 +176,46 @@ EXAMPLES: dict[type[EventData], EventData] = {
         order_id=ORDER,
         carrier_id="swift-courier",
         reason="no service in region 'north'",
+        retryable=False,
+    ),
+    ev.ParcelCollected: ev.ParcelCollected(
+        basket_id=BASKET, delivery_id="d-1c2e", order_id=ORDER, carrier_id="swift-courier", at=LATER
+    ),
+    ev.ParcelDelivered: ev.ParcelDelivered(
+        basket_id=BASKET,
+        delivery_id="d-1c2e",
+        order_id=ORDER,
+        carrier_id="swift-courier",
+        method=ev.DeliveryMethod.courier,
+        at=LATER,
+        cash_collected=_eur("6.09"),
     ),
     ev.SettlementCompleted: ev.SettlementCompleted(
-        basket_id=BASKET, settlement_id="s-77b0", order_id=ORDER, outcome="captured", amount=_eur("6.09")
+        basket_id=BASKET,
+        settlement_id="s-77b0",
+        order_id=ORDER,
+        outcome="captured",
+        amount=_eur("6.09"),
+        action="capture",
+        idempotency_key=f"{ORDER}:capture",
+        transaction_id="t-2b4c6d",
     ),
     ev.SettlementFailed: ev.SettlementFailed(
-        basket_id=BASKET, settlement_id="s-77b0", order_id=ORDER, reason="card declined"
+        basket_id=BASKET,
+        settlement_id="s-77b0",
+        order_id=ORDER,
+        reason="card declined",
+        action="authorise",
+        idempotency_key=f"{ORDER}:authorise",
+    ),
+    ev.OrderStateChanged: ev.OrderStateChanged(
+        basket_id=BASKET,
+        order_id=ORDER,
+        provider_id="corner-grocer",
+        aspect="payment",
+        from_state="capturing",
+        to_state="captured",
+        at=LATER,
     ),
     ev.ProvidersSelected: ev.ProvidersSelected(
         basket_id=BASKET,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
@@ -46,7 +47,7 @@ def up() -> None:
 
     from streams.composition import create_http_app
     from streams.migrate import upgrade
-    from streams.runtime import broker_in_use, child_env, children, spawn_worker
+    from streams.runtime import broker_in_use, child_env, children, spawn_archiver, spawn_worker
 
     settings = _settings()
     _terminate_on_sigterm()
@@ -56,8 +57,13 @@ def up() -> None:
             bootstrap = broker.bootstrap_servers
             upgrade(settings.database_url)
             worker_log = log_dir / "worker.log"
-            worker = spawn_worker(child_env(settings, bootstrap), worker_log)
+            env = child_env(settings, bootstrap, broker.log_epoch)
+            worker = spawn_worker(env, worker_log)
             started.append(worker)
+            if settings.archive:
+                archiver = spawn_archiver(env, log_dir / "archive.log")
+                started.append(archiver)
+                err.print(f"archive   {settings.archive_path}, pid {archiver.pid}")
             err.print(f"database  {settings.database_url}")
             err.print(f"broker    {bootstrap}")
             err.print(f"worker    pid {worker.pid}, log {worker_log}")
@@ -69,6 +75,29 @@ def up() -> None:
     except KeyboardInterrupt:
         pass
     err.print("stopped")
+
+
+@cli.command()
+def archive() -> None:
+    """Archive every event of every topic as Parquet under KITTING_ARCHIVE_DIR (default var/archive),
+    from where the archive ends; `kitting up` runs it beside the worker. Ctrl-C or SIGTERM stops it."""
+    from streams.archive import run_archiver
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    if not settings.kafka_bootstrap_servers:
+        err.print("archive needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs it with its broker")
+        raise typer.Exit(2)
+    err.print(f"archiving {settings.kafka_bootstrap_servers} into {settings.archive_path}")
+    try:
+        asyncio.run(
+            run_archiver(
+                settings.kafka_bootstrap_servers, settings.archive_path, settings.log_epoch,
+                max_records=settings.archive_flush_records, max_age_s=settings.archive_flush_s,
+            )
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        pass
 
 
 @cli.command()
@@ -128,13 +157,35 @@ def migrate() -> None:
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the basket to finish")] = 120.0,
+    fulfilment: Annotated[
+        str, typer.Option(help="provider-delivery (the shop's own), courier, or pickup at the shop")
+    ] = "courier",
+    payment: Annotated[
+        str, typer.Option(help="electronic, cod (cash on delivery) or at-pickup (pickup only)")
+    ] = "electronic",
+    baskets: Annotated[int, typer.Option(min=1, max=10000, help="How many baskets to send at once")] = 1,
+    restart_worker: Annotated[
+        bool, typer.Option("--restart-worker", help="Stop and restart the worker once half have ended")
+    ] = False,
 ) -> None:
-    """Run one scripted basket from a bundled recipe page through every topic and report what was
-    seen. Exits 0 only if the basket completed."""
-    from streams.demo import run_demo
+    """Run one scripted customer and basket from a bundled recipe page through every topic, by the
+    fulfilment and payment asked for, and report what was seen. Exits 0 only if the basket completed."""
+    from streams.demo import combination_problem, run_demo
 
+    problem = combination_problem(fulfilment, payment)
+    if problem:
+        err.print(f"[red]error:[/red] {problem}")
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING)
-    summary = run_demo(_settings(), timeout_s=timeout, progress=None if as_json else err)
+    summary = run_demo(
+        _settings(),
+        timeout_s=timeout,
+        progress=None if as_json else err,
+        fulfilment=fulfilment,
+        payment=payment,
+        baskets=baskets,
+        restart_worker=restart_worker,
+    )
     if as_json:
         print(json.dumps(summary, indent=2))
     else:
@@ -144,6 +195,16 @@ def demo(
         for name, count in summary["topics"].items():
             table.add_row(name, str(count))
         Console().print(table)
+        orders = Table(title=f"orders ({fulfilment}, {payment})")
+        for column in ("provider", "order", "delivery", "payment", "total"):
+            orders.add_column(column)
+        for o in summary["orders"]:
+            orders.add_row(
+                o["provider"], o["order"], o["delivery"], o["payment"], f"{o['total']} {o['currency']}"
+            )
+        Console().print(orders)
+        if summary["reason"]:
+            err.print(summary["reason"])
     raise typer.Exit(0 if summary["status"] == "completed" else 1)
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES, EventData
+from schemas.upcasting import upcast
 from streams.topics import Topic
 
 
@@ -34,6 +35,7 @@ def decode(raw: bytes | None, topic: Topic) -> Envelope[EventData]:
         raise UndecodableEvent(f"not JSON: {type(exc).__name__}: {exc}"[:500]) from None
     if not isinstance(document, dict):
         raise UndecodableEvent(f"not a CloudEvent: a JSON {type(document).__name__}, expected an object")
+    document = upcast(document)  # an older version of an event reads as the current one
     event_type = document.get("type")
     model = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if model is None:

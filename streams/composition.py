@@ -15,16 +15,19 @@ ROLE_MODULES: tuple[str, ...] = (
     "agents.router.agent",
     "agents.coordinator.agent",
     "agents.ordering.agent",
-    "agents.delivery.agent",
-    "agents.settlement.agent",
     "agents.providers.agent",
 )
 
 HTTP_APP_MODULE = "agents.gateway.http"
+DEMO_CUSTOMER_MODULE = "agents.privacy.demo_customer"
+VAULT_KEYS_MODULE = "agents.privacy.keys"
 CLI_MODULES: tuple[str, ...] = (  # roles that add `kitting` commands
     "agents.extractor.cli",
     "agents.coordinator.select_cli",
     "agents.providers.cli",
+    "agents.privacy.cli",
+    "agents.analytics.replay_cli",
+    "agents.analytics.cli",
 )
 
 
@@ -54,3 +57,15 @@ def add_role_commands(cli: Any) -> None:
     """Let roles add their own commands (e.g. `kitting extract`) to the `kitting` CLI."""
     for name in CLI_MODULES:
         importlib.import_module(name).register(cli)
+
+
+def seed_demo_customer(database_url: str, key: bytes) -> str:
+    """Store the demo customer's contact data in the vault; returns its customer ref."""
+    ref: str = importlib.import_module(DEMO_CUSTOMER_MODULE).seed_demo_customer(database_url, key)
+    return ref
+
+
+def vault_key_of(settings: Settings) -> bytes:
+    """The key of the personal-data vault these settings name (KITTING_VAULT_KEY or var/vault.key)."""
+    key: bytes = importlib.import_module(VAULT_KEYS_MODULE).vault_key(settings)
+    return key

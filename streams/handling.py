@@ -113,6 +113,8 @@ class Pipeline:
         if sub.prepare is not None:
             try:
                 envelope = await sub.prepare(envelope)
+            except (OperationalError, DBAPIError) as exc:  # e.g. a hosted provider's own database
+                raise TransientFailure(f"database unavailable while preparing: {exc.orig}") from exc
             except Exception as exc:
                 log.exception("preparing %s for %s failed", envelope.type, consumer)
                 await self.dead_letter(

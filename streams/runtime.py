@@ -10,6 +10,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from streams.settings import Settings
 class BrokerInUse:
     bootstrap_servers: str
     embedded_pid: int | None = None
+    log_epoch: str | None = None  # an embedded broker's log lives as long as it: a fresh id per start
 
 
 @contextmanager
@@ -48,12 +50,16 @@ def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> I
                 file=sys.stderr,
             )
         asyncio.run(ensure_topics(broker.bootstrap_servers, settings.topic_partitions or 1))
-        yield BrokerInUse(broker.bootstrap_servers, pid)
+        yield BrokerInUse(broker.bootstrap_servers, pid, uuid.uuid4().hex[:16])
 
 
-def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> dict[str, str]:
+def child_env(
+    settings: Settings, bootstrap_servers: str, log_epoch: str | None = None, **overrides: str
+) -> dict[str, str]:
     env = dict(os.environ)
     env["KITTING_KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_servers
+    if log_epoch:
+        env["KITTING_LOG_EPOCH"] = log_epoch
     env["KITTING_DATABASE_URL"] = settings.database_url
     if settings.embedded_broker and settings.topic_partitions is None:
         env["KITTING_TOPIC_PARTITIONS"] = "1"
@@ -63,6 +69,10 @@ def child_env(settings: Settings, bootstrap_servers: str, **overrides: str) -> d
 
 def spawn_worker(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
     return spawn([sys.executable, "-m", "streams.cli", "worker"], env, log_path)
+
+
+def spawn_archiver(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
+    return spawn([sys.executable, "-m", "streams.cli", "archive"], env, log_path)
 
 
 @contextmanager

@@ -64,10 +64,42 @@ class Settings(BaseSettings):
         default=None, description="Bearer token for changing the provider registry over HTTP"
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="How long a provider webhook may take")
+    vault_key: str | None = Field(
+        default=None,
+        description="Base64 32-byte key the personal-data vault is encrypted with; unset: var/vault.key, "
+        "created on first use. Every worker of one deployment needs the same key",
+    )
+    order_confirm_timeout_s: float = Field(
+        default=60.0, gt=0, description="How long a provider has to confirm an order before it is replaced"
+    )
+    delivery_attempts: int = Field(default=2, ge=1, description="Tries of a delivery before it is refunded")
+    reference_faults: str = Field(
+        default="",
+        description="Comma-separated faults for the hosted reference providers, for drills and tests: "
+        "`reject:SHOP` (rejects every order), `silent:SHOP` (never answers orders), "
+        "`fail-first:COURIER` (the first try of each delivery fails)",
+    )
+    log_epoch: str | None = Field(
+        default=None,
+        description="Names the broker's log in the archive; `kitting up` sets it for its embedded broker, "
+        "a real cluster is named by its cluster id",
+    )
+    archive: bool = Field(default=True, description="Archive every event as Parquet (the worker does it)")
+    archive_dir: Path | None = Field(
+        default=None, description="Where the archive lives; unset: VAR_DIR/archive"
+    )
+    archive_flush_records: int = Field(
+        default=5000, ge=1, description="Records buffered before a file is written"
+    )
+    archive_flush_s: float = Field(default=2.0, gt=0, description="Longest a record waits for its file")
     log_level: str = "warning"
     reference_providers: bool = Field(
         default=True, description="Run the reference shops, courier and accounting agent in this worker"
     )
+
+    @property
+    def archive_path(self) -> Path:
+        return self.archive_dir or Path(self.var_dir) / "archive"
 
     @property
     def embedded_broker(self) -> bool:

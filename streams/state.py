@@ -63,11 +63,13 @@ class FaustWindowedState:
         self._app = faust_app
         self._source = source.topic_name
         self._key_time = key_time
+        # no key or value type: a window key is a (key, (start, end)) pair and the value a plain dict, and
+        # Faust's typed decoding (Model.from_data) would fail on both when it recovers the table
         changelog_topic = faust_app.topic(
             changelog.topic_name,
             partitions=partitions,
-            key_type=str,
-            value_type=dict,
+            key_type=None,
+            value_type=None,
             key_serializer="json",
             value_serializer="json",
             internal=True,
@@ -75,8 +77,8 @@ class FaustWindowedState:
         table = faust_app.Table(
             changelog.topic_name.removesuffix("-changelog"),
             default=None,
-            key_type=str,
-            value_type=dict,
+            key_type=None,
+            value_type=None,
             partitions=partitions,
         )
         self.table = table.tumbling(window, expires=expires)

@@ -44,6 +44,9 @@ class Topic(Enum):
         (ev.ProvidersSelected,),
     )
     ORDER_PLACED = TopicSpec("order-placed", "An order sent to one chosen provider.", (ev.OrderPlaced,))
+    ORDER_CANCELLED = TopicSpec(
+        "order-cancelled", "Kitting withdraws an order from its provider.", (ev.OrderCancelled,)
+    )
     DELIVERY_REQUESTED = TopicSpec(
         "delivery-requested",
         "Delivery asked of a courier, of the shop itself, or a pickup at the shop.",
@@ -58,12 +61,19 @@ class Topic(Enum):
         "order-status", "Providers confirm or reject orders.", (ev.OrderConfirmed, ev.OrderRejected)
     )
     DELIVERY_STATUS = TopicSpec(
-        "delivery-status", "Outcome of a delivery request.", (ev.DeliveryArranged, ev.DeliveryFailed)
+        "delivery-status",
+        "Progress of a delivery: arranged, collected at the shop, delivered or handed over, failed.",
+        (ev.DeliveryArranged, ev.ParcelCollected, ev.ParcelDelivered, ev.DeliveryFailed),
     )
     SETTLEMENT_STATUS = TopicSpec(
         "settlement-status",
         "Outcome of a settlement request.",
         (ev.SettlementCompleted, ev.SettlementFailed),
+    )
+    ORDER_STATE = TopicSpec(
+        "order-state",
+        "Every transition of an order's state machine (order, delivery, payment); feeds the terminal.",
+        (ev.OrderStateChanged,),
     )
     BASKET_STATUS = TopicSpec(
         "basket-status", "Where each basket stands; feeds the user terminal.", (ev.BasketStatusChanged,)

@@ -4,6 +4,7 @@ wiring without a broker: every produced record is delivered to the consumers of 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,12 +18,14 @@ from streams.settings import Settings
 from streams.state import KeyTime, MemoryState
 from streams.topics import Topic
 
+TEST_VAULT_KEY = base64.b64encode(bytes(range(32))).decode()
+
 
 class InMemoryBus:
     """Offers the KittingApp surface roles register with (`consume`, `every`, `in_unit_of_work`)."""
 
     def __init__(self, database: Database, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings(quote_deadline_s=60)
+        self.settings = settings or Settings(quote_deadline_s=60, vault_key=TEST_VAULT_KEY)
         self.database = database
         self.pipeline = Pipeline(database, self._produce, source="urn:test")
         self.consumers: dict[Topic, list[Subscription]] = {}

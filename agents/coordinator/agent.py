@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from agents.coordinator.handlers import decide_round, on_quote_offered
+from agents.coordinator.handlers import close_overdue, decide_round, on_quote_offered
 from agents.coordinator.rounds import RoundValue, due, with_offer, with_request
 from agents.router.round_ids import opened_at_s
 from schemas.envelope import Envelope
@@ -22,6 +22,7 @@ from streams.topics import Topic
 log = logging.getLogger(__name__)
 
 DEADLINE_CHECK_S = 0.5
+OVERDUE_CHECK_S = 5.0
 WINDOW = timedelta(minutes=10)
 
 
@@ -79,3 +80,4 @@ def register(app: KittingApp) -> None:
     app.consume(Topic.QUOTE_REQUESTED, "coordinator.rounds", None, then=keeper.on_request)
     app.consume(Topic.QUOTE_OFFERED, "coordinator.offers", on_quote_offered, then=keeper.on_offer)
     app.every(DEADLINE_CHECK_S, "coordinator.deadlines", keeper.close_due)
+    app.every(OVERDUE_CHECK_S, "coordinator.overdue", app.in_unit_of_work(close_overdue))

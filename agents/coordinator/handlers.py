@@ -5,11 +5,13 @@ person's priority profile and announces the choice (providers-selected); orderin
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CursorResult, update
+from sqlalchemy import select as sql_select
+from sqlalchemy.orm import Session
 
 from agents.baskets import preferences_of, set_status
 from agents.coordinator.optimise import Need, PackOption, Priority, ProviderOffer, Selection, select
@@ -172,7 +174,7 @@ def run_selection(
 
 def selected_event(
     round_: QuoteRound,
-    value: RoundValue,
+    answered: list[str],
     selection: Selection,
     usable: list[tuple[QuoteOffered, DeliveryOption]],
     profile: PriorityProfile,
@@ -202,7 +204,7 @@ def selected_event(
         latest_eta_minutes=selection.latest_eta_minutes,
         uncovered=list(selection.uncovered),
         reasons=dict(selection.reasons),
-        answered=sorted(value["offers"]),
+        answered=sorted(answered),
         addressed=json.loads(round_.addressed),
         closed_by=closed_by,
     )  # fmt: skip
@@ -230,7 +232,7 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
     offers = offers_of(value)
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
     selection = run_selection(needs, usable, profile)
-    event = selected_event(round_, value, selection, usable, profile, currency, closed_by)
+    event = selected_event(round_, list(value["offers"]), selection, usable, profile, currency, closed_by)
     round_.decision = json.dumps(
         {
             "needs": [line.model_dump(mode="json") for line in needs],
@@ -249,3 +251,63 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
             uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({answered}; {why})"
         )
     return True
+
+
+def reselect(
+    session: Session, request_id: str, line_ids: list[str], excluded: set[str]
+) -> ProvidersSelected | None:
+    """Compensation: select again, by the same priority, for some lines of a decided round among the
+    offers of the providers not excluded (those that rejected or did not answer their orders). None
+    when the round was never decided here."""
+    round_ = session.get(QuoteRound, request_id)
+    if round_ is None or round_.decision is None:
+        return None
+    decision = json.loads(round_.decision)
+    wanted = set(line_ids)
+    needs = [QuoteLine.model_validate(line) for line in decision["needs"] if line["line_id"] in wanted]
+    prefs = QuotePreferences.model_validate(decision["preferences"])
+    profile = profile_of(prefs)
+    offers = [
+        offer
+        for offer in (QuoteOffered.model_validate(raw) for raw in decision["offers"])
+        if offer.provider_id not in excluded
+    ]
+    currency, usable, _ = usable_offers(offers, json.loads(round_.addressed), prefs, needs, utcnow())
+    selection = run_selection(needs, usable, profile)
+    closed_by: ClosedBy = "deadline" if round_.closed_by == "deadline" else "all-answered"
+    answered = [offer.provider_id for offer in offers]
+    return selected_event(round_, answered, selection, usable, profile, currency, closed_by)
+
+
+OVERDUE_GRACE = timedelta(seconds=5)
+OVERDUE_BATCH = 50
+
+
+def close_overdue(uow: UnitOfWork) -> None:
+    """Safety net beside the table's deadline timer: a round still open in SQL well after its deadline
+    (e.g. its table entry was not recovered after a crash) is decided from the offers kept in SQL."""
+    now = utcnow()
+    overdue = uow.session.scalars(
+        sql_select(QuoteRound)
+        .where(QuoteRound.status == "open", QuoteRound.deadline < now - OVERDUE_GRACE)
+        .order_by(QuoteRound.deadline)
+        .limit(OVERDUE_BATCH)
+    ).all()
+    for round_ in overdue:
+        received = uow.session.scalars(
+            sql_select(ReceivedOffer).where(
+                ReceivedOffer.request_id == round_.request_id, ReceivedOffer.late.is_(False)
+            )
+        ).all()
+        value: RoundValue = {
+            "request_id": round_.request_id,
+            "basket_id": round_.basket_id,
+            "addressed": json.loads(round_.addressed),
+            "deadline": round_.deadline.isoformat(),
+            "offers": {
+                o.provider_id: {"offer": json.loads(o.offer_json), "received_at": o.received_at.isoformat()}
+                for o in received
+            },
+        }
+        addressed = set(value["addressed"])
+        decide_round(uow, value, "all-answered" if addressed <= set(value["offers"]) else "deadline")

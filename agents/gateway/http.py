@@ -21,6 +21,9 @@ from sqlalchemy import select
 
 from agents.baskets import Basket
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
+from agents.ordering.tables import Order
+from agents.privacy.keys import vault_key
+from agents.privacy.vault import Contact, Vault
 from agents.providers.registry import (
     DuplicateProvider,
     Provider,
@@ -63,6 +66,7 @@ def _slug(url_or_name: str) -> str:
 
 def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
     database = Database(settings.database_url)
+    vault = Vault(vault_key(settings))
     producers: list[AIOKafkaProducer] = []
 
     @asynccontextmanager
@@ -143,13 +147,14 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
         return HTMLResponse(path.read_text(encoding="utf-8"))
 
     def registry_admin(request: Request) -> None:
-        """Changing the registry takes the admin token, or a loopback client when none is set."""
+        """Changing the registry, and personal data, take the admin token, or a loopback client when
+        none is set."""
         token = settings.admin_token
         if token:
             if request.headers.get("authorization") != f"Bearer {token}":
                 raise HTTPException(401, "give the admin token: Authorization: Bearer <KITTING_ADMIN_TOKEN>")
         elif request.client is None or request.client.host not in ("127.0.0.1", "::1"):
-            raise HTTPException(403, "set KITTING_ADMIN_TOKEN to change the registry from another host")
+            raise HTTPException(403, "set KITTING_ADMIN_TOKEN to use this endpoint from another host")
 
     @app.get("/v1/providers")
     async def providers(kind: ProviderKind | None = None) -> list[ProviderView]:
@@ -222,6 +227,36 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
                     for o in received
                 ],
             }  # fmt: skip
+
+    @app.post("/v1/customers", status_code=201, dependencies=[Depends(registry_admin)])
+    async def add_customer(body: Contact) -> dict[str, str]:
+        """Keep a person's contact data in the vault (encrypted); baskets then name only the ref."""
+        with database.session() as session:
+            return {"customer_ref": vault.store(session, body)}
+
+    @app.get("/v1/baskets/{basket_id}/orders", dependencies=[Depends(registry_admin)])
+    async def basket_orders(basket_id: str) -> list[dict[str, Any]]:
+        """The basket's orders with their order, delivery and payment states; a pickup shows the code
+        to give at the counter. Basket ids travel as event keys to every party, so this takes the
+        admin token (or loopback) until the terminal has sessions of its own."""
+        with database.session() as session:
+            rows = session.scalars(
+                select(Order).where(Order.basket_id == basket_id).order_by(Order.created_at)
+            ).all()
+            if not rows:
+                raise HTTPException(404, f"no orders for basket {basket_id} (yet)")
+            return [
+                {
+                    "order_id": o.order_id, "provider_id": o.provider_id, "status": o.status,
+                    "reason": o.reason,
+                    "delivery_method": o.delivery_method, "delivery": o.delivery_state,
+                    "payment_method": o.payment_method, "payment": o.settlement_state,
+                    "total": {"amount": format(o.total_amount, "f"), "currency": o.currency},
+                    "replaces": o.replaces,
+                    "pickup_code": vault.pickup_code(o.order_id) if o.delivery_method == "pickup" else None,
+                }
+                for o in rows
+            ]  # fmt: skip
 
     @app.get("/v1/baskets/{basket_id}")
     async def basket(basket_id: str) -> dict[str, Any]:

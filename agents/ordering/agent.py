@@ -1,17 +1,31 @@
-"""Ordering agents: read providers-selected, order-status, delivery-status and settlement-status."""
+"""The ordering saga's agents: providers-selected, order-status, delivery-status and settlement-status,
+and a timer that replaces orders their providers did not answer in time."""
 
-from agents.ordering.handlers import (
-    on_delivery_status,
-    on_order_status,
-    on_providers_selected,
-    on_settlement_status,
-)
+import logging
+
+from agents.ordering.handlers import Ordering
+from agents.privacy.keys import vault_key
+from agents.privacy.vault import Vault
 from streams.app import KittingApp
 from streams.topics import Topic
 
+TIMEOUT_SCAN_S = 1.0
+log = logging.getLogger(__name__)
+
 
 def register(app: KittingApp) -> None:
-    app.consume(Topic.PROVIDERS_SELECTED, "ordering.selections", on_providers_selected)
-    app.consume(Topic.ORDER_STATUS, "ordering.orders", on_order_status)
-    app.consume(Topic.DELIVERY_STATUS, "ordering.deliveries", on_delivery_status)
-    app.consume(Topic.SETTLEMENT_STATUS, "ordering.settlements", on_settlement_status)
+    settings = app.settings
+    if settings.kafka_bootstrap_servers and not settings.vault_key:
+        log.warning(
+            "KITTING_VAULT_KEY is not set: this worker uses %s/vault.key; every worker and the HTTP "
+            "service of a deployment need the same key (openssl rand -base64 32)",
+            settings.var_dir,
+        )
+    ordering = Ordering(
+        Vault(vault_key(settings)), settings.order_confirm_timeout_s, settings.delivery_attempts
+    )
+    app.consume(Topic.PROVIDERS_SELECTED, "ordering.selections", ordering.on_providers_selected)
+    app.consume(Topic.ORDER_STATUS, "ordering.orders", ordering.on_order_status)
+    app.consume(Topic.DELIVERY_STATUS, "ordering.deliveries", ordering.on_delivery_status)
+    app.consume(Topic.SETTLEMENT_STATUS, "ordering.settlements", ordering.on_settlement_status)
+    app.every(TIMEOUT_SCAN_S, "ordering.timeouts", app.in_unit_of_work(ordering.on_timeouts))

@@ -1,31 +1,100 @@
-"""Ordering: follows each order through confirmation, delivery and settlement, and completes or
-fails the basket."""
+"""The ordering saga: from the coordinator's choice to a completed (or cleanly failed) basket.
+
+It places one order per chosen provider (authorising an electronic payment, or announcing cash to
+collect), and on each provider's answer, carrier's report and accounting agent's outcome moves the
+order's state machines (states.py) and asks for the next step:
+
+- confirmed: request delivery (courier, the shop's fleet, or pickup at its counter) and capture;
+- rejected (whole or some lines) or not answered in time: select again among the other offers by the
+  same priority and order from the next best; with nothing left, cancel every order of the basket,
+  release every payment (void before capture, refund after) and tell the person why;
+- delivered: record the cash collected; a failed delivery is tried again, then refunded;
+- an order is completed when delivered and paid; the basket when all its orders are.
+
+Every step runs in one transaction with its events (outbox) and the processed-event mark, so a crash
+at any point repeats the step without doing it twice.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
-from agents.baskets import preferences_of, set_status
+from agents.baskets import FINAL, Basket, preferences_of, set_status
+from agents.coordinator.handlers import reselect
+from agents.delivery.requests import NoCarrier, delivery_request
+from agents.ordering.states import ACTIVE, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
+from agents.privacy.audit import record
+from agents.privacy.vault import UnknownCustomer, Vault, VaultKeyMismatch
+from agents.providers.registry import ProviderKind
+from agents.settlement.requests import settlement_request
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
     DeliveryArranged,
+    DeliveryFailed,
+    DeliveryMethod,
+    DeliveryOption,
     OfferLine,
+    OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
+    OrderRejected,
+    ParcelCollected,
+    ParcelDelivered,
+    PaymentMethod,
     ProvidersSelected,
+    QuotePreferences,
     SelectedLine,
+    SettlementAction,
     SettlementCompleted,
+    SettlementFailed,
 )
 from schemas.values import Money
 from streams.handling import HandlerRejected
-from streams.persistence import UnitOfWork
+from streams.persistence import UnitOfWork, utcnow
+from streams.topics import Topic
+
+log = logging.getLogger(__name__)
+
+OUTCOME_STATE = {
+    "authorised": "authorised",
+    "captured": "captured",
+    "voided": "voided",
+    "refunded": "refunded",
+    "collect-on-delivery": "cash-due",
+    "collect-at-pickup": "cash-due",
+    "cash-collected": "cash-collected",
+}
+PENDING_ACTION: dict[str, SettlementAction] = {
+    "authorising": "authorise",
+    "capturing": "capture",
+    "voiding": "void",
+    "refunding": "refund",
+    "expecting": "expect-cash",
+    "recording": "record-cash",
+}
+TIMEOUT_BATCH = 100
+REASON_CHARS = 300  # a provider's free text is passed on shortened
+
+
+def brief(text: str) -> str:
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+
+
+def lock_basket(uow: UnitOfWork, basket_id: str) -> Basket | None:
+    """Every step of a basket's saga holds its basket row first (then its orders), so two workers, or a
+    handler and the timeout timer, never act on the orders of one basket at once."""
+    return uow.session.get(Basket, basket_id, with_for_update=True)
 
 
 def order_line(line: SelectedLine) -> OfferLine:
@@ -35,83 +104,376 @@ def order_line(line: SelectedLine) -> OfferLine:
     )  # fmt: skip
 
 
-def on_providers_selected(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    """Place one order per chosen provider, with its own lines only."""
-    selected: ProvidersSelected = envelope.data
-    if not selected.lines:
-        return  # the coordinator already failed the basket and said why
-    prefs = preferences_of(uow, selected.basket_id)
-    if prefs is None:
-        raise HandlerRejected(f"basket {selected.basket_id} has no quote preferences: it was never routed")
-    lines_of: dict[str, list[SelectedLine]] = defaultdict(list)
-    for line in selected.lines:
-        lines_of[line.provider_id].append(line)
-    for provider_id in sorted(lines_of):
-        delivery = selected.deliveries[provider_id]
-        goods = sum((line.cost.amount for line in lines_of[provider_id]), Decimal(0))
+def lines_of(order: Order) -> list[OfferLine]:
+    return [OfferLine.model_validate(line) for line in json.loads(order.lines)]
+
+
+class Ordering:
+    """The saga's handlers; `vault` holds the personal data, `settings` the timeouts."""
+
+    def __init__(self, vault: Vault, confirm_timeout_s: float, delivery_attempts: int) -> None:
+        self.vault = vault
+        self.confirm_timeout = timedelta(seconds=confirm_timeout_s)
+        self.delivery_attempts = delivery_attempts
+        self.started = utcnow()
+
+    # --- placing orders ---------------------------------------------------------------------------
+
+    def on_providers_selected(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Place one order per chosen provider, with its own lines only."""
+        selected: ProvidersSelected = envelope.data
+        if not selected.lines or selected.compensates:
+            return  # nothing to order (the coordinator said why), or a re-selection placed already
+        prefs = preferences_of(uow, selected.basket_id)
+        if prefs is None:
+            raise HandlerRejected(
+                f"basket {selected.basket_id} has no quote preferences: it was never routed"
+            )
+        lock_basket(uow, selected.basket_id)
+        try:
+            self.vault.contact(uow.session, prefs.customer_ref)
+        except UnknownCustomer:
+            set_status(
+                uow, selected.basket_id, BasketStatus.failed,
+                f"no contact details for customer {prefs.customer_ref} in the vault: add them "
+                "(POST /v1/customers or `kitting privacy customer-add`) and ask again",
+            )  # fmt: skip
+            return
+        except VaultKeyMismatch as exc:
+            set_status(uow, selected.basket_id, BasketStatus.failed, str(exc))
+            return
+        self.place(uow, selected, prefs, replaces=None)
+        reason = None
+        if selected.uncovered:
+            reason = "not supplied by anyone: " + ", ".join(
+                f"{line} ({selected.reasons.get(line, 'no offer')})" for line in selected.uncovered
+            )
+        set_status(uow, selected.basket_id, BasketStatus.ordering, reason)
+
+    def place(
+        self, uow: UnitOfWork, selected: ProvidersSelected, prefs: QuotePreferences, replaces: str | None
+    ) -> None:
+        by_provider: dict[str, list[SelectedLine]] = defaultdict(list)
+        for line in selected.lines:
+            by_provider[line.provider_id].append(line)
+        for provider_id in sorted(by_provider):
+            self.place_one(uow, selected, prefs, provider_id, by_provider[provider_id], replaces)
+
+    def place_one(
+        self,
+        uow: UnitOfWork,
+        selected: ProvidersSelected,
+        prefs: QuotePreferences,
+        provider_id: str,
+        chosen: list[SelectedLine],
+        replaces: str | None,
+    ) -> None:
+        delivery: DeliveryOption = selected.deliveries[provider_id]
+        goods = sum((line.cost.amount for line in chosen), Decimal(0))
         total = Money(amount=goods + delivery.fee.amount, currency=delivery.fee.currency)
-        order = OrderPlaced(
-            basket_id=selected.basket_id, order_id=str(uuid.uuid4()), request_id=selected.request_id,
-            provider_id=provider_id, lines=[order_line(line) for line in lines_of[provider_id]],
-            delivery=delivery, payment=prefs.payment, total=total, customer_ref=prefs.customer_ref,
+        order_id = str(uuid.uuid4())
+        lines = [order_line(line) for line in chosen]
+        order = Order(
+            order_id=order_id, basket_id=selected.basket_id, request_id=selected.request_id,
+            provider_id=provider_id, status="new", total_amount=total.amount, currency=total.currency,
+            goods_amount=goods, delivery_fee=delivery.fee.amount, delivery_method=delivery.method.value,
+            payment_method=prefs.payment.value, customer_ref=prefs.customer_ref, region=prefs.region,
+            lines=json.dumps([line.model_dump(mode="json") for line in lines]), replaces=replaces,
+            delivery_state="none", settlement_state="none", delivery_attempts=0,
         )  # fmt: skip
-        uow.session.add(
-            Order(
-                order_id=order.order_id, basket_id=order.basket_id, request_id=order.request_id,
-                provider_id=provider_id, total_amount=total.amount, currency=total.currency,
-                delivery_method=delivery.method.value, payment_method=prefs.payment.value,
-                customer_ref=prefs.customer_ref, region=prefs.region,
+        uow.session.add(order)
+        reference = self.vault.reference(uow.session, prefs.customer_ref, order_id, provider_id)
+        uow.emit(
+            OrderPlaced(
+                basket_id=selected.basket_id, order_id=order_id, request_id=selected.request_id,
+                provider_id=provider_id, lines=lines, delivery=delivery, payment=prefs.payment, total=total,
+                customer_ref=reference, time_window=prefs.time_window, replaces=replaces,
             )
         )  # fmt: skip
-        uow.emit(order)
-    reason = None
-    if selected.uncovered:
-        reason = "not supplied by anyone: " + ", ".join(
-            f"{line} ({selected.reasons.get(line, 'no offer')})" for line in selected.uncovered
+        record(
+            uow.session, basket_id=order.basket_id, order_id=order_id, party_id=provider_id,
+            party_kind=ProviderKind.component.value, event_type="OrderPlaced",
+            topic=Topic.ORDER_PLACED.topic_name, reference=reference, fields=[], sealed=False,
+        )  # fmt: skip
+        move(uow, order, "order", "placed", f"replaces {replaces}" if replaces else None)
+        if prefs.payment is PaymentMethod.electronic:
+            self.settle(uow, order, "authorise", "authorising")
+        else:
+            self.settle(uow, order, "expect-cash", "expecting")
+
+    def settle(self, uow: UnitOfWork, order: Order, action: SettlementAction, state: str) -> None:
+        move(uow, order, "payment", state)
+        uow.emit(settlement_request(uow.session, self.vault, order, action))
+
+    # --- the providers' answers -------------------------------------------------------------------
+
+    def on_order_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        answer: OrderConfirmed | OrderRejected = envelope.data
+        lock_basket(uow, answer.basket_id)
+        order = order_to_update(uow.session, answer.order_id)
+        if order.status != "placed":  # answered after Kitting gave up on it (timeout or cancellation)
+            if isinstance(answer, OrderConfirmed) and order.status in ("rejected", "cancelled"):
+                self.tell_cancelled(uow, order, order.reason or "the order was withdrawn")
+            return
+        if isinstance(answer, OrderRejected):
+            ordered = {line.line_id for line in lines_of(order)}
+            refused = set(answer.line_ids) & ordered
+            reason = brief(answer.reason)
+            if refused and refused != ordered:
+                self.accept_part(uow, order, refused, reason)
+                return
+            move(uow, order, "order", "rejected", f"{order.provider_id} rejected the order: {reason}")
+            self.release_payment(uow, order)
+            self.compensate(uow, order, sorted(ordered), f"{order.provider_id} rejected it: {reason}")
+            return
+        move(uow, order, "order", "confirmed")
+        self.after_confirmation(uow, order)
+
+    def accept_part(self, uow: UnitOfWork, order: Order, refused: set[str], reason: str) -> None:
+        """A rejection of some lines: the rest is confirmed at its lower total, the refused lines are
+        ordered elsewhere."""
+        kept = [line for line in lines_of(order) if line.line_id not in refused]
+        goods = sum((line.total.amount for line in kept), Decimal(0))
+        order.lines = json.dumps([line.model_dump(mode="json") for line in kept])
+        order.goods_amount, order.total_amount = goods, goods + order.delivery_fee
+        move(uow, order, "order", "confirmed", f"confirmed without {', '.join(sorted(refused))}: {reason}")
+        self.after_confirmation(uow, order)
+        if order.status != "confirmed":  # its delivery could not even be asked for: the basket failed
+            return
+        self.compensate(uow, order, sorted(refused), f"{order.provider_id} cannot supply them: {reason}")
+
+    def after_confirmation(self, uow: UnitOfWork, order: Order) -> None:
+        self.request_delivery(uow, order, attempt=1)
+        if order.status == "confirmed" and order.settlement_state == "authorised":
+            self.settle(uow, order, "capture", "capturing")
+
+    def request_delivery(self, uow: UnitOfWork, order: Order, attempt: int) -> None:
+        try:
+            request = delivery_request(
+                uow.session, self.vault, order, preferences_of(uow, order.basket_id), attempt
+            )
+        except (NoCarrier, UnknownCustomer, VaultKeyMismatch) as exc:
+            self.give_up_delivery(uow, order, str(exc))
+            return
+        order.carrier_id, order.delivery_id, order.delivery_attempts = (
+            request.carrier_id,
+            request.delivery_id,
+            attempt,
         )
-    set_status(uow, selected.basket_id, BasketStatus.ordering, reason)
+        move(uow, order, "delivery", "requested", f"attempt {attempt} by {request.carrier_id}")
+        uow.emit(request)
 
+    # --- compensation ------------------------------------------------------------------------------
 
-def on_order_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = order_to_update(uow.session, envelope.data.order_id)
-    if isinstance(envelope.data, OrderConfirmed):
-        order.status = "confirmed"
-        complete_if_done(uow, order.basket_id)
-    else:
-        order.status = "rejected"
+    def compensate(self, uow: UnitOfWork, failed: Order, line_ids: list[str], why: str) -> None:
+        """Order the lines of a failed order from the next best providers, or cancel the basket."""
+        basket = lock_basket(uow, failed.basket_id)
+        if basket is not None and basket.status in FINAL:  # nothing is ordered for a basket that ended
+            self.cancel_basket(uow, failed.basket_id, why)
+            return
+        orders = self.orders_of(uow, failed.basket_id)
+        excluded = {o.provider_id for o in orders if o.status == "rejected"} | {failed.provider_id}
+        selected = reselect(uow.session, failed.request_id, line_ids, excluded)
+        prefs = preferences_of(uow, failed.basket_id)
+        if selected is None or prefs is None or not selected.lines or selected.uncovered:
+            missing = ", ".join(selected.uncovered if selected and selected.lines else line_ids)
+            self.cancel_basket(uow, failed.basket_id, f"{why}; no other offer can supply {missing}")
+            return
+        selected = selected.model_copy(update={"compensates": failed.order_id})
+        uow.emit(selected)
+        self.place(uow, selected, prefs, replaces=failed.order_id)
         set_status(
-            uow,
-            order.basket_id,
-            BasketStatus.failed,
-            f"{order.provider_id} rejected the order: {envelope.data.reason}",
+            uow, failed.basket_id, BasketStatus.ordering,
+            f"{why}; ordered again from {', '.join(selected.providers)}",
+        )  # fmt: skip
+
+    def cancel_basket(self, uow: UnitOfWork, basket_id: str, why: str) -> None:
+        """Withdraw every order still under way and release its payment; the basket fails with why."""
+        cancelled = []
+        for order in self.orders_of(uow, basket_id):
+            if order.status in ACTIVE and order.delivery_state != "delivered":
+                self.cancel(uow, order, why)
+                cancelled.append(order.provider_id)
+        done = (
+            f"; cancelled the orders with {', '.join(cancelled)} and released their payment"
+            if cancelled
+            else ""
+        )
+        set_status(uow, basket_id, BasketStatus.failed, why + done)
+
+    def cancel(self, uow: UnitOfWork, order: Order, why: str) -> None:
+        move(uow, order, "order", "cancelled", why)
+        if may_move(order, "delivery", "cancelled"):
+            move(uow, order, "delivery", "cancelled")
+        self.tell_cancelled(uow, order, why)
+        self.release_payment(uow, order)
+
+    def tell_cancelled(self, uow: UnitOfWork, order: Order, why: str) -> None:
+        uow.emit(
+            OrderCancelled(
+                basket_id=order.basket_id, order_id=order.order_id, provider_id=order.provider_id, reason=why,
+                carrier_id=order.carrier_id if order.carrier_id != order.provider_id else None,
+            )
+        )  # fmt: skip
+
+    def release_payment(self, uow: UnitOfWork, order: Order) -> None:
+        """Void an authorisation, refund a capture, drop cash not yet collected. A payment step still
+        under way (authorising, capturing) is released when its outcome arrives."""
+        state = order.settlement_state
+        if state == "authorised":
+            self.settle(uow, order, "void", "voiding")
+        elif state == "captured":
+            self.settle(uow, order, "refund", "refunding")
+        elif state in ("none", "expecting", "cash-due"):
+            move(uow, order, "payment", "released")
+
+    def on_timeouts(self, uow: UnitOfWork) -> None:
+        """Periodic: an order its provider did not answer in time is replaced like a rejected one."""
+        now = utcnow()
+        if now - self.started < self.confirm_timeout:
+            return  # after a restart, answers that waited in the topics come first
+        cutoff = now - self.confirm_timeout
+        late = uow.session.scalars(
+            select(Order)
+            .where(Order.status == "placed", Order.created_at < cutoff)
+            .order_by(Order.created_at)
+            .limit(TIMEOUT_BATCH)
+            .with_for_update()
+        ).all()
+        for order in late:
+            lock_basket(uow, order.basket_id)
+            uow.session.refresh(order)
+            if order.status != "placed":
+                continue
+            seconds = self.confirm_timeout.total_seconds()
+            why = f"{order.provider_id} did not answer within {seconds:.0f} s"
+            move(uow, order, "order", "rejected", why)
+            self.tell_cancelled(uow, order, why)
+            self.release_payment(uow, order)
+            self.compensate(uow, order, [line.line_id for line in lines_of(order)], why)
+
+    # --- delivery ----------------------------------------------------------------------------------
+
+    def on_delivery_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        report = envelope.data
+        lock_basket(uow, report.basket_id)
+        order = order_to_update(uow.session, report.order_id)
+        if order.delivery_id != report.delivery_id or order.delivery_state in ("cancelled", "delivered"):
+            return  # a report from an earlier try, or about a delivery Kitting withdrew or already has
+        if isinstance(report, DeliveryArranged):
+            if order.delivery_state == "requested":
+                move(uow, order, "delivery", "arranged", f"expected at {report.expected_at.isoformat()}")
+        elif isinstance(report, ParcelCollected):
+            if may_move(order, "delivery", "collected"):
+                move(uow, order, "delivery", "collected")
+        elif isinstance(report, ParcelDelivered):
+            self.delivered(uow, order, report)
+        elif isinstance(report, DeliveryFailed):
+            self.delivery_failed(uow, order, report)
+
+    def delivered(self, uow: UnitOfWork, order: Order, report: ParcelDelivered) -> None:
+        how = "handed over at the counter" if report.method is DeliveryMethod.pickup else "delivered"
+        move(uow, order, "delivery", "delivered", how)
+        if PaymentMethod(order.payment_method) is not PaymentMethod.electronic:
+            collected = report.cash_collected
+            due = Money(amount=order.total_amount, currency=order.currency)
+            if collected is None or collected != due:
+                took = f"{collected.amount} {collected.currency}" if collected else "nothing"
+                self.fail_payment(
+                    uow, order, f"{report.carrier_id} collected {took}, not {due.amount} {due.currency}"
+                )
+                return
+            self.settle(uow, order, "record-cash", "recording")
+        self.complete_if_done(uow, order)
+
+    def delivery_failed(self, uow: UnitOfWork, order: Order, report: DeliveryFailed) -> None:
+        move(uow, order, "delivery", "failed", brief(report.reason))
+        if report.retryable and order.delivery_attempts < self.delivery_attempts:
+            self.request_delivery(uow, order, order.delivery_attempts + 1)
+            return
+        tries = order.delivery_attempts
+        self.give_up_delivery(uow, order, f"delivery failed after {tries} tries: {brief(report.reason)}")
+
+    def give_up_delivery(self, uow: UnitOfWork, order: Order, why: str) -> None:
+        """The goods cannot reach the person: withdraw the order and refund (or release) its payment."""
+        if may_move(order, "delivery", "failed"):
+            move(uow, order, "delivery", "failed", why)
+        move(uow, order, "order", "cancelled", why)
+        move(uow, order, "delivery", "cancelled")
+        self.tell_cancelled(uow, order, why)
+        self.release_payment(uow, order)
+        set_status(
+            uow, order.basket_id, BasketStatus.failed, f"order with {order.provider_id}: {why}; refunded"
         )
 
+    # --- settlement --------------------------------------------------------------------------------
 
-def on_delivery_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = order_to_update(uow.session, envelope.data.order_id)
-    if isinstance(envelope.data, DeliveryArranged):
-        order.delivery_state = "arranged"
-        complete_if_done(uow, order.basket_id)
-    else:
-        order.delivery_state = "failed"
-        set_status(uow, order.basket_id, BasketStatus.failed, f"delivery failed: {envelope.data.reason}")
+    def on_settlement_status(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        outcome: SettlementCompleted | SettlementFailed = envelope.data
+        lock_basket(uow, outcome.basket_id)
+        order = order_to_update(uow.session, outcome.order_id)
+        if isinstance(outcome, SettlementFailed):
+            pending = PENDING_ACTION.get(order.settlement_state)
+            action = outcome.action or pending
+            if pending is None or action != pending:
+                return  # about an earlier step, or about nothing under way
+            reason = brief(outcome.reason)
+            if action == "capture":  # release the authorisation the capture could not take
+                move(uow, order, "payment", "voiding", f"capture failed: {reason}")
+                uow.emit(settlement_request(uow.session, self.vault, order, "void"))
+                if order.status in ACTIVE:
+                    why = f"payment for the order with {order.provider_id}: capture failed: {reason}"
+                    self.cancel_basket(uow, order.basket_id, why)
+                return
+            if action in ("void", "refund"):
+                log.error(
+                    "%s of order %s failed (%s): money is held; settle it by hand",
+                    action,
+                    order.order_id,
+                    reason,
+                )
+            self.fail_payment(uow, order, f"{action} failed: {reason}")
+            return
+        to = OUTCOME_STATE[outcome.outcome]
+        if not may_move(order, "payment", to):
+            return  # a repeated or out-of-date outcome
+        move(uow, order, "payment", to)
+        if to == "authorised":
+            if order.status == "confirmed":
+                self.settle(uow, order, "capture", "capturing")
+            elif order.status in ("rejected", "cancelled"):
+                self.settle(uow, order, "void", "voiding")
+        elif to == "captured" and order.status in ("rejected", "cancelled"):
+            self.settle(uow, order, "refund", "refunding")
+        elif to == "cash-due" and order.status in ("rejected", "cancelled"):
+            move(uow, order, "payment", "released")
+        self.complete_if_done(uow, order)
 
+    def fail_payment(self, uow: UnitOfWork, order: Order, why: str) -> None:
+        """The payment cannot go through: the basket cannot be paid, so it is cancelled as a whole."""
+        if may_move(order, "payment", "failed"):
+            move(uow, order, "payment", "failed", why)
+        if order.status in ACTIVE:
+            if order.delivery_state == "delivered":  # the goods are with the person: not withdrawn
+                move(uow, order, "order", "failed", why)
+            self.cancel_basket(uow, order.basket_id, f"payment for the order with {order.provider_id}: {why}")
 
-def on_settlement_status(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    order = order_to_update(uow.session, envelope.data.order_id)
-    if isinstance(envelope.data, SettlementCompleted):
-        order.settlement_state = "completed"
-        complete_if_done(uow, order.basket_id)
-    else:
-        order.settlement_state = "failed"
-        set_status(uow, order.basket_id, BasketStatus.failed, f"settlement failed: {envelope.data.reason}")
+    # --- completion --------------------------------------------------------------------------------
 
+    def complete_if_done(self, uow: UnitOfWork, order: Order) -> None:
+        if (
+            order.status == "confirmed"
+            and order.delivery_state == "delivered"
+            and order.settlement_state in PAID
+        ):
+            move(uow, order, "order", "completed")
+        orders = [o for o in self.orders_of(uow, order.basket_id) if o.status != "rejected"]
+        if orders and all(o.status == "completed" for o in orders):
+            set_status(uow, order.basket_id, BasketStatus.completed)
 
-def complete_if_done(uow: UnitOfWork, basket_id: str) -> None:
-    uow.session.flush()
-    orders = uow.session.scalars(select(Order).where(Order.basket_id == basket_id)).all()
-    if orders and all(
-        o.status == "confirmed" and o.delivery_state == "arranged" and o.settlement_state == "completed"
-        for o in orders
-    ):
-        set_status(uow, basket_id, BasketStatus.completed)
+    @staticmethod
+    def orders_of(uow: UnitOfWork, basket_id: str) -> Iterable[Order]:
+        uow.session.flush()
+        return uow.session.scalars(
+            select(Order).where(Order.basket_id == basket_id).order_by(Order.created_at)
+        ).all()

@@ -1,11 +1,12 @@
-"""Orders as Kitting tracks them: one per chosen provider, with delivery and settlement progress."""
+"""Orders as Kitting tracks them: one per chosen provider, each with three state machines (the order,
+its delivery, its payment; see states.py). Personal data is not here: `customer_ref` keys the vault."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from streams.handling import HandlerRejected
@@ -19,7 +20,7 @@ class Order(Base):
     basket_id: Mapped[str] = mapped_column(String(200), index=True)
     request_id: Mapped[str] = mapped_column(String(200))
     provider_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="placed")  # placed | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(20), default="placed", index=True)  # see states.ORDER
     total_amount: Mapped[Decimal] = mapped_column(DecimalText)
     currency: Mapped[str] = mapped_column(String(3))
     delivery_method: Mapped[str] = mapped_column(String(30))
@@ -27,11 +28,28 @@ class Order(Base):
     customer_ref: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100))
     parcels: Mapped[int] = mapped_column(default=1)
-    delivery_state: Mapped[str] = mapped_column(String(20), default="none")  # none|requested|arranged|failed
-    settlement_state: Mapped[str] = mapped_column(
-        String(20), default="none"
-    )  # none|requested|completed|failed
+    delivery_state: Mapped[str] = mapped_column(String(20), default="none")  # see states.DELIVERY
+    settlement_state: Mapped[str] = mapped_column(String(20), default="none")  # see states.PAYMENT
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    goods_amount: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    delivery_fee: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    lines: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list of the OfferLines ordered")
+    carrier_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(200), nullable=True, doc="The current try")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    replaces: Mapped[str | None] = mapped_column(
+        String(200), nullable=True, doc="The order it took over from"
+    )
+    reason: Mapped[str | None] = mapped_column(
+        String(1000), nullable=True, doc="Why it was rejected/cancelled"
+    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    accounting_id: Mapped[str | None] = mapped_column(
+        String(200), nullable=True, doc="The accounting agent of every payment step of this order"
+    )
+    splits: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="JSON PayeeSplits of the capture or cash, reused by a refund"
+    )
 
 
 def order_to_update(session: Session, order_id: str) -> Order:

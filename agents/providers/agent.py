@@ -1,14 +1,20 @@
-"""Provider agents: the webhook bridge, and the reference shops, courier and accounting agent."""
+"""Provider agents: the webhook bridge, and the reference providers hosted as provider adapters (the
+shops, their own fleets and counters, a courier and an accounting agent), each as it would run in its
+own process."""
 
 from sqlalchemy.exc import IntegrityError
 
+from agents.privacy.keys import vault_key
 from agents.providers.accounting import ReferenceAccounting
-from agents.providers.courier import ReferenceCourier
-from agents.providers.reference import ACCOUNTING, COURIER, reference_providers
+from agents.providers.delivery_services import OwnFleet, ReferenceCourier, ShopCounter
+from agents.providers.faults import parse_faults
+from agents.providers.hosting import host
+from agents.providers.reference import ACCOUNTING, COURIER, reference_private_key, reference_providers
 from agents.providers.reference_shops import REFERENCE_SHOPS, catalog_of
 from agents.providers.registry import ensure_registered
 from agents.providers.shop import ReferenceShop
 from agents.providers.webhook import WebhookBridge
+from schemas.events import DeliveryMethod
 from streams.app import KittingApp
 from streams.persistence import Database
 from streams.topics import Topic
@@ -22,31 +28,29 @@ def register(app: KittingApp) -> None:
         )
     if not app.settings.reference_providers:
         return
-    register_reference_providers(app.database)
+    secret = vault_key(app.settings)
+    faults = parse_faults(app.settings.reference_faults)
+    register_reference_providers(app.database, secret)
     for profile in REFERENCE_SHOPS:
         name = f"provider.{profile.provider_id}"
-        shop = ReferenceShop(profile, catalog_of(profile.provider_id))
-        app.consume(Topic.QUOTE_REQUESTED, f"{name}.quotes", shop.on_quote_requested, when=shop.is_mine)
-        app.consume(Topic.ORDER_PLACED, f"{name}.orders", shop.on_order_placed, when=shop.is_mine)
-        app.consume(
-            Topic.DELIVERY_REQUESTED, f"{name}.deliveries", shop.on_delivery_requested, when=shop.is_mine
-        )
-    courier = ReferenceCourier(COURIER)
-    app.consume(
-        Topic.DELIVERY_REQUESTED, f"provider.{COURIER.provider_id}", courier.on_delivery_requested,
-        when=courier.is_mine,
-    )  # fmt: skip
-    accounting = ReferenceAccounting(ACCOUNTING)
-    app.consume(
-        Topic.SETTLEMENT_REQUESTED, f"provider.{ACCOUNTING.provider_id}", accounting.on_settlement_requested
-    )
+        key = reference_private_key(profile.provider_id, secret)
+        host(app, ReferenceShop(profile, catalog_of(profile.provider_id), faults).adapter(), name)
+        methods = {terms.method for terms in profile.delivery}
+        if DeliveryMethod.own in methods:
+            host(app, OwnFleet(profile, key, faults).adapter(), f"{name}.fleet")
+        if DeliveryMethod.pickup in methods:
+            host(app, ShopCounter(profile, key, faults).adapter(), f"{name}.counter")
+    courier_key = reference_private_key(COURIER.provider_id, secret)
+    host(app, ReferenceCourier(COURIER, courier_key, faults).adapter(), f"provider.{COURIER.provider_id}")
+    host(app, ReferenceAccounting(ACCOUNTING, app.database).adapter(), f"provider.{ACCOUNTING.provider_id}")
 
 
-def register_reference_providers(database: Database) -> None:
-    """Add the missing reference providers to the registry; two workers starting at once may race."""
+def register_reference_providers(database: Database, secret: bytes) -> None:
+    """Add the missing reference providers to the registry and refresh their public keys; two workers
+    starting at once may race."""
     try:
         with database.session() as session:
-            ensure_registered(session, reference_providers())
+            ensure_registered(session, reference_providers(secret))
     except IntegrityError:
         with database.session() as session:
-            ensure_registered(session, reference_providers())
+            ensure_registered(session, reference_providers(secret))

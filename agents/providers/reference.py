@@ -1,8 +1,10 @@
 """The reference providers as registry entries: the shops of reference_shops.py, a courier and an
-accounting agent. `kitting worker` registers the missing ones at start (settings.reference_providers)."""
+accounting agent. `kitting worker` registers them at start (settings.reference_providers), each with
+the public key of a private key derived from the vault key, so contact data can be sealed to it."""
 
 from __future__ import annotations
 
+from agents.privacy.sealing import derived_private_key, public_key_of
 from agents.providers.reference_shops import REFERENCE_SHOPS, ShopProfile
 from agents.providers.registry import KAFKA_ADDRESS, Provider, ProviderKind
 from schemas.events import PaymentMethod
@@ -37,5 +39,17 @@ def shop_entry(profile: ShopProfile) -> Provider:
     )
 
 
-def reference_providers() -> list[Provider]:
-    return [*(shop_entry(profile) for profile in REFERENCE_SHOPS), COURIER, ACCOUNTING]
+def reference_private_key(provider_id: str, secret: bytes) -> str:
+    """The private key (base64) a hosted reference provider opens its sealed contacts with."""
+    return derived_private_key(secret, provider_id)
+
+
+def reference_providers(secret: bytes) -> list[Provider]:
+    """Every reference provider, with the public key of its private key derived from `secret`."""
+    entries = [*(shop_entry(profile) for profile in REFERENCE_SHOPS), COURIER, ACCOUNTING]
+    return [
+        entry.model_copy(
+            update={"public_key": public_key_of(reference_private_key(entry.provider_id, secret))}
+        )
+        for entry in entries
+    ]

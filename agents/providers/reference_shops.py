@@ -141,7 +141,7 @@ REFERENCE_SHOPS: tuple[ShopProfile, ...] = (
     ),
     ShopProfile(
         "corner-grocer", "Corner Grocer", frozenset({GROCERY}), _DEFAULT,
-        (_terms(_PICKUP, "0", 15), _terms(_COURIER, "2.50", 45)), (_ELECTRONIC, _AT_PICKUP),
+        (_terms(_PICKUP, "0", 15), _terms(_COURIER, "2.50", 45)), (_ELECTRONIC, _CASH, _AT_PICKUP),
     ),
     ShopProfile(
         "north-pantry", "North Pantry", frozenset({GROCERY}), _NORTH,

@@ -206,8 +206,12 @@ def note_round(
 
 
 def ensure_registered(session: Session, providers: Iterable[Provider]) -> None:
-    """Add the providers that are missing (used for the reference providers at start)."""
+    """Add the providers that are missing, and refresh the public key of those registered with another
+    one (the key they are derived from may have been rotated). Used for the reference providers at start."""
     for provider in providers:
-        if session.get(ProviderRow, provider.provider_id) is None:
+        row = session.get(ProviderRow, provider.provider_id)
+        if row is None:
             session.add(_to_row(provider, ProviderRow(provider_id=provider.provider_id)))
+        elif provider.public_key is not None and row.public_key != provider.public_key:
+            row.public_key = provider.public_key
     session.flush()

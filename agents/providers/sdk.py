@@ -10,10 +10,13 @@
 
     asyncio.run(adapter.run())
 
-The adapter consumes quote-requested, order-placed and delivery-requested with its own consumer group,
-passes on only the events addressed to it, and publishes each answer as a CloudEvent keyed by the
-basket id. Delivery is at least once: an answer may be sent twice after a crash (Kitting ignores a
-repeated offer from the same provider for the same round); repeats seen by this process are skipped.
+A handler returns one answer, a list of answers (e.g. a courier's arranged, collected, delivered), or
+None. The adapter consumes only the topics it has handlers for (quote-requested, order-placed,
+order-cancelled, delivery-requested, settlement-requested) with its own consumer group, passes on only
+the events addressed to it, and publishes each answer as a CloudEvent keyed by the basket id.
+Delivery is at least once: an answer may be sent twice after a crash (Kitting ignores a repeated offer
+from the same provider for the same round, and a repeated status); repeats seen by this process are
+skipped.
 `answers_to` is the framework-free core, usable in tests without a broker.
 """
 
@@ -26,37 +29,49 @@ from typing import Any, TypeVar
 
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import (
-    DeliveryArranged,
-    DeliveryFailed,
     DeliveryRequested,
     EventData,
+    OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
     OrderRejected,
     QuoteOffered,
     QuoteRequested,
+    SettlementRequested,
 )
 from streams.codec import UndecodableEvent, decode, encode, encode_key
 from streams.topics import Topic, topic_for
 
 log = logging.getLogger(__name__)
 
+Answers = EventData | list[EventData] | None
 QuoteHandler = Callable[[QuoteRequested], QuoteOffered | None]
 OrderHandler = Callable[[OrderPlaced], OrderConfirmed | OrderRejected | None]
-DeliveryHandler = Callable[[DeliveryRequested], DeliveryArranged | DeliveryFailed | None]
+CancelHandler = Callable[[OrderCancelled], Answers]
+DeliveryHandler = Callable[[DeliveryRequested], Answers]
+SettlementHandler = Callable[[SettlementRequested], Answers]
 F = TypeVar("F")
 REMEMBERED_EVENTS = 10_000
 
 
 class ProviderAdapter:
-    def __init__(self, provider_id: str, bootstrap_servers: str = "", group_id: str | None = None) -> None:
+    def __init__(
+        self,
+        provider_id: str,
+        bootstrap_servers: str = "",
+        group_id: str | None = None,
+        default_accounting: bool = False,
+    ) -> None:
         self.provider_id = provider_id
+        self.default_accounting = default_accounting  # also settles requests that name no agent
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id or f"provider-{provider_id}"
         self.source = f"urn:kitting:provider:{provider_id}"
         self._quote: QuoteHandler | None = None
         self._order: OrderHandler | None = None
         self._delivery: DeliveryHandler | None = None
+        self._cancel: CancelHandler | None = None
+        self._settlement: SettlementHandler | None = None
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     # --- registering handlers ---
@@ -69,8 +84,18 @@ class ProviderAdapter:
         return handler
 
     def on_delivery(self, handler: DeliveryHandler) -> DeliveryHandler:
-        """For a provider that delivers itself or hands over at its shop."""
+        """For a delivery service, or a provider that delivers itself or hands over at its shop."""
         self._delivery = handler
+        return handler
+
+    def on_cancel(self, handler: CancelHandler) -> CancelHandler:
+        """Kitting withdrew an order of this provider (stop preparing it)."""
+        self._cancel = handler
+        return handler
+
+    def on_settlement(self, handler: SettlementHandler) -> SettlementHandler:
+        """For an accounting agent."""
+        self._settlement = handler
         return handler
 
     @property
@@ -78,46 +103,60 @@ class ProviderAdapter:
         wanted: list[tuple[object, Topic]] = [
             (self._quote, Topic.QUOTE_REQUESTED),
             (self._order, Topic.ORDER_PLACED),
+            (self._cancel, Topic.ORDER_CANCELLED),
             (self._delivery, Topic.DELIVERY_REQUESTED),
+            (self._settlement, Topic.SETTLEMENT_REQUESTED),
         ]
         return [topic for handler, topic in wanted if handler is not None]
 
-    # --- the core: one record in, the answer out ---
+    # --- the core: one record in, the answers out ---
     def is_mine(self, data: EventData) -> bool:
         if isinstance(data, DeliveryRequested):
             return data.carrier_id == self.provider_id
+        if isinstance(data, SettlementRequested):
+            return data.agent_id == self.provider_id or (data.agent_id is None and self.default_accounting)
+        if isinstance(data, OrderCancelled) and data.carrier_id == self.provider_id:
+            return True
         return getattr(data, "provider_id", None) == self.provider_id
 
-    def answer(self, envelope: Envelope[Any]) -> EventData | None:
-        """The provider's answer to one event, or None (not addressed to it, or nothing to say)."""
+    def answer(self, envelope: Envelope[Any]) -> list[EventData]:
+        """The provider's answers to one event; none when it is not addressed to it or says nothing."""
         data = envelope.data
         if not self.is_mine(data):
-            return None
-        if isinstance(data, QuoteRequested) and self._quote is not None:
-            return self._quote(data)
-        if isinstance(data, OrderPlaced) and self._order is not None:
-            return self._order(data)
-        if isinstance(data, DeliveryRequested) and self._delivery is not None:
-            return self._delivery(data)
-        return None
+            return []
+        handlers: list[tuple[type[EventData], Callable[[Any], Answers] | None]] = [
+            (QuoteRequested, self._quote),
+            (OrderPlaced, self._order),
+            (OrderCancelled, self._cancel),
+            (DeliveryRequested, self._delivery),
+            (SettlementRequested, self._settlement),
+        ]
+        for kind, handler in handlers:
+            if isinstance(data, kind) and handler is not None:
+                answers = handler(data)
+                if answers is None:
+                    return []
+                return list(answers) if isinstance(answers, list) else [answers]
+        return []
 
-    def answers_to(self, topic: Topic, value: bytes | None) -> tuple[Topic, bytes, bytes] | None:
-        """(topic, key, value) to publish for one consumed record, or None. A record that does not
-        decode is logged and skipped: Kitting's own consumers dead-letter it."""
+    def answers_to(self, topic: Topic, value: bytes | None) -> list[tuple[Topic, bytes, bytes]]:
+        """(topic, key, value) of each answer to publish for one consumed record. A record that does
+        not decode is logged and skipped: Kitting's own consumers dead-letter it."""
         try:
             envelope = decode(value, topic)
         except UndecodableEvent as exc:
             log.warning("%s skipped an undecodable record on %s: %s", self.provider_id, topic.topic_name, exc)
-            return None
+            return []
         seen = (envelope.source, envelope.id)
         if seen in self._seen:
-            return None
-        answer = self.answer(envelope)
+            return []
+        answers = self.answer(envelope)
         self._remember(seen)
-        if answer is None:
-            return None
-        out = new_envelope(answer, source=self.source, subject=answer.basket_id)
-        return topic_for(answer), encode_key(answer.basket_id), encode(out)
+        replies = []
+        for answer in answers:
+            out = new_envelope(answer, source=self.source, subject=answer.basket_id)
+            replies.append((topic_for(answer), encode_key(answer.basket_id), encode(out)))
+        return replies
 
     def _remember(self, seen: tuple[str, str]) -> None:
         self._seen[seen] = None
@@ -148,9 +187,7 @@ class ProviderAdapter:
                 batches = await consumer.getmany(timeout_ms=200)
                 for records in batches.values():
                     for record in records:
-                        reply = self.answers_to(names[record.topic], record.value)
-                        if reply is not None:
-                            topic, key, value = reply
+                        for topic, key, value in self.answers_to(names[record.topic], record.value):
                             await producer.send_and_wait(topic.topic_name, value, key=key)
                 if batches:
                     await consumer.commit()  # only after every answer of the batch was acknowledged

@@ -1,23 +1,23 @@
-"""A reference shop: quotes from its catalog in its own packs (every pack size it has, with stock),
-confirms or rejects orders, delivers itself or hands over at its shop."""
+"""A reference shop as a provider adapter (agents/providers/sdk.py): quotes from its catalog in its own
+packs (every pack size it has, with stock), confirms orders or rejects them, whole or line by line.
+Its own delivery fleet and its counter are separate adapters (agents/providers/delivery_services.py)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
+from agents.providers.faults import Faults
 from agents.providers.reference_shops import Catalog, DeliveryTerms, Product, ProductMatch, ShopProfile
+from agents.providers.sdk import ProviderAdapter
 from agents.recipe_units import IncompatibleUnits, convert
-from schemas.envelope import Envelope
 from schemas.events import (
-    DeliveryArranged,
     DeliveryMethod,
     DeliveryOption,
-    DeliveryRequested,
     OfferLine,
+    OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
     OrderRejected,
@@ -27,7 +27,7 @@ from schemas.events import (
     QuoteRequested,
 )
 from schemas.values import Money
-from streams.persistence import UnitOfWork, utcnow
+from streams.persistence import utcnow
 
 OFFER_VALIDITY = timedelta(hours=1)
 
@@ -89,17 +89,23 @@ def delivery_option(terms: DeliveryTerms, currency: str) -> DeliveryOption:
 class ReferenceShop:
     profile: ShopProfile
     catalog: Catalog
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def provider_id(self) -> str:
         return self.profile.provider_id
 
-    def is_mine(self, envelope: Envelope[Any]) -> bool:
-        """Quote requests and orders addressed to this shop; deliveries it makes or hands over itself."""
-        data = envelope.data
-        if isinstance(data, DeliveryRequested):
-            return data.carrier_id == self.provider_id
-        return getattr(data, "provider_id", None) == self.provider_id
+    @property
+    def terms(self) -> dict[DeliveryMethod, DeliveryTerms]:
+        return {t.method: t for t in self.profile.delivery}
+
+    def adapter(self) -> ProviderAdapter:
+        """The shop on the provider SDK: quotes, orders and cancellations addressed to it."""
+        adapter = ProviderAdapter(self.provider_id)
+        adapter.on_quote(self.quote)
+        adapter.on_order(self.order)
+        adapter.on_cancel(self.cancel)
+        return adapter
 
     def quote(self, request: QuoteRequested) -> QuoteOffered:
         lines: list[OfferLine] = []
@@ -123,35 +129,32 @@ class ReferenceShop:
             valid_until=utcnow() + OFFER_VALIDITY,
         )
 
-    def on_quote_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        if self.is_mine(envelope):
-            uow.emit(self.quote(envelope.data))
-
-    def on_order_placed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        order: OrderPlaced = envelope.data
-        if not self.is_mine(envelope):
-            return
+    def order(self, order: OrderPlaced) -> OrderConfirmed | OrderRejected | None:
+        """Confirmed; rejected whole (a drill, or an order it cannot take at all); rejected for the
+        lines it lacks stock for (the others are accepted); or, as a drill, no answer at all."""
+        if self.provider_id in self.faults.silent:
+            return None
+        if self.provider_id in self.faults.reject:
+            return self._rejected(order, f"{self.profile.name} rejects every order (drill)")
         problem = self.order_problem(order)
         if problem:
-            uow.emit(
-                OrderRejected(
-                    basket_id=order.basket_id,
-                    order_id=order.order_id,
-                    provider_id=self.provider_id,
-                    reason=problem,
-                )
-            )
-            return
-        uow.emit(
-            OrderConfirmed(
-                basket_id=order.basket_id,
-                order_id=order.order_id,
-                provider_id=self.provider_id,
-                provider_order_ref=f"{self.provider_id}-{order.order_id[:8]}",
-            )
+            return self._rejected(order, problem)
+        short = self.short_lines(order)
+        if short:
+            return self._rejected(order, "; ".join(short.values()), line_ids=list(short))
+        return OrderConfirmed(
+            basket_id=order.basket_id,
+            order_id=order.order_id,
+            provider_id=self.provider_id,
+            provider_order_ref=f"{self.provider_id}-{order.order_id[:8]}",
         )
 
+    def cancel(self, cancelled: OrderCancelled) -> None:
+        """The reference shop keeps nothing for an order: it just drops it."""
+        return None
+
     def order_problem(self, order: OrderPlaced) -> str | None:
+        """Why the whole order cannot be taken, if it cannot."""
         by_sku = {product.sku: product for product in self.catalog.products}
         for line in order.lines:
             product = by_sku.get(line.sku)
@@ -160,32 +163,30 @@ class ReferenceShop:
             if line.unit_price != product.price:
                 price = product.price
                 return f"price of {line.sku} is {price.amount} {price.currency}, not {line.unit_price.amount}"
-            if line.packs > product.stock:
-                return f"only {product.stock} packs of {line.sku} in stock"
         if order.delivery.method not in self.terms:
             return f"no {order.delivery.method.value} delivery"
         if order.payment not in self.profile.payment_methods:
             return f"{order.payment.value} not accepted"
         return None
 
-    @property
-    def terms(self) -> dict[DeliveryMethod, DeliveryTerms]:
-        return {t.method: t for t in self.profile.delivery}
+    def short_lines(self, order: OrderPlaced) -> dict[str, str]:
+        """line_id: why, for each line asking more packs than the shop has in stock."""
+        by_sku = {product.sku: product for product in self.catalog.products}
+        short: dict[str, str] = {}
+        for line in order.lines:
+            product = by_sku[line.sku]
+            if line.packs > product.stock:
+                stock = product.stock
+                short[line.line_id] = (
+                    f"line {line.line_id}: only {stock} packs of {line.sku} in stock, not {line.packs}"
+                )
+        return short
 
-    def on_delivery_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        """The shop's own delivery and pickup at the shop."""
-        request: DeliveryRequested = envelope.data
-        if not self.is_mine(envelope):
-            return
-        terms = self.terms.get(request.method)
-        eta = timedelta(minutes=terms.eta_minutes if terms else 0)
-        uow.emit(
-            DeliveryArranged(
-                basket_id=request.basket_id,
-                delivery_id=request.delivery_id,
-                order_id=request.order_id,
-                carrier_id=self.provider_id,
-                method=request.method,
-                expected_at=utcnow() + eta,
-            )
+    def _rejected(self, order: OrderPlaced, reason: str, line_ids: list[str] | None = None) -> OrderRejected:
+        return OrderRejected(
+            basket_id=order.basket_id,
+            order_id=order.order_id,
+            provider_id=self.provider_id,
+            reason=reason,
+            line_ids=line_ids or [],
         )

@@ -16,7 +16,14 @@ from agents.providers.registry import ProviderKind, ProviderView, providers_for
 from agents.router.needs import merge_needs, need_key, scale
 from agents.router.round_ids import new_round_id
 from schemas.envelope import Envelope
-from schemas.events import BasketStatus, ComponentKind, ComponentsExtracted, QuoteLine, QuoteRequested
+from schemas.events import (
+    BasketStatus,
+    ComponentKind,
+    ComponentsExtracted,
+    QuoteLine,
+    QuotePreferences,
+    QuoteRequested,
+)
 from streams.persistence import UnitOfWork, utcnow
 
 CATEGORY_OF_KIND: dict[ComponentKind, str] = {
@@ -24,6 +31,17 @@ CATEGORY_OF_KIND: dict[ComponentKind, str] = {
     ComponentKind.supply: "hardware",
     ComponentKind.tool: "hardware",
 }
+
+
+def needs_of(extracted: ComponentsExtracted, prefs: QuotePreferences) -> list[QuoteLine]:
+    """What is to be bought: the components the person does not have, scaled to the servings asked,
+    merged, each with the category it is routed by (also what replay recomputes)."""
+    have = {need_key(name) for name in prefs.have}
+    wanted = [c for c in extracted.components if need_key(c.name) not in have]
+    return [
+        line.model_copy(update={"category": CATEGORY_OF_KIND[line.kind]})
+        for line in merge_needs(scale(wanted, extracted.method_yield, prefs.servings))
+    ]
 
 
 def route(lines: list[QuoteLine], providers: list[ProviderView]) -> dict[str, list[QuoteLine]]:
@@ -46,12 +64,7 @@ class Router:
         if prefs is None:
             return  # the person has not asked for quotes yet
         basket_id = extracted.basket_id
-        have = {need_key(name) for name in prefs.have}
-        wanted = [c for c in extracted.components if need_key(c.name) not in have]
-        lines = [
-            line.model_copy(update={"category": CATEGORY_OF_KIND[line.kind]})
-            for line in merge_needs(scale(wanted, extracted.method_yield, prefs.servings))
-        ]
+        lines = needs_of(extracted, prefs)
         if not lines:
             set_status(uow, basket_id, BasketStatus.failed, "nothing left to buy: every component is at hand")
             return

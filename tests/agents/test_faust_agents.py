@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agents.providers.reference_shops import REFERENCE_SHOPS
+from schemas.events import DeliveryMethod
 from streams.app import KittingApp
 from streams.composition import build_app
 from streams.demo import browse_event
@@ -63,13 +64,21 @@ async def test_malformed_event_is_dead_lettered_and_the_agent_goes_on(
 def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
     app, _ = app_and_sent
     shops = [
-        f"provider.{shop}.{what}"
-        for shop in (profile.provider_id for profile in REFERENCE_SHOPS)
-        for what in ("quotes", "orders", "deliveries")
+        f"provider.{profile.provider_id}.{topic}"
+        for profile in REFERENCE_SHOPS
+        for topic in ("quote-requested", "order-placed", "order-cancelled")
     ]
+
+    def offering(method: DeliveryMethod) -> list[str]:
+        return [p.provider_id for p in REFERENCE_SHOPS if any(t.method == method for t in p.delivery)]
+
+    own, pickup = offering(DeliveryMethod.own), offering(DeliveryMethod.pickup)
     assert set(app.faust.agents) == {
         "extractor", "router", "coordinator.rounds", "coordinator.offers", "ordering.selections",
-        "ordering.orders", "ordering.deliveries", "ordering.settlements", "delivery", "settlement",
+        "ordering.orders", "ordering.deliveries", "ordering.settlements",
         "webhook-bridge.quotes", "webhook-bridge.orders",
-        "provider.swift-courier", "provider.ledger-pay", *shops,
+        "provider.swift-courier.delivery-requested",
+        "provider.swift-courier.order-cancelled", "provider.ledger-pay.settlement-requested", *shops,
+        *(f"provider.{shop}.fleet.delivery-requested" for shop in own),
+        *(f"provider.{shop}.counter.delivery-requested" for shop in pickup),
     }  # fmt: skip

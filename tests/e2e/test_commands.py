@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from streams.broker import free_port
+from streams.cli import cli
 from streams.demo import demo_page
 from streams.topics import CONTRACT_TOPICS
 
@@ -36,13 +38,24 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_demo_json_completes_through_every_topic_and_leaves_no_process() -> None:
+@pytest.mark.parametrize(
+    ("fulfilment", "payment", "paid"),
+    [("pickup", "at-pickup", "cash-collected")],  # every pair runs in tests/integration/test_saga.py
+)
+def test_demo_json_completes_through_every_topic_and_leaves_no_process(
+    fulfilment: str, payment: str, paid: str
+) -> None:
     result = subprocess.run(
-        [*KITTING, "demo", "--json"], capture_output=True, text=True, timeout=240, env=clean_env()
-    )
+        [*KITTING, "demo", "--json", "--fulfilment", fulfilment, "--payment", payment],
+        capture_output=True, text=True, timeout=240, env=clean_env(),
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "completed"
+    assert (summary["fulfilment"], summary["payment"]) == (fulfilment, payment)
+    assert summary["orders"] and {(o["order"], o["delivery"], o["payment"]) for o in summary["orders"]} == {
+        ("completed", "delivered", paid)
+    }
     assert summary["broker"] == "embedded"
     for topic in CONTRACT_TOPICS:
         assert summary["topics"][topic.topic_name] >= 1, topic
@@ -51,10 +64,31 @@ def test_demo_json_completes_through_every_topic_and_leaves_no_process() -> None
         assert pid and not alive(pid), f"{name} (pid {pid}) outlived kitting demo"
 
 
-@pytest.mark.parametrize("command", ["up", "worker", "demo", "asyncapi", "topics", "serve", "migrate"])
+def test_demo_refuses_a_payment_that_does_not_fit_the_fulfilment() -> None:
+    result = subprocess.run(
+        [*KITTING, "demo", "--fulfilment", "courier", "--payment", "at-pickup"],
+        capture_output=True, text=True, timeout=60, env=clean_env(),
+    )  # fmt: skip
+    assert result.returncode == 2 and "needs --fulfilment pickup" in result.stderr
+
+
+COMMANDS = [
+    "up", "worker", "demo", "asyncapi", "topics", "serve", "migrate", "privacy audit", "archive", "replay",
+    "export", "report", "providers list", "select", "extract",
+]  # fmt: skip
+
+
+def test_the_command_runs_and_lists_its_commands() -> None:
+    result = subprocess.run([*KITTING, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert command.split()[0] in result.stdout, command
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    result = subprocess.run([*KITTING, command, "--help"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+    result = CliRunner().invoke(cli, [*command.split(), "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "Usage" in result.output, result.output
 
 
 def children_of(pid: int) -> set[int]:
@@ -95,9 +129,17 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
         assert len(started) >= 2, "expected the broker and the worker as children"
         bad = httpx.post(f"{base}/v1/events/method-browsed", content=b"{nope", timeout=10)
         assert bad.status_code == 422 and "not JSON" in bad.json()["detail"]
+        person = {"name": "Ute Up", "street_address": "2 Test Road, Sampletown", "phone": "+00 1234"}
+        customer = httpx.post(f"{base}/v1/customers", json=person, timeout=10)
+        assert customer.status_code == 201, customer.text
+        quote = {
+            "customer_ref": customer.json()["customer_ref"],
+            "delivery": "pickup",
+            "payment": "pay-at-pickup",
+        }
         response = httpx.post(
             f"{base}/v1/baskets",
-            json={"url": "https://recipes.example/p", "html": demo_page(), "quote": {"customer_ref": "c-9"}},
+            json={"url": "https://recipes.example/p", "html": demo_page(), "quote": quote},
             timeout=10,
         )
         assert response.status_code == 202
@@ -109,6 +151,8 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
             reply = httpx.get(f"{base}/v1/baskets/{basket}", timeout=5)
             status = reply.json()["status"] if reply.status_code == 200 else None
         assert status == "completed"
+        orders = httpx.get(f"{base}/v1/baskets/{basket}/orders", timeout=5).json()
+        assert orders and all(o["status"] == "completed" and o["pickup_code"].isdigit() for o in orders)
         # the demo method provider on the HTTP service answers for its DIY guides: no scraping
         listed = subprocess.run(
             [*KITTING, "extract", "--jsonl", "https://diy.kitting.example/hang-a-shelf"],

@@ -4,6 +4,7 @@ PostgreSQL database, and `kitting worker` subprocesses."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
+from streams.migrate import upgrade
 from streams.processes import spawn, stop_process
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -51,6 +54,7 @@ def postgres_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+TEST_VAULT_KEY = base64.b64encode(bytes(range(32, 64))).decode()
 WorkerFactory = Callable[..., subprocess.Popen[bytes]]
 
 
@@ -67,8 +71,12 @@ def start_worker(tmp_path: Path, bootstrap: str) -> Iterator[WorkerFactory]:
             KITTING_APP_ID=f"kitting-it-{uuid.uuid4().hex[:8]}",
             KITTING_TOPIC_PARTITIONS="1",
             KITTING_QUOTE_DEADLINE_S="3",
+            KITTING_VAULT_KEY=TEST_VAULT_KEY,
+            KITTING_VAR_DIR=str(tmp_path / "var"),
         )
         env.update(env_overrides)
+        upgrade(env["KITTING_DATABASE_URL"])  # the demo customer's contact data, for streams.demo's baskets
+        seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
         process = spawn(
             [sys.executable, "-m", "streams.cli", "worker"], env, tmp_path / f"worker{len(started)}.log"
         )

@@ -4,6 +4,7 @@ the partitions are shared out and every basket completes exactly once."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import sys
 import uuid
@@ -14,10 +15,13 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, text
 
+from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
 from streams.demo import browse_event
+from streams.migrate import upgrade
 from streams.processes import spawn, stop_process
 from streams.topics import Topic
+from tests.integration.conftest import TEST_VAULT_KEY
 from tests.integration.kafka_helpers import collect, produce
 
 PARTITIONS = 3
@@ -41,7 +45,11 @@ def test_two_workers_share_the_work(partitioned_bootstrap: str, postgres_url: st
         KITTING_DATABASE_URL=postgres_url,
         KITTING_APP_ID=f"kitting-scale-{uuid.uuid4().hex[:6]}",
         KITTING_TOPIC_PARTITIONS=str(PARTITIONS),
+        KITTING_VAULT_KEY=TEST_VAULT_KEY,
+        KITTING_VAR_DIR=str(tmp_path / "var"),
     )
+    upgrade(postgres_url)
+    seed_demo_customer(postgres_url, base64.b64decode(TEST_VAULT_KEY))
     command = [sys.executable, "-m", "streams.cli", "worker"]
     workers = [spawn(command, env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:

@@ -1,5 +1,6 @@
 """The roles' real handlers and wiring, driven by an in-memory bus: no broker, real SQL."""
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from agents.baskets import Basket
 from agents.ordering.tables import Order
+from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
 from agents.providers.reference_shops import REFERENCE_SHOPS
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import MethodBrowsed, QuotePreferences
@@ -16,7 +18,7 @@ from streams.codec import encode, encode_key
 from streams.demo import demo_page
 from streams.persistence import Database, OutboxRecord, ProcessedEvent, UnitOfWork
 from streams.topics import CONTRACT_TOPICS, Topic
-from tests.fakes import InMemoryBus
+from tests.fakes import TEST_VAULT_KEY, InMemoryBus
 
 
 def browse(basket_id: str, quote: bool = True, html: str | None = None) -> bytes:
@@ -24,9 +26,15 @@ def browse(basket_id: str, quote: bool = True, html: str | None = None) -> bytes
         basket_id=basket_id,
         url="https://recipes.example/p",
         html=html if html is not None else demo_page(),
-        quote=QuotePreferences(customer_ref="cust-1") if quote else None,
+        quote=QuotePreferences(customer_ref=DEMO_CUSTOMER) if quote else None,
     )
     return encode(new_envelope(data, source="urn:test", subject=basket_id))
+
+
+@pytest.fixture(autouse=True)
+def demo_customer(database: Database) -> None:
+    """The customer of these baskets has contact data in the vault."""
+    seed_demo_customer(database.url, base64.b64decode(TEST_VAULT_KEY))
 
 
 def status_of(database: Database, basket_id: str) -> str:
@@ -128,3 +136,29 @@ def test_deadline_closes_a_round_with_missing_answers(database: Database) -> Non
     with database.session() as session:
         round_ = session.scalars(select(QuoteRound)).one()
         assert (round_.status, round_.closed_by) == ("closed", "deadline")
+
+
+def test_a_round_the_table_lost_is_decided_from_sql_after_its_deadline(database: Database) -> None:
+    """After a crash the windowed table may miss a round: SQL holds the round and its offers."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from agents.coordinator.tables import QuoteRound
+    from streams.persistence import utcnow
+
+    bus = InMemoryBus(database).register_roles()
+    del bus.consumers[Topic.QUOTE_OFFERED][1:]  # offers reach SQL, but the round is never decided
+    bus.thens.clear()  # and the table never hears of requests or offers
+    basket = f"b-{uuid.uuid4().hex[:6]}"
+    bus.publish(Topic.METHOD_BROWSED, encode_key(basket), browse(basket))
+    assert status_of(database, basket) == "quoting"
+    bus.run_job("coordinator.overdue")
+    assert status_of(database, basket) == "quoting"  # the deadline has not passed
+    with database.session() as session:
+        session.execute(update(QuoteRound).values(deadline=utcnow() - timedelta(minutes=1)))
+    bus.run_job("coordinator.overdue")
+    assert status_of(database, basket) == "completed"
+    with database.session() as session:
+        round_ = session.scalars(select(QuoteRound)).one()
+        assert (round_.status, round_.closed_by) == ("closed", "all-answered")

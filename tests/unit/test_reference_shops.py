@@ -1,29 +1,40 @@
-"""The reference shops: profiles, catalogs built the same every run, and the demo pages' components."""
+"""The reference shops: profiles, catalogs built the same every run, the demo pages' components, and the
+shop as a provider adapter (quotes, orders, cancellations)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from agents.providers.faults import Faults
 from agents.providers.pack_sizes import parse_pack
 from agents.providers.reference_shops import (
     REFERENCE_SHOPS,
     Catalog,
     DeliveryTerms,
     Product,
+    ShopProfile,
     catalog_of,
 )
+from agents.providers.sdk import ProviderAdapter
+from agents.providers.shop import ReferenceShop
 from agents.recipe_units import COUNTED, PINT_OF
+from schemas import events as ev
+from schemas.envelope import new_envelope
 from schemas.events import ComponentKind, DeliveryMethod, PaymentMethod
+from schemas.examples import example
 from schemas.values import Money, Quantity
+from streams.topics import Topic
 
 ROOT = Path(__file__).resolve().parents[2]
 GROCERS = [shop for shop in REFERENCE_SHOPS if "grocery" in shop.categories]
@@ -218,3 +229,142 @@ def test_product_data_is_attributed_small_and_its_packs_parse() -> None:
         assert parsed.quantity == Decimal(item["pack"]["quantity"])
     hardware = json.loads(data.joinpath("hardware_products.json").read_text(encoding="utf-8"))
     assert 30 <= len(hardware["products"]) <= 60
+
+
+# --- the shop as a provider adapter ---------------------------------------------------------------
+
+
+def profile_of(provider_id: str) -> ShopProfile:
+    return next(shop for shop in REFERENCE_SHOPS if shop.provider_id == provider_id)
+
+
+def shop_named(provider_id: str, faults: Faults | None = None) -> ReferenceShop:
+    return ReferenceShop(profile_of(provider_id), catalog_of(provider_id), faults or Faults())
+
+
+def answers(adapter: ProviderAdapter, data: ev.EventData) -> list[ev.EventData]:
+    return adapter.answer(new_envelope(data, source="urn:test", subject=data.basket_id))
+
+
+def quote_request(provider_id: str, *names: str) -> ev.QuoteRequested:
+    lines = [ev.QuoteLine(line_id=f"l{i}", name=name) for i, name in enumerate(names, 1)]
+    return example(ev.QuoteRequested).model_copy(
+        update={"provider_id": provider_id, "addressed": [provider_id], "lines": lines}
+    )
+
+
+def order_of(offer: ev.QuoteOffered, profile: ShopProfile, **update: object) -> ev.OrderPlaced:
+    """An order of everything offered, as offered, with the shop's first delivery and payment."""
+    terms = profile.delivery[0]
+    order = example(ev.OrderPlaced).model_copy(
+        update={
+            "provider_id": offer.provider_id, "request_id": offer.request_id, "lines": offer.lines,
+            "delivery": ev.DeliveryOption(
+                method=terms.method, fee=Money(amount=terms.fee, currency="EUR"), eta_hours=1
+            ),
+            "payment": profile.payment_methods[0], "total": offer.subtotal,
+        }
+    )  # fmt: skip
+    return order.model_copy(update=update)
+
+
+def quoted_order(provider_id: str, *names: str, **update: object) -> ev.OrderPlaced:
+    shop = shop_named(provider_id)
+    return order_of(shop.quote(quote_request(provider_id, *names)), shop.profile, **update)
+
+
+def test_the_shop_adapter_quotes_what_is_addressed_to_it() -> None:
+    adapter = shop_named("market-hall").adapter()
+    assert adapter.provider_id == "market-hall"
+    assert adapter.topics == [Topic.QUOTE_REQUESTED, Topic.ORDER_PLACED, Topic.ORDER_CANCELLED]
+    [offer] = answers(adapter, quote_request("market-hall", "plain flour", "unicorn dust"))
+    assert isinstance(offer, ev.QuoteOffered) and offer.provider_id == "market-hall"
+    assert [line.line_id for line in offer.lines] == ["l1"] and offer.missing == ["l2"]
+    offered = {(option.method, option.eta_minutes) for option in offer.delivery_options}
+    assert offered == {(terms.method, terms.eta_minutes) for terms in profile_of("market-hall").delivery}
+    assert answers(adapter, quote_request("corner-grocer", "plain flour")) == []
+
+
+def test_an_order_as_quoted_is_confirmed_and_a_cancellation_just_dropped() -> None:
+    adapter = shop_named("market-hall").adapter()
+    order = quoted_order("market-hall", "plain flour", "eggs")
+    assert len(order.lines) == 2
+    [answer] = answers(adapter, order)
+    assert isinstance(answer, ev.OrderConfirmed)
+    assert (answer.order_id, answer.provider_id) == (order.order_id, "market-hall")
+    assert answer.provider_order_ref.startswith("market-hall-")
+    cancelled = ev.OrderCancelled(
+        basket_id=order.basket_id, order_id=order.order_id, provider_id="market-hall", reason="replaced"
+    )
+    assert answers(adapter, cancelled) == []
+    assert answers(adapter, order.model_copy(update={"provider_id": "fresh-express"})) == []
+
+
+def wrong_sku(order: ev.OrderPlaced) -> ev.OrderPlaced:
+    return order.model_copy(update={"lines": [order.lines[0].model_copy(update={"sku": "NOPE-1"})]})
+
+
+def wrong_price(order: ev.OrderPlaced) -> ev.OrderPlaced:
+    line = order.lines[0]
+    cheaper = line.unit_price.model_copy(update={"amount": line.unit_price.amount - Decimal("0.05")})
+    return order.model_copy(update={"lines": [line.model_copy(update={"unit_price": cheaper})]})
+
+
+def unoffered_delivery(order: ev.OrderPlaced) -> ev.OrderPlaced:
+    offered = {terms.method for terms in shop_named(order.provider_id).profile.delivery}
+    method = next(method for method in DeliveryMethod if method not in offered)
+    return order.model_copy(update={"delivery": order.delivery.model_copy(update={"method": method})})
+
+
+def unaccepted_payment(order: ev.OrderPlaced) -> ev.OrderPlaced:
+    accepted = shop_named(order.provider_id).profile.payment_methods
+    return order.model_copy(update={"payment": next(p for p in PaymentMethod if p not in accepted)})
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (wrong_sku, r"^unknown product NOPE-1$"),
+        (wrong_price, r"^price of \S+ is \d+\.\d\d EUR, not \d+\.\d\d$"),
+        (unoffered_delivery, r"^no (courier|own|pickup) delivery$"),
+        (unaccepted_payment, r"^(electronic|cash-on-delivery|pay-at-pickup) not accepted$"),
+    ],
+)
+def test_an_order_the_shop_cannot_take_is_rejected_whole(
+    change: Callable[[ev.OrderPlaced], ev.OrderPlaced], reason: str
+) -> None:
+    shop_id = "discount-depot"  # the fewest ways to deliver and to pay
+    order = change(quoted_order(shop_id, "plain flour"))
+    [answer] = answers(shop_named(shop_id).adapter(), order)
+    assert isinstance(answer, ev.OrderRejected)
+    assert re.search(reason, answer.reason) and answer.line_ids == []
+
+
+def test_lines_beyond_the_stock_are_rejected_alone() -> None:
+    order = quoted_order("corner-grocer", "plain flour", "eggs", "sugar")
+    assert len(order.lines) == 3
+    stock = {p.sku: p.stock for p in catalog_of("corner-grocer").products}
+    first, second, third = order.lines
+    too_many = [
+        first.model_copy(update={"packs": stock[first.sku] + 1}),
+        second.model_copy(update={"packs": stock[second.sku]}),  # exactly the stock: fine
+        third.model_copy(update={"packs": stock[third.sku] + 5}),
+    ]
+    [answer] = answers(shop_named("corner-grocer").adapter(), order.model_copy(update={"lines": too_many}))
+    assert isinstance(answer, ev.OrderRejected)
+    assert answer.line_ids == [first.line_id, third.line_id]
+    assert f"only {stock[first.sku]} packs of {first.sku}" in answer.reason
+    assert first.line_id in answer.reason and third.sku in answer.reason and second.sku not in answer.reason
+
+
+def test_drill_faults_reject_every_order_or_never_answer() -> None:
+    order = quoted_order("market-hall", "plain flour")
+    rejecting = shop_named("market-hall", Faults(reject=frozenset({"market-hall"}))).adapter()
+    [answer] = answers(rejecting, order)
+    assert isinstance(answer, ev.OrderRejected) and answer.line_ids == []
+    assert answer.reason == "Market Hall rejects every order (drill)"
+    silent = shop_named("market-hall", Faults(silent=frozenset({"market-hall"}))).adapter()
+    assert answers(silent, order) == []
+    assert len(answers(silent, quote_request("market-hall", "plain flour"))) == 1  # it still quotes
+    others = shop_named("market-hall", Faults(reject=frozenset({"corner-grocer"}))).adapter()
+    assert isinstance(answers(others, order)[0], ev.OrderConfirmed)

@@ -1,0 +1,47 @@
+"""The vault key: from KITTING_VAULT_KEY, or var/vault.key (created on first use, owner-only)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+
+from streams.settings import Settings
+
+KEY_BYTES = 32
+KEY_FILE = "vault.key"
+
+
+class VaultKeyError(ValueError):
+    pass
+
+
+def decode_key(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as exc:
+        raise VaultKeyError(f"{where} is not base64: {exc}; make one with `openssl rand -base64 32`") from exc
+    if len(key) != KEY_BYTES:
+        raise VaultKeyError(f"{where} holds {len(key)} bytes, not {KEY_BYTES}; use `openssl rand -base64 32`")
+    return key
+
+
+def vault_key(settings: Settings) -> bytes:
+    if settings.vault_key:
+        return decode_key(settings.vault_key, "KITTING_VAULT_KEY")
+    path = Path(settings.var_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
+        try:
+            os.link(draft, path)  # atomic, and never replaces a key another process made first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return decode_key(path.read_text(), str(path))

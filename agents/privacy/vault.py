@@ -1,0 +1,160 @@
+"""The coordinator's personal-data vault: each customer's contact data, encrypted at rest with a
+secret key (libsodium secretbox, XSalsa20-Poly1305), under a pseudonymous customer reference.
+
+Nothing outside the vault sees clear contact data: events carry the customer reference, a per-order,
+per-recipient reference, a payment token and a pickup code, all derived here by HMAC from the key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from uuid import uuid4
+
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from streams.persistence import Base, UtcDateTime, utcnow
+
+KEY_BYTES = SecretBox.KEY_SIZE  # 32
+CUSTOMER_PREFIX = "cust-"
+REFERENCE_PREFIX = "ref-"
+TOKEN_PREFIX = "tok_"
+_DIGEST_HEX = 24
+_PICKUP_DIGITS = 6
+
+
+class Contact(BaseModel):
+    """One customer's contact data, as it lives (encrypted) in the vault."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    street_address: str = Field(min_length=1, max_length=500)
+    region: str = Field(default="default", min_length=1, max_length=100)
+    phone: str = Field(min_length=1, max_length=50)
+    email: str | None = Field(default=None, max_length=320)
+    payment_instrument: str | None = Field(
+        default=None, max_length=100, description="e.g. a card number; never leaves the vault"
+    )
+
+
+class VaultEntry(Base):
+    """One customer: the SecretBox-encrypted Contact JSON, nothing in clear but the pseudonym."""
+
+    __tablename__ = "vault_customers"
+
+    customer_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class VaultReference(Base):
+    """A pseudonymous reference handed to one recipient for one order, and what it stands for."""
+
+    __tablename__ = "vault_references"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(200), index=True)
+    order_id: Mapped[str] = mapped_column(String(200), index=True)
+    party_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UnknownCustomer(LookupError):
+    """No vault entry under this customer reference."""
+
+
+class VaultKeyMismatch(ValueError):
+    """A vault entry that does not open with this key (another deployment's key, or a damaged row)."""
+
+
+def _subkey(key: bytes, purpose: bytes) -> bytes:
+    return hmac.new(key, purpose, hashlib.sha256).digest()
+
+
+class Vault:
+    """Encrypts, decrypts and pseudonymises with one 32-byte key; SQL work goes through a Session."""
+
+    def __init__(self, key: bytes) -> None:
+        if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+            size = len(key) if isinstance(key, bytes | bytearray) else type(key).__name__
+            raise ValueError(f"the vault key must be {KEY_BYTES} bytes, got {size}")
+        self._box = SecretBox(key)
+        self._refs_key = _subkey(key, b"kitting-refs")
+        self._tokens_key = _subkey(key, b"kitting-tokens")
+        self._codes_key = _subkey(key, b"kitting-pickup-codes")
+
+    # --- contact data ------------------------------------------------------------------------
+
+    def store(self, session: Session, contact: Contact, customer_ref: str | None = None) -> str:
+        """Insert a new customer, or replace the contact under `customer_ref`; returns the ref."""
+        ref = customer_ref if customer_ref is not None else CUSTOMER_PREFIX + uuid4().hex
+        if not ref or len(ref) > 200:
+            raise ValueError(f"a customer reference has 1 to 200 characters, not {len(ref)}")
+        ciphertext = bytes(self._box.encrypt(contact.model_dump_json().encode()))
+        entry = session.get(VaultEntry, ref)
+        if entry is None:
+            session.add(VaultEntry(customer_ref=ref, ciphertext=ciphertext))
+        else:
+            entry.ciphertext = ciphertext
+            entry.updated_at = utcnow()
+        session.flush()
+        return ref
+
+    def contact(self, session: Session, customer_ref: str) -> Contact:
+        entry = session.get(VaultEntry, customer_ref)
+        if entry is None:
+            raise UnknownCustomer(f"no customer {customer_ref!r} in the vault")
+        try:
+            plain = self._box.decrypt(entry.ciphertext)
+        except CryptoError:
+            raise VaultKeyMismatch(
+                f"the vault entry of {customer_ref!r} does not open with this key "
+                "(is KITTING_VAULT_KEY the deployment's key?)"
+            ) from None
+        try:
+            return Contact.model_validate_json(plain)
+        except ValidationError:
+            # not chained: the validation error's text would quote the decrypted contact data
+            raise VaultKeyMismatch(f"the vault entry of {customer_ref!r} holds no valid contact") from None
+
+    def forget(self, session: Session, customer_ref: str) -> bool:
+        """Erase a customer's contact data; True if there was any."""
+        entry = session.get(VaultEntry, customer_ref)
+        if entry is None:
+            return False
+        session.delete(entry)
+        session.flush()
+        return True
+
+    # --- pseudonyms ----------------------------------------------------------------------------
+
+    def reference(self, session: Session, customer_ref: str, order_id: str, party_id: str) -> str:
+        """The reference one recipient gets for one order: the same for a repeat, recorded once."""
+        message = f"{customer_ref}|{order_id}|{party_id}".encode()
+        ref = REFERENCE_PREFIX + hmac.new(self._refs_key, message, hashlib.sha256).hexdigest()[:_DIGEST_HEX]
+        if session.get(VaultReference, ref) is None:
+            session.add(
+                VaultReference(ref=ref, customer_ref=customer_ref, order_id=order_id, party_id=party_id)
+            )
+            session.flush()
+        return ref
+
+    def resolve(self, session: Session, ref: str) -> VaultReference | None:
+        return session.get(VaultReference, ref)
+
+    def payment_token(self, customer_ref: str) -> str:
+        """Stands for the customer's payment instrument in events; the instrument stays here."""
+        digest = hmac.new(self._tokens_key, customer_ref.encode(), hashlib.sha256).hexdigest()
+        return TOKEN_PREFIX + digest[:_DIGEST_HEX]
+
+    def pickup_code(self, order_id: str) -> str:
+        """Six digits the customer shows at hand-over; the same for a repeat of the order."""
+        digest = hmac.new(self._codes_key, order_id.encode(), hashlib.sha256).digest()
+        number = int.from_bytes(digest[:8], "big") % 10**_PICKUP_DIGITS
+        return f"{number:0{_PICKUP_DIGITS}d}"
