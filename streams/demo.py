@@ -155,14 +155,17 @@ def archived_records(root: Path, since_ms: int) -> dict[str, int]:
     return counts
 
 
-def wait_for_archive(bootstrap: str, root: Path, since_ms: int, timeout_s: float = 60.0) -> dict[str, Any]:
-    """Wait until the archive holds every record the topics hold (the demo's broker is fresh)."""
-    held = asyncio.run(topic_records(bootstrap))
+def wait_for_archive(bootstrap: str, root: Path, since_ms: int, timeout_s: float = 120.0) -> dict[str, Any]:
+    """Wait until the archive holds every record the topics hold (the demo's broker is fresh). The
+    topics are counted again each time: the last events of a basket (the outbox relays them) may
+    still be arriving when the baskets have ended."""
     deadline = time.monotonic() + timeout_s
-    archived = archived_records(root, since_ms)
-    while archived != held and time.monotonic() < deadline:
-        time.sleep(1.0)
+    while True:
+        held = asyncio.run(topic_records(bootstrap))
         archived = archived_records(root, since_ms)
+        if archived == held or time.monotonic() >= deadline:
+            break
+        time.sleep(1.0)
     return {"folder": str(root), "complete": archived == held, "topics": held, "archived": archived}
 
 
