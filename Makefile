@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi/node_modules/.installed
 
-.PHONY: run test lint typecheck unit bench demo clean install kcat chromium
+.PHONY: run test lint typecheck unit bench demo clean install kcat chromium tesseract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ kcat:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q kcat >/dev/null 2>&1) || \
 	  echo "kcat could not be installed: the kcat test will be skipped"
 
+# tesseract: Debian's OCR engine (with its English data) that reads faxed jobs.
+tesseract:
+	@command -v tesseract >/dev/null || apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null 2>&1) || \
+	  echo "tesseract could not be installed: faxes cannot be read and the OCR tests will be skipped"
+
 # chromium: Debian's headless browser for the report's rendering test (Playwright drives it; no
 # browser is ever downloaded by Playwright itself).
 chromium:
@@ -33,9 +39,9 @@ chromium:
 	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1) || \
 	  echo "chromium could not be installed: the report rendering test will be skipped"
 
-install: $(STAMP) $(NODE_TOOLS) kcat chromium
+install: $(STAMP) $(NODE_TOOLS) kcat chromium tesseract
 
-run: $(STAMP)
+run: $(STAMP) tesseract
 	$(BIN)/kitting up
 
 demo: $(STAMP)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schemas.events import BasketStatus, BasketStatusChanged, QuotePreferences
+from schemas.events import BasketStatus, BasketStatusChanged, ComponentsExtracted, QuotePreferences
 from streams.persistence import Base, UnitOfWork, UtcDateTime, utcnow
 
 FINAL = (BasketStatus.completed.value, BasketStatus.failed.value)
@@ -25,6 +25,11 @@ class Basket(Base):
     preferences: Mapped[str | None] = mapped_column(
         Text, nullable=True, doc="QuotePreferences JSON: kept here, never sent to providers"
     )
+    channel: Mapped[str | None] = mapped_column(String(20), nullable=True, doc="How the job reached Kitting")
+    origin: Mapped[str | None] = mapped_column(String(500), nullable=True, doc="Where in that channel")
+    extraction: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="The last ComponentsExtracted data JSON, for the terminal"
+    )
 
 
 def remember_preferences(uow: UnitOfWork, basket_id: str, prefs: QuotePreferences) -> None:
@@ -33,6 +38,20 @@ def remember_preferences(uow: UnitOfWork, basket_id: str, prefs: QuotePreference
         basket = Basket(basket_id=basket_id, url="", status=BasketStatus.extracted.value)
         uow.session.add(basket)
     basket.preferences = prefs.model_dump_json()
+
+
+def remember_extraction(
+    uow: UnitOfWork, extracted: ComponentsExtracted, channel: str | None, origin: str | None
+) -> None:
+    """Keep what was extracted (and how the job came) with the basket, for the terminal to show. The
+    person's request for quotes re-sends the list they kept: the page's first extraction stays."""
+    basket = uow.session.get(Basket, extracted.basket_id)
+    if basket is None:
+        return  # set_status made it in this same transaction; nothing else creates it later
+    if basket.extraction is None or extracted.quote is None:
+        basket.extraction = extracted.model_dump_json(exclude={"quote"})
+    basket.channel = channel or basket.channel
+    basket.origin = origin or basket.origin
 
 
 def preferences_of(uow: UnitOfWork, basket_id: str) -> QuotePreferences | None:

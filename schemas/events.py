@@ -61,6 +61,20 @@ class TimeWindow(BaseModel):
     latest: AwareDatetime
 
 
+class Channel(StrEnum):
+    """How a job reached Kitting."""
+
+    web = "web"  # a page given by its address or HTML (the terminal, the HTTP API)
+    upstream = "upstream"  # an upstream site's snippet, through the collector
+    fax = "fax"
+    email = "email"
+    text = "text"
+    server = "server"  # another server posting the event as is
+
+
+MAX_JOB_TEXT = 100_000
+
+
 class ComponentKind(StrEnum):
     ingredient = "ingredient"
     supply = "supply"
@@ -77,6 +91,15 @@ class PaymentMethod(StrEnum):
     electronic = "electronic"
     cash_on_delivery = "cash-on-delivery"
     pay_at_pickup = "pay-at-pickup"
+
+
+def payment_problem(delivery: DeliveryMethod, payment: PaymentMethod) -> str | None:
+    """Why a payment method does not go with a fulfilment, or None when they fit."""
+    if payment is PaymentMethod.pay_at_pickup and delivery is not DeliveryMethod.pickup:
+        return "payment at pickup needs pickup at the shop"
+    if payment is PaymentMethod.cash_on_delivery and delivery is DeliveryMethod.pickup:
+        return "with pickup, cash is paid at the counter: choose pay-at-pickup"
+    return None
 
 
 class SealedContact(BaseModel):
@@ -106,6 +129,10 @@ class QuotePreferences(BaseModel):
         default=None, description="Full priority profile; when absent, `priority` alone decides"
     )
     time_window: TimeWindow | None = Field(default=None, description="When the person wants the kit")
+    confirm: bool = Field(
+        default=False,
+        description="Hold the selection as a proposal until the person confirms it or chooses by hand",
+    )
 
 
 class Component(BaseModel):
@@ -141,6 +168,23 @@ class MethodBrowsed(EventData):
     )
     quote: QuotePreferences | None = Field(
         default=None, description="When present, Kitting asks for quotes at once for every component"
+    )
+    channel: Channel | None = Field(default=None, description="How the job reached Kitting")
+    origin: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Where in that channel it came from: the site, spool file, upload or message id",
+    )
+    text: str | None = Field(
+        default=None,
+        max_length=MAX_JOB_TEXT,
+        description="The job as plain text (a fax read by OCR, an e-mail body, a typed list), when no page",
+    )
+    unreadable: str | None = Field(
+        default=None, max_length=1000, description="Why the channel could not read the job (e.g. a blank fax)"
+    )
+    method_yield: str | None = Field(
+        default=None, max_length=200, description="The yield the method states, with a component list"
     )
 
 
@@ -478,6 +522,21 @@ class ProvidersSelected(EventData):
     compensates: Id | None = Field(
         default=None, description="A re-selection: the rejected or timed-out order whose lines it re-places"
     )
+    proposed: bool = Field(
+        default=False, description="Only a proposal: nothing is ordered until a confirm-selection command"
+    )
+
+
+class ConfirmSelection(EventData):
+    """Command from the person (through the terminal): order the proposed selection of a quote round,
+    or the providers chosen by hand, with the fulfilment and payment chosen now."""
+
+    request_id: Id = Field(description="The quote round whose proposal is confirmed")
+    providers: list[Id] | None = Field(
+        default=None, max_length=50, description="Chosen by hand; absent: the proposal as it stands"
+    )
+    delivery: DeliveryMethod | None = None
+    payment: PaymentMethod | None = None
 
 
 class BasketStatus(StrEnum):
@@ -518,6 +577,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "dev.kitting.parcel.collected.v1": ParcelCollected,
     "dev.kitting.parcel.delivered.v1": ParcelDelivered,
     "dev.kitting.order.state-changed.v1": OrderStateChanged,
+    "dev.kitting.selection.confirm.v1": ConfirmSelection,
 }
 
 _TYPE_OF = {model: name for name, model in EVENT_TYPES.items()}

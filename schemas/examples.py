@@ -72,6 +72,8 @@ EXAMPLES: dict[type[EventData], EventData] = {
         '"name":"Pancakes","recipeIngredient":["250 g plain flour","2 eggs"]}</script>',
         site="recipes.example",
         quote=_PREFS,
+        channel=ev.Channel.upstream,
+        origin="recipes.example",
     ),
     ev.ComponentsExtracted: ev.ComponentsExtracted(
         basket_id=BASKET,
@@ -240,6 +242,13 @@ EXAMPLES: dict[type[EventData], EventData] = {
         latest_eta_minutes=1440,
         answered=["corner-grocer"],
         addressed=["corner-grocer"],
+    ),
+    ev.ConfirmSelection: ev.ConfirmSelection(
+        basket_id=BASKET,
+        request_id=REQUEST,
+        providers=["corner-grocer"],
+        delivery=ev.DeliveryMethod.pickup,
+        payment=ev.PaymentMethod.pay_at_pickup,
     ),
     ev.BasketStatusChanged: ev.BasketStatusChanged(
         basket_id=BASKET, status=ev.BasketStatus.completed, at=LATER

@@ -217,6 +217,14 @@ def asyncapi() -> None:
 
 
 @cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document of the HTTP API (terminal, collector, channels, registry)."""
+    from streams.composition import openapi_document
+
+    print(json.dumps(openapi_document(), indent=2))
+
+
+@cli.command()
 def topics() -> None:
     """List the topic registry."""
     table = Table()

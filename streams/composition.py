@@ -18,6 +18,7 @@ ROLE_MODULES: tuple[str, ...] = (
     "agents.providers.agent",
 )
 
+MODEL_MODULES: tuple[str, ...] = ("agents.gateway.sites",)  # tables of no role (the HTTP side's)
 HTTP_APP_MODULE = "agents.gateway.http"
 DEMO_CUSTOMER_MODULE = "agents.privacy.demo_customer"
 VAULT_KEYS_MODULE = "agents.privacy.keys"
@@ -36,7 +37,10 @@ class RoleModule(Protocol):
 
 
 def load_roles() -> list[RoleModule]:
-    """Import every role (which also declares its tables on the shared metadata)."""
+    """Import every role (which also declares its tables on the shared metadata), and the tables of
+    no role."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
     return [importlib.import_module(name) for name in ROLE_MODULES]
 
 
@@ -51,6 +55,12 @@ def create_http_app(settings: Settings, bootstrap_servers: str) -> Any:
     """The gateway's FastAPI app."""
     factory = importlib.import_module(HTTP_APP_MODULE).create_app
     return factory(settings, bootstrap_servers)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The gateway's OpenAPI document."""
+    document: dict[str, Any] = importlib.import_module(HTTP_APP_MODULE).openapi_document()
+    return document
 
 
 def add_role_commands(cli: Any) -> None:

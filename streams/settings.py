@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="Records buffered before a file is written"
     )
     archive_flush_s: float = Field(default=2.0, gt=0, description="Longest a record waits for its file")
+    fax_spool_dir: Path | None = Field(
+        default=None,
+        description="A fax server's spool folder the HTTP service reads jobs from (TIFF, PDF, e-mail, text); "
+        "default var/fax-spool",
+    )
+    fax_spool_interval_s: float = Field(default=2.0, gt=0, description="How often the spool folder is read")
+    demo_site: bool = Field(default=True, description="Serve the demo upstream site and register its API key")
     log_level: str = "warning"
     reference_providers: bool = Field(
         default=True, description="Run the reference shops, courier and accounting agent in this worker"
@@ -100,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def archive_path(self) -> Path:
         return self.archive_dir or Path(self.var_dir) / "archive"
+
+    @property
+    def fax_spool_path(self) -> Path:
+        return self.fax_spool_dir or Path(self.var_dir) / "fax-spool"
 
     @property
     def embedded_broker(self) -> bool:

@@ -43,6 +43,11 @@ class Topic(Enum):
         "The coordinator's choice of providers for a quote round, every need in the providers' packs.",
         (ev.ProvidersSelected,),
     )
+    CONFIRM_SELECTION = TopicSpec(
+        "confirm-selection",
+        "The person confirms a proposed selection, or chooses its providers by hand (a command).",
+        (ev.ConfirmSelection,),
+    )
     ORDER_PLACED = TopicSpec("order-placed", "An order sent to one chosen provider.", (ev.OrderPlaced,))
     ORDER_CANCELLED = TopicSpec(
         "order-cancelled", "Kitting withdraws an order from its provider.", (ev.OrderCancelled,)

@@ -117,3 +117,19 @@ class InMemoryBus:
             for r in self.log
             if r.topic == Topic.DEAD_LETTER.topic_name
         ]
+
+
+class RecordingPublisher:
+    """The gateway's Publisher for tests: keeps what would have gone on the bus; `fail` makes it refuse."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Topic, str, bytes]] = []
+        self.fail: str | None = None
+
+    async def publish(self, topic: Topic, key: str, value: bytes) -> None:
+        from agents.gateway.publishing import PublishFailed, check_size
+
+        check_size(value)
+        if self.fail:
+            raise PublishFailed(self.fail)
+        self.sent.append((topic, key, value))

@@ -22,12 +22,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.coordinator.handlers import profile_of, run_selection, selected_event, usable_offers
+from agents.coordinator.handlers import (
+    by_hand_preferences,
+    profile_of,
+    run_selection,
+    selected_event,
+    usable_offers,
+)
 from agents.coordinator.tables import QuoteRound
 from agents.extractor.handlers import method_of
 from agents.router.handlers import needs_of
 from schemas.events import (
     ComponentsExtracted,
+    ConfirmSelection,
     EventData,
     MethodBrowsed,
     OrderPlaced,
@@ -104,6 +111,7 @@ class Replayer:
         self.offers: dict[str, dict[str, QuoteOffered]] = defaultdict(dict)
         self.order_provider: dict[str, str] = {}
         self.rejected: dict[str, set[str]] = defaultdict(set)  # basket → providers whose order failed
+        self.confirmed: dict[str, ConfirmSelection] = {}  # request_id → the person's confirmation
 
     def feed(self, record: ArchivedRecord) -> None:
         report = self.report
@@ -134,6 +142,8 @@ class Replayer:
             self.order_provider[data.order_id] = data.provider_id
         elif isinstance(data, OrderStateChanged) and data.aspect == "order" and data.to_state == "rejected":
             self.rejected[data.basket_id].add(data.provider_id)  # by the shop, or no answer in time
+        elif isinstance(data, ConfirmSelection):
+            self.confirmed.setdefault(data.request_id, data)
         elif isinstance(data, ProvidersSelected):
             self.check_selection(data, envelope.time, where)
 
@@ -168,6 +178,17 @@ class Replayer:
         if recorded.compensates:  # as the saga did: the providers that failed, and the one it replaces
             excluded = set(self.rejected.get(recorded.basket_id, set()))
             excluded.add(self.order_provider.get(recorded.compensates, ""))
+        confirmation = self.confirmed.get(recorded.request_id)
+        if confirmation is not None and not recorded.proposed:  # as the person confirmed or chose
+            prefs = prefs.model_copy(
+                update={
+                    "delivery": confirmation.delivery or prefs.delivery,
+                    "payment": confirmation.payment or prefs.payment,
+                }
+            )
+            if confirmation.providers is not None:
+                excluded |= set(recorded.answered) - set(confirmation.providers)
+                prefs = by_hand_preferences(prefs, confirmation.providers)
         offers = [
             offer
             for provider, offer in sorted(self.offers.get(recorded.request_id, {}).items())

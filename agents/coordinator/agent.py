@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from agents.coordinator.handlers import close_overdue, decide_round, on_quote_offered
+from agents.coordinator.handlers import close_overdue, decide_round, on_confirm_selection, on_quote_offered
 from agents.coordinator.rounds import RoundValue, due, with_offer, with_request
 from agents.router.round_ids import opened_at_s
 from schemas.envelope import Envelope
@@ -79,5 +79,6 @@ def register(app: KittingApp) -> None:
     keeper = RoundKeeper(app, rounds)
     app.consume(Topic.QUOTE_REQUESTED, "coordinator.rounds", None, then=keeper.on_request)
     app.consume(Topic.QUOTE_OFFERED, "coordinator.offers", on_quote_offered, then=keeper.on_offer)
+    app.consume(Topic.CONFIRM_SELECTION, "coordinator.confirmations", on_confirm_selection)
     app.every(DEADLINE_CHECK_S, "coordinator.deadlines", keeper.close_due)
     app.every(OVERDUE_CHECK_S, "coordinator.overdue", app.in_unit_of_work(close_overdue))

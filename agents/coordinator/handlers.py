@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
-from agents.baskets import preferences_of, set_status
+from agents.baskets import preferences_of, remember_preferences, set_status
 from agents.coordinator.optimise import Need, PackOption, Priority, ProviderOffer, Selection, select
 from agents.coordinator.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
@@ -21,6 +21,7 @@ from agents.providers.registry import note_round
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
+    ConfirmSelection,
     Criterion,
     DeliveryOption,
     OfferLine,
@@ -30,8 +31,10 @@ from schemas.events import (
     QuoteOffered,
     QuotePreferences,
     SelectedLine,
+    payment_problem,
 )
 from schemas.values import Money, Quantity
+from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
 
 PROFILE_OF_PRIORITY: dict[str, list[Criterion]] = {
@@ -195,7 +198,7 @@ def selected_event(
                 line_id=s.line, provider_id=s.provider, sku=s.sku, product=s.product, packs=s.packs,
                 pack=Quantity(amount=s.pack_quantity, unit=s.pack_unit), unit_price=money(s.cost / s.packs),
                 cost=money(s.cost), substitute=s.substitute,
-                leftover=Quantity(amount=s.leftover, unit=s.pack_unit) if s.leftover is not None else None,
+                leftover=Quantity(amount=s.leftover, unit=s.pack_unit) if s.leftover else None,  # 0: none
             )
             for s in selection.lines
         ],
@@ -233,6 +236,7 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
     selection = run_selection(needs, usable, profile)
     event = selected_event(round_, list(value["offers"]), selection, usable, profile, currency, closed_by)
+    event.proposed = prefs.confirm and bool(selection.lines)
     round_.decision = json.dumps(
         {
             "needs": [line.model_dump(mode="json") for line in needs],
@@ -254,18 +258,27 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
 
 
 def reselect(
-    session: Session, request_id: str, line_ids: list[str], excluded: set[str]
+    session: Session,
+    request_id: str,
+    line_ids: list[str] | None,
+    excluded: set[str],
+    prefs: QuotePreferences | None = None,
 ) -> ProvidersSelected | None:
-    """Compensation: select again, by the same priority, for some lines of a decided round among the
-    offers of the providers not excluded (those that rejected or did not answer their orders). None
+    """Compensation: select again, by the same priority, for some lines (None: all) of a decided round
+    among the offers of the providers not excluded (those that rejected or did not answer their
+    orders). `prefs` replaces the round's preferences (a confirmation's fulfilment and payment). None
     when the round was never decided here."""
     round_ = session.get(QuoteRound, request_id)
     if round_ is None or round_.decision is None:
         return None
     decision = json.loads(round_.decision)
-    wanted = set(line_ids)
-    needs = [QuoteLine.model_validate(line) for line in decision["needs"] if line["line_id"] in wanted]
-    prefs = QuotePreferences.model_validate(decision["preferences"])
+    needs = [
+        QuoteLine.model_validate(line)
+        for line in decision["needs"]
+        if line_ids is None or line["line_id"] in line_ids
+    ]
+    prefs = prefs or QuotePreferences.model_validate(decision["preferences"])
+    excluded = excluded | set(decision.get("excluded", []))  # providers the person left out by hand
     profile = profile_of(prefs)
     offers = [
         offer
@@ -277,6 +290,62 @@ def reselect(
     closed_by: ClosedBy = "deadline" if round_.closed_by == "deadline" else "all-answered"
     answered = [offer.provider_id for offer in offers]
     return selected_event(round_, answered, selection, usable, profile, currency, closed_by)
+
+
+def by_hand_preferences(prefs: QuotePreferences, chosen: list[str]) -> QuotePreferences:
+    """The person's own choice of providers: only those, favoured in that order, with no cap."""
+    profile = profile_of(prefs).model_copy(
+        update={"preferred": chosen, "excluded": [], "max_providers": None}
+    )
+    return prefs.model_copy(update={"profile": profile})
+
+
+def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    """The person confirms a round's proposal, or chooses its providers by hand, with the fulfilment and
+    payment chosen now: the selection is made again among the round's offers and announced, not as a
+    proposal, so ordering places it. Once per round; a repeat is a no-op."""
+    command: ConfirmSelection = envelope.data
+    round_ = uow.session.get(QuoteRound, command.request_id, with_for_update=True)
+    if round_ is None or round_.basket_id != command.basket_id:
+        raise HandlerRejected(f"no quote round {command.request_id} for basket {command.basket_id}")
+    if round_.decision is None:
+        raise HandlerRejected(f"quote round {command.request_id} is not decided yet: wait for its proposal")
+    decision = json.loads(round_.decision)
+    if decision.get("confirmed"):
+        return
+    if not decision["selected"].get("proposed"):
+        raise HandlerRejected(f"quote round {command.request_id} was not a proposal: it is ordered already")
+    prefs = QuotePreferences.model_validate(decision["preferences"])
+    prefs = prefs.model_copy(
+        update={"delivery": command.delivery or prefs.delivery, "payment": command.payment or prefs.payment}
+    )
+    problem = payment_problem(prefs.delivery, prefs.payment)
+    if problem:
+        raise HandlerRejected(problem)
+    answered = {offer["provider_id"] for offer in decision["offers"]}
+    excluded: set[str] = set()
+    if command.providers is not None:
+        unknown = sorted(set(command.providers) - answered)
+        if unknown:
+            raise HandlerRejected(f"no offer from {', '.join(unknown)} in round {command.request_id}")
+        excluded = answered - set(command.providers)
+        prefs = by_hand_preferences(prefs, command.providers)
+    remember_preferences(uow, command.basket_id, prefs)
+    event = reselect(uow.session, command.request_id, None, excluded, prefs)
+    assert event is not None  # the round is decided
+    event.by_hand = command.providers is not None
+    decision["confirmed"] = True
+    decision["confirmed_selection"] = event.model_dump(mode="json")
+    decision["proposed_preferences"] = decision["preferences"]
+    decision["preferences"] = prefs.model_dump(mode="json")  # what a compensation selects by
+    decision["excluded"] = sorted(excluded)
+    round_.decision = json.dumps(decision)
+    uow.emit(event)
+    if not event.lines:
+        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(event.reasons.items()))
+        set_status(
+            uow, command.basket_id, BasketStatus.failed, f"the chosen providers cannot supply the kit ({why})"
+        )
 
 
 OVERDUE_GRACE = timedelta(seconds=5)

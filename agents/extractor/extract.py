@@ -25,7 +25,7 @@ from schemas.values import Quantity
 
 log = logging.getLogger(__name__)
 
-MethodKind = Literal["recipe", "howto", "none"]
+MethodKind = Literal["recipe", "howto", "list", "none"]
 UNKNOWN_SITE = "https://unknown.invalid/"
 LIST_HEADING = re.compile(
     r"^\s*(ingredients?|materials?( needed)?|supplies|tools( needed)?|"

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.baskets import set_status
+from agents.baskets import remember_extraction, set_status
 from agents.extractor.extract import ExtractedMethod, extract_method
 from agents.extractor.fetch import FetchedPage, FetchFailed, fetch_page
 from agents.extractor.method_providers import MethodProviderRegistry, ask_providers, method_from_lists
+from agents.extractor.text import extract_text
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
 from streams.persistence import UnitOfWork
@@ -25,7 +26,13 @@ REMEMBERED = 1000
 
 def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> ExtractedMethod:
     if browsed.components:
-        return ExtractedMethod.listed(browsed.components, "site-list")
+        return ExtractedMethod.listed(browsed.components, "site-list", browsed.method_yield)
+    if browsed.unreadable:
+        return ExtractedMethod.empty(
+            f"the {browsed.channel or 'job'} could not be read: {browsed.unreadable}"
+        )
+    if browsed.text is not None:
+        return extract_text(browsed.text, f"{browsed.channel or 'text'}-text")
     if browsed.html is None:
         reason = f"the page could not be fetched: {fetch_failure}" if fetch_failure else "no page and no list"
         return ExtractedMethod.empty(reason)
@@ -63,7 +70,7 @@ class Extractor:
         """Outside any transaction: ask the page's registered method providers for their lists; with
         none, fetch the page when the event does not carry it."""
         browsed: MethodBrowsed = envelope.data
-        if browsed.components:
+        if browsed.components or browsed.text is not None or browsed.unreadable:
             return envelope
         prepared = Prepared()
         providers = self.registry.for_url(browsed.url)
@@ -94,18 +101,18 @@ class Extractor:
             method = method_from_lists(prepared.lists, prepared.method_yield)
         else:
             method = method_of(browsed, prepared.fetch_failure)
-        listed = method.source == "site-list" or bool(prepared.lists)
-        uow.emit(
-            ComponentsExtracted(
-                basket_id=browsed.basket_id, url=browsed.url, title=method.title,
-                method_kind="list" if listed else method.kind,
-                components=method.components, quote=browsed.quote, source=method.source,
-                method_yield=method.method_yield, reason=method.reason,
-                provided_lists=prepared.lists or None,
-            )
+        listed = method.source == "site-list" or bool(prepared.lists) or method.kind == "list"
+        extracted = ComponentsExtracted(
+            basket_id=browsed.basket_id, url=browsed.url, title=method.title,
+            method_kind="list" if listed else method.kind,
+            components=method.components, quote=browsed.quote, source=method.source,
+            method_yield=method.method_yield, reason=method.reason,
+            provided_lists=prepared.lists or None,
         )  # fmt: skip
+        uow.emit(extracted)
         if method.components:
             set_status(uow, browsed.basket_id, BasketStatus.extracted, url=browsed.url)
         else:
             reason = f"no components: {method.reason}"
             set_status(uow, browsed.basket_id, BasketStatus.failed, reason, url=browsed.url)
+        remember_extraction(uow, extracted, browsed.channel, browsed.origin)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -12,15 +14,17 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlparse
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from agents.baskets import Basket
+from agents.channels.spool import Spool
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
+from agents.gateway.channels import channels_router
+from agents.gateway.publishing import MAX_EVENT_BYTES, EventTooLarge, KafkaPublisher, Publisher, PublishFailed
 from agents.ordering.tables import Order
 from agents.privacy.keys import vault_key
 from agents.privacy.vault import Contact, Vault
@@ -35,16 +39,18 @@ from agents.providers.registry import (
     list_providers,
     set_enabled,
 )
+from agents.terminal.api import STATIC as TERMINAL_STATIC
+from agents.terminal.api import terminal_router
 from schemas.envelope import new_envelope
-from schemas.events import Component, MethodBrowsed, QuotePreferences
-from streams.codec import UndecodableEvent, decode, encode, encode_key
+from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
+from streams.codec import UndecodableEvent, decode, encode
 from streams.persistence import Database
 from streams.settings import Settings
 from streams.topics import Topic
 
 SOURCE = "urn:kitting:gateway"
-MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
-SEND_TIMEOUT_S = 10.0
+CHANNELS_SOURCE = "urn:kitting:channels"
+log = logging.getLogger(__name__)
 
 
 class BrowseRequest(BaseModel):
@@ -55,6 +61,38 @@ class BrowseRequest(BaseModel):
 
 
 DEMO_SITE = resources.files("streams.data").joinpath("site")
+SNIPPET_TAG = '<script src="/snippet.js" data-site-key="{key}" async></script>'
+
+
+class Problem(BaseModel):
+    """Every error answer: `detail` says what is wrong and how to fix it (a list for 422s on fields)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description}
+    for status, description in (
+        (400, "The body cannot be read (not JSON, or not the declared form)"),
+        (401, "A key or token is missing or wrong"),
+        (403, "Not allowed from here, or the basket's token does not fit"),
+        (404, "Nothing there (yet)"),
+        (409, "Not in a state that allows it (e.g. quotes were asked already)"),
+        (413, "Too large"),
+        (503, "The event bus or a dependency is unavailable: retry"),
+    )
+}
+
+
+def demo_site_key(vault: Vault) -> str:
+    """The demo upstream site's API key: derived from the vault key, so its pages can carry it."""
+    return "ks_demo_" + vault.basket_token("demo-site-api-key")
+
+
+def with_snippet(page: str, key: str) -> str:
+    """A demo page as an upstream site serves it: with Kitting's snippet and the site's key."""
+    tag = SNIPPET_TAG.format(key=key)
+    return page.replace("</body>", f"{tag}\n</body>") if "</body>" in page else page + tag
 
 
 def _slug(url_or_name: str) -> str:
@@ -64,49 +102,84 @@ def _slug(url_or_name: str) -> str:
     return slug
 
 
-def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
+def create_app(
+    settings: Settings, bootstrap_servers: str | None = None, publisher: Publisher | None = None
+) -> FastAPI:
+    """The HTTP service. It publishes through `publisher` (tests pass a fake), else through a Kafka
+    producer on `bootstrap_servers` started with the app."""
     database = Database(settings.database_url)
     vault = Vault(vault_key(settings))
-    producers: list[AIOKafkaProducer] = []
+    kafka = KafkaPublisher(bootstrap_servers) if publisher is None and bootstrap_servers else None
+    bus: Publisher | None = publisher or kafka
+    if bus is None:
+        raise ValueError("create_app needs a publisher or the broker's bootstrap servers")
+
+    async def publish_job(job: MethodBrowsed) -> None:
+        """A job from another channel (fax, e-mail, text) onto method-browsed."""
+        await send(encode(new_envelope(job, source=CHANNELS_SOURCE, subject=job.basket_id)), job.basket_id)
+
+    async def spool_job(job: MethodBrowsed) -> None:
+        assert bus is not None  # the spool leaves the file in place on any error, to retry it
+        envelope = new_envelope(job, source=CHANNELS_SOURCE, subject=job.basket_id)
+        await bus.publish(Topic.METHOD_BROWSED, job.basket_id, encode(envelope))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=10_000
-        )
-        try:
-            await producer.start()
-        except BaseException:
-            await producer.stop()
-            raise
-        producers.append(producer)
+        if kafka is not None:
+            await kafka.start()
+        stop = asyncio.Event()
+        spool = None
+        if kafka is not None:  # a real run: read the fax server's spool folder too
+            folder = settings.fax_spool_path
+            spool = asyncio.create_task(Spool(folder, spool_job).run(settings.fax_spool_interval_s, stop))
+            log.info("reading faxed jobs from %s", folder)
         try:
             yield
         finally:
-            producers.clear()
-            await producer.stop()
+            stop.set()
+            if spool is not None:
+                await spool
+            if kafka is not None:
+                await kafka.stop()
             database.engine.dispose()
 
     async def send(value: bytes, basket_id: str) -> None:
-        if len(value) > MAX_EVENT_BYTES:
-            raise HTTPException(413, f"event is {len(value)} bytes; at most {MAX_EVENT_BYTES} are accepted")
+        assert bus is not None
         try:
-            await asyncio.wait_for(
-                producers[0].send_and_wait(Topic.METHOD_BROWSED.topic_name, value, key=encode_key(basket_id)),
-                SEND_TIMEOUT_S,
-            )
-        except (KafkaError, TimeoutError) as exc:
-            raise HTTPException(
-                503, f"the event bus did not take the event ({type(exc).__name__}); retry"
-            ) from exc
+            await bus.publish(Topic.METHOD_BROWSED, basket_id, value)
+        except EventTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
+        except PublishFailed as exc:
+            raise HTTPException(503, str(exc)) from None
 
-    app = FastAPI(title="Kitting", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Kitting",
+        version="0.1.0",
+        description="Kitting's HTTP API: the user terminal, the upstream collector, the other job channels "
+        "(fax, e-mail, text), the provider registry and basket status.",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.include_router(terminal_router(database, bus, vault))
+    app.mount("/terminal/static", StaticFiles(directory=str(TERMINAL_STATIC)), name="terminal-static")
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/events/method-browsed", status_code=202)
+    @app.post(
+        "/v1/events/method-browsed",
+        status_code=202,
+        responses={422: {"model": Problem, "description": "Not a valid method-browsed CloudEvent"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "A CloudEvent (structured JSON) of type dev.kitting.method.browsed.v1; see "
+                "schemas/json/ and docs/asyncapi.json",
+                "content": {"application/cloudevents+json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def post_cloudevent(request: Request) -> dict[str, str]:
         """A CloudEvent of type dev.kitting.method.browsed.v1, exactly as on the topic."""
         raw = await request.body()
@@ -121,16 +194,15 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
 
     @app.post("/v1/baskets", status_code=202)
     async def browse(body: BrowseRequest) -> dict[str, str]:
-        """Start a basket from a page's HTML or a component list."""
-        if body.html is None and not body.components:
-            raise HTTPException(422, "give the page's html or a component list")
+        """Start a basket from a page's HTML or a component list (or its address alone: the worker then
+        fetches the page, public addresses only)."""
         basket_id = str(uuid.uuid4())
-        data = MethodBrowsed(basket_id=basket_id, **body.model_dump())
+        data = MethodBrowsed(basket_id=basket_id, **body.model_dump(), channel=Channel.web, origin="api")
         envelope = new_envelope(data, source=SOURCE, subject=basket_id)
         await send(encode(envelope), basket_id)
         return {"id": envelope.id, "basket_id": basket_id}
 
-    @app.get("/demo-site/components")
+    @app.get("/demo-site/components", include_in_schema=False)
     async def demo_site_components(url: str) -> Response:
         """The demo method provider's component-list endpoint (schemas/method_lists.py)."""
         listed = DEMO_SITE / "lists" / f"{_slug(url)}.json"
@@ -138,13 +210,13 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
             raise HTTPException(404, f"the demo site has no component list for {url}")
         return Response(listed.read_bytes(), media_type="application/json")
 
-    @app.get("/demo-site/{page}", response_class=HTMLResponse)
+    @app.get("/demo-site/{page}", response_class=HTMLResponse, include_in_schema=False)
     async def demo_site_page(page: str) -> HTMLResponse:
         """The demo method provider's pages (recipes and DIY guides)."""
         path = DEMO_SITE / f"{_slug(page)}.html"
         if not path.is_file():
             raise HTTPException(404, f"no demo page {page!r}")
-        return HTMLResponse(path.read_text(encoding="utf-8"))
+        return HTMLResponse(with_snippet(path.read_text(encoding="utf-8"), demo_site_key(vault)))
 
     def registry_admin(request: Request) -> None:
         """Changing the registry, and personal data, take the admin token, or a loopback client when
@@ -272,4 +344,17 @@ def create_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
                 "updated_at": row.updated_at.isoformat(),
             }
 
+    app.include_router(channels_router(publish_job, registry_admin, vault.basket_token))
     return app
+
+
+class _NoBus:
+    async def publish(self, topic: Topic, key: str, value: bytes) -> None:
+        raise PublishFailed("this app only documents the API")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the HTTP API (docs/openapi.json), from the app itself."""
+    settings = Settings(vault_key=base64.b64encode(bytes(32)).decode(), database_url="sqlite://")
+    document: dict[str, Any] = create_app(settings, publisher=_NoBus()).openapi()
+    return document

@@ -122,8 +122,9 @@ class Ordering:
     def on_providers_selected(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Place one order per chosen provider, with its own lines only."""
         selected: ProvidersSelected = envelope.data
-        if not selected.lines or selected.compensates:
-            return  # nothing to order (the coordinator said why), or a re-selection placed already
+        if not selected.lines or selected.compensates or selected.proposed:
+            return  # nothing to order (the coordinator said why), a re-selection placed already, or
+            # only a proposal (the person's confirm-selection brings the selection to order)
         prefs = preferences_of(uow, selected.basket_id)
         if prefs is None:
             raise HandlerRejected(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from agents.ordering.tables import Order
+from agents.ordering.tables import Order, TimelineEntry
 from schemas.events import OrderAspect, OrderStateChanged
 from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
@@ -85,6 +85,13 @@ def move(uow: UnitOfWork, order: Order, aspect: OrderAspect, to: str, reason: st
     order.updated_at = utcnow()
     if reason and aspect == "order":
         order.reason = reason
+    now = utcnow()
+    uow.session.add(
+        TimelineEntry(
+            order_id=order.order_id, basket_id=order.basket_id, aspect=aspect, from_state=current,
+            to_state=to, reason=reason[:1000] if reason else None, at=now,
+        )
+    )  # fmt: skip
     uow.emit(
         OrderStateChanged(
             basket_id=order.basket_id,
@@ -94,7 +101,7 @@ def move(uow: UnitOfWork, order: Order, aspect: OrderAspect, to: str, reason: st
             from_state=current,
             to_state=to,
             reason=reason,
-            at=utcnow(),
+            at=now,
         )
     )
     return True

@@ -58,3 +58,18 @@ def order_to_update(session: Session, order_id: str) -> Order:
     if order is None:
         raise HandlerRejected(f"order {order_id} is not one Kitting placed")
     return order
+
+
+class TimelineEntry(Base):
+    """One transition of one of an order's machines, as the terminal shows it (also on `order-state`)."""
+
+    __tablename__ = "order_timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(200))
+    basket_id: Mapped[str] = mapped_column(String(200), index=True)
+    aspect: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -88,6 +88,7 @@ class Vault:
         self._refs_key = _subkey(key, b"kitting-refs")
         self._tokens_key = _subkey(key, b"kitting-tokens")
         self._codes_key = _subkey(key, b"kitting-pickup-codes")
+        self._access_key = _subkey(key, b"kitting-basket-access")
 
     # --- contact data ------------------------------------------------------------------------
 
@@ -152,6 +153,14 @@ class Vault:
         """Stands for the customer's payment instrument in events; the instrument stays here."""
         digest = hmac.new(self._tokens_key, customer_ref.encode(), hashlib.sha256).hexdigest()
         return TOKEN_PREFIX + digest[:_DIGEST_HEX]
+
+    def basket_token(self, basket_id: str) -> str:
+        """What lets the person who opened a basket follow it in the terminal: basket ids travel to
+        every party as event keys, this token only to the person's browser."""
+        return hmac.new(self._access_key, basket_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def basket_token_fits(self, basket_id: str, token: str) -> bool:
+        return hmac.compare_digest(self.basket_token(basket_id).encode(), token.encode())
 
     def pickup_code(self, order_id: str) -> str:
         """Six digits the customer shows at hand-over; the same for a repeat of the order."""

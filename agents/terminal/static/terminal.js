@@ -1,0 +1,664 @@
+/* Kitting user terminal: open a job method page, follow its basket, ask for quotes, confirm, watch.
+   No framework: the whole page is rendered from the latest basket snapshot (idempotently). */
+(function () {
+  "use strict";
+
+  const PROFILE_KEY = "kitting.profile";
+  const CONTACT_KEY = "kitting.contact";
+  const KIND_TITLES = { ingredient: "Ingredients", supply: "Supplies", tool: "Tools" };
+  const DELIVERY_NAMES = { courier: "Courier", own: "The shop delivers", pickup: "Pick up at the shop" };
+  const PAYMENT_NAMES = { electronic: "paid online", "cash-on-delivery": "cash on delivery", "pay-at-pickup": "pay at the shop" };
+  const GOOD_STATES = ["completed", "confirmed", "delivered", "captured", "cash-collected", "authorised"];
+  const BAD_STATES = ["rejected", "cancelled", "failed", "voided", "refunded", "released"];
+  const FINISHED = ["done", "failed"];
+  const CONTACT_FIELDS = { "contact-name": "name", "contact-address": "street_address", "contact-phone": "phone", "contact-email": "email" };
+
+  const state = {
+    basketId: null, token: null, snapshot: null, source: null, pollTimer: null,
+    generation: 0, componentsKey: null, picksKey: null, busy: new Set(), connectionError: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  /* --- small helpers ----------------------------------------------------------------------- */
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([key, value]) => {
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    });
+    children.flat().forEach((child) => {
+      if (child === null || child === undefined || child === false) return;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const money = (m) => (m && m.amount !== undefined ? `${m.amount} ${m.currency || ""}`.trim() : "—");
+  const quantity = (q) => (q ? [q.amount, q.unit].filter((p) => p !== null && p !== undefined && p !== "").join(" ") : "");
+  const last = (list) => (list && list.length ? list[list.length - 1] : null);
+  const radioValue = (name) => {
+    const checked = document.querySelector(`input[name="${name}"]:checked`);
+    return checked ? checked.value : null;
+  };
+  const splitIds = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+  function duration(minutes) {
+    if (minutes == null || Number.isNaN(Number(minutes))) return "unknown";
+    const total = Math.round(Number(minutes));
+    if (total < 60) return `${total} min`;
+    const rest = total % 60;
+    return rest ? `${Math.floor(total / 60)} h ${rest} min` : `${Math.floor(total / 60)} h`;
+  }
+
+  function clock(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso || "");
+    return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+  }
+
+  function readStore(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+
+  /** Store value under key (null: forget it); false when the browser refuses. */
+  function writeStore(key, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(key); else window.localStorage.setItem(key, JSON.stringify(value));
+      return true;
+    } catch (e) { return false; }
+  }
+
+  class UserError extends Error {}
+
+  /* --- messages ---------------------------------------------------------------------------- */
+
+  function showError(message) {
+    const box = $("error");
+    const parts = Array.isArray(message) ? message : [message];
+    box.replaceChildren(parts.length > 1 ? el("ul", null, parts.map((p) => el("li", { text: p }))) : el("p", { text: parts[0] }));
+    box.hidden = false;
+  }
+
+  function clearError() {
+    $("error").replaceChildren();
+    $("error").hidden = true;
+    state.connectionError = false;
+  }
+
+  function setStatus(text) {
+    if ($("status").textContent !== text) $("status").textContent = text;
+  }
+
+  /* --- the API ----------------------------------------------------------------------------- */
+
+  /** FastAPI's {"detail": "reason"}, or for a 422 {"detail": [{loc, msg}]}: the messages to show. */
+  function errorDetail(data, response) {
+    const detail = data && data.detail;
+    if (Array.isArray(detail)) {
+      return detail.map((d) => {
+        const where = ((d && d.loc) || []).filter((part) => part !== "body").join(" → ");
+        return where ? `${where}: ${d.msg}` : String((d && d.msg) || d);
+      });
+    }
+    if (detail) return typeof detail === "string" ? detail : JSON.stringify(detail);
+    return `The request failed (${response.status} ${response.statusText}).`.replace(" )", ")");
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (e) {
+      throw Object.assign(new Error("Kitting could not be reached. Check your connection and try again."), { status: 0 });
+    }
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!response.ok) throw Object.assign(new Error("request failed"), { status: response.status, detail: errorDetail(data, response) });
+    return data;
+  }
+
+  function basketPath(suffix) {
+    return `/v1/terminal/baskets/${encodeURIComponent(state.basketId)}${suffix}?token=${encodeURIComponent(state.token)}`;
+  }
+
+  /** Disable the buttons while fn runs; show its error; re-enable them (and re-apply the render). */
+  async function withBusy(buttons, fn) {
+    clearError();
+    buttons.forEach((b) => { state.busy.add(b); b.disabled = true; b.setAttribute("aria-busy", "true"); });
+    try {
+      return await fn();
+    } catch (e) {
+      showError(e.detail || e.message);
+      return undefined;
+    } finally {
+      buttons.forEach((b) => { state.busy.delete(b); b.disabled = false; b.removeAttribute("aria-busy"); });
+      if (state.snapshot) render(state.snapshot);
+    }
+  }
+
+  function setDisabled(button, disabled) {
+    button.disabled = disabled || state.busy.has(button);
+  }
+
+  /* --- opening a page and following its basket ------------------------------------------- */
+
+  async function openPage(url) {
+    const buttons = [$("open-submit"), ...document.querySelectorAll("#demo-pages button")];
+    await withBusy(buttons, async () => {
+      if (!url) throw new UserError("Enter the address of a job method page.");
+      const data = await api("POST", "/v1/terminal/open", { url });
+      const query = `?basket=${encodeURIComponent(data.basket_id)}&token=${encodeURIComponent(data.token)}`;
+      window.history.replaceState(null, "", query);
+      follow(data.basket_id, data.token);
+    });
+  }
+
+  function stopFollowing() {
+    state.generation += 1;
+    if (state.source) { state.source.close(); state.source = null; }
+    if (state.pollTimer) { clearTimeout(state.pollTimer); state.pollTimer = null; }
+  }
+
+  function finished() {
+    return !!state.snapshot && FINISHED.includes(state.snapshot.next);
+  }
+
+  function follow(basketId, token) {
+    stopFollowing();
+    Object.assign(state, { basketId, token, snapshot: null, componentsKey: null, picksKey: null });
+    ["open", "components", "offers", "proposal", "by-hand", "orders", "done", "failed"].forEach((id) => { $(id).hidden = true; });
+    $("choose-by-hand").setAttribute("aria-expanded", "false");
+    setStatus("Reading the page…");
+    if (!("EventSource" in window)) { startPolling(); return; }
+    const source = new EventSource(basketPath("/stream"));
+    const onSnapshot = (event) => {
+      if (state.source !== source) return;
+      try { render(JSON.parse(event.data)); } catch (e) { /* a malformed event: wait for the next one */ }
+    };
+    source.addEventListener("snapshot", onSnapshot);
+    source.onmessage = onSnapshot;
+    source.onerror = () => {
+      source.close();
+      if (state.source !== source) return;
+      state.source = null;
+      if (!finished()) startPolling();
+    };
+    state.source = source;
+  }
+
+  function startPolling() {
+    if (state.pollTimer) return;
+    const generation = state.generation;
+    const tick = async () => {
+      state.pollTimer = null;
+      try {
+        const snapshot = await api("GET", basketPath(""));
+        if (generation !== state.generation) return;
+        if (state.connectionError) clearError();
+        render(snapshot);
+      } catch (e) {
+        if (generation !== state.generation) return;
+        if (e.status >= 400 && e.status < 500) {
+          showError(e.detail || e.message);
+          setStatus("This basket cannot be shown.");
+          $("open").hidden = false;
+          return;
+        }
+        showError(`${e.detail || e.message} Trying again…`);
+        state.connectionError = true;
+      }
+      if (generation === state.generation && !finished()) state.pollTimer = setTimeout(tick, 1000);
+    };
+    state.pollTimer = setTimeout(tick, 0);
+  }
+
+  async function loadDemoPages() {
+    let pages;
+    try { pages = await api("GET", "/v1/terminal/demo-pages"); } catch (e) { return; }
+    if (!Array.isArray(pages) || !pages.length) return;
+    $("demo-pages").replaceChildren(...pages.map((page) => {
+      const slug = String(page.url || "").replace(/[?#].*$/, "").replace(/\/+$/, "").split("/").pop()
+        .toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+      const button = el("button", { type: "button", class: "link-button", "data-testid": `demo-${slug}`,
+        text: page.title || page.url });
+      button.addEventListener("click", () => { $("open-url").value = page.url; openPage(page.url); });
+      return el("li", null, button, el("span", { class: "url", text: page.url }));
+    }));
+    $("demo-block").hidden = false;
+  }
+
+  /* --- rendering ------------------------------------------------------------------------- */
+
+  function componentNames(snapshot) {
+    const names = {};
+    ((snapshot.method && snapshot.method.components) || []).forEach((c) => { names[c.line_id] = c.name || c.text; });
+    return names;
+  }
+
+  function providerNames(snapshot) {
+    const names = {};
+    (snapshot.offers || []).concat(snapshot.orders || []).forEach((o) => {
+      if (o.provider_name) names[o.provider_id] = o.provider_name;
+    });
+    return (id) => names[id] || id;
+  }
+
+  function failureReason(snapshot) {
+    return (snapshot.basket && snapshot.basket.reason) || (snapshot.method && snapshot.method.reason) || "no reason given";
+  }
+
+  /** The providers that answered a quote round, in the order they answered. */
+  function roundAnswered(snapshot, round) {
+    return [...new Set((snapshot.offers || []).filter((o) => o.request_id === round.request_id).map((o) => o.provider_id))];
+  }
+
+  function statusText(snapshot, components) {
+    const round = last(snapshot.rounds);
+    switch (snapshot.next) {
+      case "wait-extraction": return "Reading the page…";
+      case "choose-components":
+        return components.length ? `Found ${plural(components.length, "component", "components")}. Untick what you already have, then ask the shops.`
+          : "This page has no components.";
+      case "wait-offers": {
+        if (!round) return "Asking the shops for quotes…";
+        const asked = (round.addressed || []).length;
+        const answered = roundAnswered(snapshot, round).length;
+        if (round.status === "closed") return "Comparing the quotes…";
+        return answered ? `${answered} of ${plural(asked, "shop", "shops")} answered`
+          : `Asking ${plural(asked, "shop", "shops")} for quotes…`;
+      }
+      case "confirm-proposal": return "The quotes are in. Check the proposed order and confirm it.";
+      case "wait-orders": {
+        const confirmed = [...(snapshot.rounds || [])].reverse().find((r) => r.confirmed && r.selection);
+        const count = confirmed ? confirmed.selection.providers.length
+          : new Set((snapshot.orders || []).map((o) => o.provider_id)).size;
+        return `Ordering from ${plural(count, "shop", "shops")}…`;
+      }
+      case "done": return "Completed";
+      case "failed": return `Failed: ${failureReason(snapshot)}`;
+      default: return snapshot.basket && snapshot.basket.status === "pending" ? "Reading the page…" : "";
+    }
+  }
+
+  function render(snapshot) {
+    state.snapshot = snapshot;
+    const components = (snapshot.method && snapshot.method.components) || [];
+    const empty = !!snapshot.method && components.length === 0 && snapshot.next !== "wait-extraction";
+    setStatus(statusText(snapshot, components));
+    $("open").hidden = !(empty || snapshot.next === "failed");
+    $("no-components").hidden = !empty;
+    if (empty) $("no-components").textContent = `This page has no components: ${failureReason(snapshot)}`;
+    renderComponents(snapshot, snapshot.next === "choose-components" && components.length > 0);
+    renderFulfilment(snapshot);
+    renderOffers(snapshot);
+    renderProposal(snapshot, snapshot.next === "confirm-proposal");
+    renderOrders(snapshot);
+    renderOutcome(snapshot);
+  }
+
+  function groupComponents(components) {
+    const groups = new Map();
+    components.forEach((c) => {
+      const title = c.group || KIND_TITLES[c.kind] || "Other things";
+      if (!groups.has(title)) groups.set(title, []);
+      groups.get(title).push(c);
+    });
+    return groups;
+  }
+
+  function componentItem(c, index) {
+    const id = `component-box-${index}`;
+    const box = el("input", { type: "checkbox", id, "data-testid": `component-${c.line_id}`, "data-line": c.line_id });
+    box.checked = true;
+    const amount = quantity(c.quantity);
+    const text = el("span", { class: "component-text" },
+      amount ? el("span", { class: "qty", text: `${amount} ` }) : null,
+      c.name || c.text,
+      c.preparation ? el("span", { class: "prep", text: `, ${c.preparation}` }) : null);
+    const label = el("label", { for: id }, text,
+      c.optional ? el("span", { class: "tag", text: "optional" }) : null,
+      el("span", { class: "have-note", text: " — I already have it" }));
+    return el("li", { class: "check" }, box, label);
+  }
+
+  function renderComponents(snapshot, show) {
+    $("components").hidden = !show;
+    if (!show) return;
+    const method = snapshot.method;
+    const key = `${state.basketId}|${method.components.map((c) => c.line_id).join(",")}`;
+    $("components-title").textContent = method.title || "Components";
+    $("method-yield").hidden = !method.method_yield;
+    $("method-yield").textContent = method.method_yield || "";
+    if (key === state.componentsKey) return;
+    state.componentsKey = key;
+    let index = 0;
+    const groups = [...groupComponents(method.components)].map(([title, items]) => el("fieldset", { class: "component-group" },
+      el("legend", { text: title }),
+      el("ul", { class: "component-list" }, items.map((c) => componentItem(c, index++)))));
+    $("component-groups").replaceChildren(...groups);
+    const servings = $("servings");
+    $("servings-field").hidden = !method.method_yield;
+    delete servings.dataset.touched;
+    const fromPreferences = snapshot.preferences && snapshot.preferences.servings;
+    const fromYield = /\d+/.exec(method.method_yield || "");
+    servings.value = fromPreferences || (fromYield ? fromYield[0] : "");
+  }
+
+  function renderFulfilment(snapshot) {
+    const slot = snapshot.next === "confirm-proposal" ? $("fulfilment-slot-proposal") : $("fulfilment-slot-quote");
+    if ($("fulfilment").parentElement !== slot) slot.appendChild($("fulfilment"));
+    const prefs = snapshot.preferences;
+    if (!prefs) return;
+    ["delivery", "payment"].forEach((name) => {
+      const radios = [...document.querySelectorAll(`input[name="${name}"]`)];
+      if (radios.some((r) => r.dataset.touched)) return;
+      radios.forEach((r) => { r.checked = r.value === prefs[name]; });
+    });
+    applyPaymentRules();
+  }
+
+  function offerRow(offer, componentName) {
+    const coverage = offer.coverage === "all" ? `All ${offer.lines_asked} items`
+      : `${offer.lines_offered} of ${offer.lines_asked} items`;
+    const missing = (offer.missing || []).map(componentName);
+    return el("tr", { "data-testid": `offer-${offer.provider_id}`, class: offer.late ? "late" : null },
+      el("th", { scope: "row" }, offer.provider_name || offer.provider_id,
+        offer.late ? el("span", { class: "tag tag-late", text: "Late" }) : null),
+      el("td", { "data-label": "Items" }, coverage,
+        missing.length ? el("span", { class: "product", text: `Missing: ${missing.join(", ")}` }) : null),
+      el("td", { "data-label": "Price", class: "num", text: money(offer.price) }),
+      el("td", { "data-label": "Arrives in", text: duration(offer.eta_minutes) }),
+      el("td", { "data-label": "Delivery", text: (offer.delivery_methods || []).map((m) => DELIVERY_NAMES[m] || m).join(", ") }));
+  }
+
+  function renderOffers(snapshot) {
+    const round = last(snapshot.rounds);
+    $("offers").hidden = !round;
+    if (!round) return;
+    const names = componentNames(snapshot);
+    const offers = (snapshot.offers || []).filter((o) => o.request_id === round.request_id);
+    $("offers-body").replaceChildren(...offers.map((o) => offerRow(o, (id) => names[id] || id)));
+    $("offers-empty").hidden = offers.length > 0;
+    $("offers-table").hidden = offers.length === 0;
+    const waiting = (round.addressed || []).length - roundAnswered(snapshot, round).length;
+    $("offers-waiting").textContent = round.status === "open" && waiting > 0
+      ? `Waiting for ${plural(waiting, "more shop", "more shops")} (until ${clock(round.deadline)})`
+      : (round.closed_by === "deadline" ? "The time for quotes is over." : "All shops answered.");
+  }
+
+  function proposalRound(snapshot) {
+    return [...(snapshot.rounds || [])].reverse().find((r) => r.proposed && !r.confirmed) || null;
+  }
+
+  function providerBlock(selection, providerId, providerName, componentName) {
+    const lines = selection.lines.filter((l) => l.provider_id === providerId);
+    const rows = lines.map((l) => el("tr", null,
+      el("th", { scope: "row" }, componentName(l.line_id),
+        l.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
+        l.product ? el("span", { class: "product", text: l.product }) : null),
+      el("td", { "data-label": "Packs", text: `${l.packs} × ${quantity(l.pack)}` }),
+      el("td", { "data-label": "Unit price", class: "num", text: money(l.unit_price) }),
+      el("td", { "data-label": "Cost", class: "num", text: money(l.cost) }),
+      el("td", { "data-label": "Left over", text: l.leftover ? `${quantity(l.leftover)} left over` : "—" })));
+    const table = el("table", { class: "stack-table" },
+      el("caption", { class: "visually-hidden", text: `What ${providerName} supplies` }),
+      el("thead", null, el("tr", null, ["Component", "Packs", "Unit price", "Cost", "Left over"]
+        .map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", null, rows));
+    const delivery = (selection.deliveries || {})[providerId];
+    let deliveryText = "Delivery: not given";
+    if (delivery) {
+      const minutes = delivery.eta_minutes ?? (delivery.eta_hours != null ? delivery.eta_hours * 60 : null);
+      deliveryText = `Delivery: ${DELIVERY_NAMES[delivery.method] || delivery.method}, fee ${money(delivery.fee)}, arrives in ${duration(minutes)}`;
+    }
+    return el("div", { class: "provider-block", "data-testid": `proposal-${providerId}` },
+      el("h3", { text: providerName }), el("div", { class: "table-wrap" }, table), el("p", { text: deliveryText }));
+  }
+
+  function proposalSummary(selection, providerName, componentName) {
+    const ids = [...selection.providers];
+    selection.lines.forEach((l) => { if (!ids.includes(l.provider_id)) ids.push(l.provider_id); });
+    const parts = ids.map((id) => providerBlock(selection, id, providerName(id), componentName));
+    if (selection.by_hand) parts.unshift(el("p", { class: "muted", text: "You chose these shops by hand." }));
+    parts.push(el("p", { class: "total", id: "proposal-total" }, "Total: ", el("strong", { text: money(selection.total) })));
+    if (selection.latest_eta_minutes != null) {
+      parts.push(el("p", { text: `Everything arrives within ${duration(selection.latest_eta_minutes)}.` }));
+    }
+    if ((selection.uncovered || []).length) {
+      parts.push(el("div", { class: "message message-warning", id: "uncovered" },
+        el("h3", { text: "Not covered by any shop" }),
+        el("ul", null, selection.uncovered.map((id) => el("li", null, el("strong", { text: componentName(id) }),
+          selection.reasons && selection.reasons[id] ? `: ${selection.reasons[id]}` : "")))));
+    }
+    return parts;
+  }
+
+  function renderPicks(snapshot, round, providerName) {
+    const ids = roundAnswered(snapshot, round);
+    const key = `${round.request_id}|${ids.join(",")}`;
+    if (key === state.picksKey) return;
+    const chosen = new Set([...document.querySelectorAll("#by-hand-list input:checked")].map((b) => b.value));
+    state.picksKey = key;
+    $("by-hand-list").replaceChildren(...ids.map((id, i) => {
+      const box = el("input", { type: "checkbox", id: `pick-box-${i}`, value: id, "data-testid": `pick-${id}` });
+      box.checked = chosen.has(id);
+      return el("div", { class: "choice" }, box, el("label", { for: `pick-box-${i}`, text: providerName(id) }));
+    }));
+  }
+
+  function renderProposal(snapshot, show) {
+    const round = show ? proposalRound(snapshot) : null;
+    $("proposal").hidden = !round;
+    if (!round) return;
+    const names = componentNames(snapshot);
+    const providerName = providerNames(snapshot);
+    const selection = round.selection;
+    $("proposal-body").replaceChildren(...(selection
+      ? proposalSummary(selection, providerName, (id) => names[id] || id)
+      : [el("p", { class: "message message-warning", text: "Kitting could not put together an order from these quotes. Choose shops by hand, or open another page." })]));
+    setDisabled($("confirm-proposal"), !selection || !selection.providers.length);
+    renderPicks(snapshot, round, providerName);
+  }
+
+  /** A labelled badge: the words carry the state, the colour only repeats it. */
+  function stateBadge(label, value) {
+    if (!value) return null;
+    const tone = GOOD_STATES.includes(value) ? " badge-good" : BAD_STATES.includes(value) ? " badge-bad" : "";
+    return el("li", { class: `badge${tone}`, text: `${label}: ${value === "none" ? "not started" : value}` });
+  }
+
+  function orderCard(order) {
+    const name = order.provider_name || order.provider_id;
+    const method = DELIVERY_NAMES[order.delivery_method] || order.delivery_method;
+    return el("li", { class: "order", "data-testid": `order-${order.order_id}` },
+      el("h3", { text: name }),
+      el("p", null, "Total: ", el("strong", { text: money(order.total) }),
+        method ? ` · ${method}` : "", order.payment_method ? ` · ${PAYMENT_NAMES[order.payment_method] || order.payment_method}` : ""),
+      el("ul", { class: "badges", "aria-label": "State" },
+        stateBadge("Order", order.status), stateBadge("Delivery", order.delivery), stateBadge("Payment", order.payment)),
+      order.pickup_code && !BAD_STATES.includes(order.status) ? el("p", { class: "pickup", "data-testid": `pickup-${order.order_id}` },
+        "Show this code at the counter: ", el("strong", { text: order.pickup_code })) : null,
+      order.reason ? el("p", { text: `Reason: ${order.reason}` }) : null,
+      order.replaces ? el("p", { class: "muted", text: `Replaces order ${order.replaces}` }) : null);
+  }
+
+  function timelineItem(entry, providerName) {
+    const change = entry.from ? `${entry.from} → ${entry.to}` : entry.to;
+    return el("li", null, el("time", { datetime: entry.at, text: clock(entry.at) }),
+      ` ${providerName(entry.provider_id)}: ${entry.aspect}: ${change}`, entry.reason ? ` (${entry.reason})` : "");
+  }
+
+  function renderOrders(snapshot) {
+    const orders = snapshot.orders || [];
+    const timeline = (snapshot.timeline || []).map((t, i) => [t, i])
+      .sort((a, b) => (Date.parse(a[0].at) - Date.parse(b[0].at)) || (a[1] - b[1])).map(([t]) => t);
+    $("orders").hidden = !orders.length && !timeline.length;
+    const providerName = providerNames(snapshot);
+    $("order-list").replaceChildren(...orders.map(orderCard));
+    $("timeline").replaceChildren(...timeline.map((t) => timelineItem(t, providerName)));
+  }
+
+  function renderOutcome(snapshot) {
+    const done = snapshot.next === "done";
+    const failed = snapshot.next === "failed";
+    $("done").hidden = !done;
+    $("failed").hidden = !failed;
+    if (done) {
+      const orders = snapshot.orders || [];
+      const completed = orders.filter((o) => o.status === "completed").length || orders.length;
+      const text = `Your kit is complete: ${plural(completed, "order", "orders")} delivered and paid`;
+      if ($("done").textContent !== text) $("done").textContent = text;
+    }
+    if (failed) {
+      const text = `The basket failed: ${failureReason(snapshot)}`;
+      if ($("failed").textContent !== text) $("failed").textContent = text;
+    }
+  }
+
+  /* --- the forms ------------------------------------------------------------------------- */
+
+  function applyPaymentRules() {
+    const pickup = radioValue("delivery") === "pickup";
+    $("payment-cash-on-delivery").disabled = pickup;
+    $("payment-pay-at-pickup").disabled = !pickup;
+    const chosen = document.querySelector('input[name="payment"]:checked');
+    if (!chosen || chosen.disabled) $("payment-electronic").checked = true;
+    $("payment-hint").textContent = pickup ? "Cash on delivery is not possible when you pick the kit up."
+      : "Paying at the shop is only possible when you pick the kit up.";
+  }
+
+  function collectProfile() {
+    const first = radioValue("priority") || "cheapest";
+    const raw = $("max-providers").value.trim();
+    const max = raw ? Number(raw) : null;
+    if (raw && (!Number.isInteger(max) || max < 1 || max > 50)) throw new UserError("“Most shops to order from” must be a whole number from 1 to 50.");
+    return {
+      order: first === "cheapest" ? ["cheapest"] : [first, "cheapest"],
+      preferred: splitIds($("preferred-shops").value),
+      excluded: splitIds($("excluded-shops").value),
+      max_providers: max,
+    };
+  }
+
+  function fillProfile(profile) {
+    if (!profile) return;
+    const first = (profile.order || [])[0];
+    const radio = first && $(`priority-${first}`);
+    if (radio) radio.checked = true;
+    $("max-providers").value = profile.max_providers || "";
+    $("preferred-shops").value = (profile.preferred || []).join(", ");
+    $("excluded-shops").value = (profile.excluded || []).join(", ");
+  }
+
+  function saveProfile() {
+    clearError();
+    $("profile-saved").textContent = "";
+    try {
+      const saved = writeStore(PROFILE_KEY, collectProfile());
+      $("profile-saved").textContent = saved ? "Saved" : "Could not save on this device";
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+
+  function collectContact() {
+    const contact = {};
+    Object.entries(CONTACT_FIELDS).forEach(([id, key]) => { contact[key] = $(id).value.trim(); });
+    contact.email = contact.email || null;
+    const missing = [["name", "your name"], ["street_address", "your street address"], ["phone", "a phone number"]]
+      .filter(([key]) => !contact[key]).map(([, words]) => words);
+    if (missing.length) throw new UserError(`Please give ${missing.join(", ")} for the delivery.`);
+    return contact;
+  }
+
+  function collectServings() {
+    const input = $("servings");
+    if ($("servings-field").hidden || !input.dataset.touched || !input.value.trim()) return null;
+    const n = Number(input.value);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UserError("Servings must be a whole number from 1 to 1000.");
+    return n;
+  }
+
+  async function askQuotes() {
+    await withBusy([$("ask-quotes")], async () => {
+      const have = [...document.querySelectorAll("#component-groups input[type=checkbox]")]
+        .filter((b) => !b.checked).map((b) => b.dataset.line);
+      const body = { have, servings: collectServings(), profile: collectProfile(), delivery: radioValue("delivery"),
+        payment: radioValue("payment"), contact: collectContact() };
+      writeStore(CONTACT_KEY, $("remember-contact").checked ? body.contact : null);
+      await api("POST", basketPath("/quote"), body);
+      if (state.snapshot && state.snapshot.next === "choose-components") setStatus("Asking the shops for quotes…");
+    });
+  }
+
+  async function confirmSelection(providers) {
+    const round = state.snapshot && proposalRound(state.snapshot);
+    if (!round) return;
+    await withBusy([$("confirm-proposal"), $("confirm-by-hand")], async () => {
+      if (providers && !providers.length) throw new UserError("Choose at least one shop.");
+      await api("POST", basketPath("/selection"), { request_id: round.request_id, providers,
+        delivery: radioValue("delivery"), payment: radioValue("payment") });
+      if (state.snapshot && state.snapshot.next === "confirm-proposal") setStatus("Ordering…");
+    });
+  }
+
+  function toggleByHand() {
+    const panel = $("by-hand");
+    panel.hidden = !panel.hidden;
+    $("choose-by-hand").setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) { const first = panel.querySelector("input"); if (first) first.focus(); }
+  }
+
+  /* --- start ----------------------------------------------------------------------------- */
+
+  function bindEvents() {
+    const markTouched = (event) => { if (event.target.matches("input")) event.target.dataset.touched = "1"; };
+    document.addEventListener("input", markTouched);
+    document.addEventListener("change", markTouched);
+    $("open-form").addEventListener("submit", (event) => { event.preventDefault(); openPage($("open-url").value.trim()); });
+    document.querySelectorAll('input[name="delivery"]').forEach((r) => r.addEventListener("change", applyPaymentRules));
+    $("save-profile").addEventListener("click", saveProfile);
+    $("ask-quotes").addEventListener("click", askQuotes);
+    $("confirm-proposal").addEventListener("click", () => confirmSelection(null));
+    $("choose-by-hand").addEventListener("click", toggleByHand);
+    $("confirm-by-hand").addEventListener("click", () => confirmSelection(
+      [...document.querySelectorAll("#by-hand-list input:checked")].map((b) => b.value)));
+  }
+
+  function restoreSaved() {
+    fillProfile(readStore(PROFILE_KEY));
+    const contact = readStore(CONTACT_KEY);
+    if (!contact) return;
+    Object.entries(CONTACT_FIELDS).forEach(([id, key]) => { $(id).value = contact[key] || ""; });
+    $("remember-contact").checked = true;
+  }
+
+  function init() {
+    bindEvents();
+    restoreSaved();
+    applyPaymentRules();
+    loadDemoPages();
+    const params = new URLSearchParams(window.location.search);
+    if (params.get("basket") && params.get("token")) {
+      follow(params.get("basket"), params.get("token"));
+    } else if (params.get("url")) {
+      $("open-url").value = params.get("url");
+      openPage(params.get("url"));
+    } else {
+      setStatus("Open a job method page to start.");
+    }
+  }
+
+  init();
+}());
