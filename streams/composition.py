@@ -29,6 +29,7 @@ CLI_MODULES: tuple[str, ...] = (  # roles that add `kitting` commands
     "agents.privacy.cli",
     "agents.analytics.replay_cli",
     "agents.analytics.cli",
+    "agents.gateway.sites_cli",
 )
 
 

@@ -24,7 +24,9 @@ from agents.baskets import Basket
 from agents.channels.spool import Spool
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
 from agents.gateway.channels import channels_router
+from agents.gateway.collector import collector_router
 from agents.gateway.publishing import MAX_EVENT_BYTES, EventTooLarge, KafkaPublisher, Publisher, PublishFailed
+from agents.gateway.sites import demo_site_key, ensure_demo_site
 from agents.ordering.tables import Order
 from agents.privacy.keys import vault_key
 from agents.privacy.vault import Contact, Vault
@@ -84,11 +86,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def demo_site_key(vault: Vault) -> str:
-    """The demo upstream site's API key: derived from the vault key, so its pages can carry it."""
-    return "ks_demo_" + vault.basket_token("demo-site-api-key")
-
-
 def with_snippet(page: str, key: str) -> str:
     """A demo page as an upstream site serves it: with Kitting's snippet and the site's key."""
     tag = SNIPPET_TAG.format(key=key)
@@ -108,7 +105,9 @@ def create_app(
     """The HTTP service. It publishes through `publisher` (tests pass a fake), else through a Kafka
     producer on `bootstrap_servers` started with the app."""
     database = Database(settings.database_url)
-    vault = Vault(vault_key(settings))
+    secret = vault_key(settings)
+    vault = Vault(secret)
+    demo_key = demo_site_key(secret)
     kafka = KafkaPublisher(bootstrap_servers) if publisher is None and bootstrap_servers else None
     bus: Publisher | None = publisher or kafka
     if bus is None:
@@ -125,6 +124,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.demo_site:  # the demo upstream site's pages carry this key in their snippet tag
+            with database.session() as session:
+                ensure_demo_site(session, demo_key, [])
         if kafka is not None:
             await kafka.start()
         stop = asyncio.Event()
@@ -161,6 +163,7 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.include_router(terminal_router(database, bus, vault))
+    app.include_router(collector_router(database, bus, basket_token=vault.basket_token))
     app.mount("/terminal/static", StaticFiles(directory=str(TERMINAL_STATIC)), name="terminal-static")
 
     @app.get("/health")
@@ -216,7 +219,7 @@ def create_app(
         path = DEMO_SITE / f"{_slug(page)}.html"
         if not path.is_file():
             raise HTTPException(404, f"no demo page {page!r}")
-        return HTMLResponse(with_snippet(path.read_text(encoding="utf-8"), demo_site_key(vault)))
+        return HTMLResponse(with_snippet(path.read_text(encoding="utf-8"), demo_key))
 
     def registry_admin(request: Request) -> None:
         """Changing the registry, and personal data, take the admin token, or a loopback client when

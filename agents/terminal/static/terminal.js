@@ -39,7 +39,9 @@
 
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
   const money = (m) => (m && m.amount !== undefined ? `${m.amount} ${m.currency || ""}`.trim() : "—");
-  const quantity = (q) => (q ? [q.amount, q.unit].filter((p) => p !== null && p !== undefined && p !== "").join(" ") : "");
+  // amounts of goods (never money) are shown to at most two decimals: "25.21 g", not "25.213235 g"
+  const amountText = (a) => (/^\d+\.\d{3,}$/.test(String(a)) ? String(Number(Number(a).toFixed(2))) : a);
+  const quantity = (q) => (q ? [amountText(q.amount), q.unit].filter((p) => p !== null && p !== undefined && p !== "").join(" ") : "");
   const last = (list) => (list && list.length ? list[list.length - 1] : null);
   const radioValue = (name) => {
     const checked = document.querySelector(`input[name="${name}"]:checked`);
@@ -184,7 +186,7 @@
     const source = new EventSource(basketPath("/stream"));
     const onSnapshot = (event) => {
       if (state.source !== source) return;
-      try { render(JSON.parse(event.data)); } catch (e) { /* a malformed event: wait for the next one */ }
+      try { render(JSON.parse(event.data)); } catch (e) { console.error("snapshot not shown:", e); }
     };
     source.addEventListener("snapshot", onSnapshot);
     source.onmessage = onSnapshot;
@@ -467,7 +469,7 @@
     $("proposal-body").replaceChildren(...(selection
       ? proposalSummary(selection, providerName, (id) => names[id] || id)
       : [el("p", { class: "message message-warning", text: "Kitting could not put together an order from these quotes. Choose shops by hand, or open another page." })]));
-    setDisabled($("confirm-proposal"), !selection || !selection.providers.length);
+    setDisabled($("confirm-selection"), !selection || !selection.providers.length);
     renderPicks(snapshot, round, providerName);
   }
 
@@ -605,7 +607,7 @@
   async function confirmSelection(providers) {
     const round = state.snapshot && proposalRound(state.snapshot);
     if (!round) return;
-    await withBusy([$("confirm-proposal"), $("confirm-by-hand")], async () => {
+    await withBusy([$("confirm-selection"), $("confirm-by-hand")], async () => {
       if (providers && !providers.length) throw new UserError("Choose at least one shop.");
       await api("POST", basketPath("/selection"), { request_id: round.request_id, providers,
         delivery: radioValue("delivery"), payment: radioValue("payment") });
@@ -630,7 +632,7 @@
     document.querySelectorAll('input[name="delivery"]').forEach((r) => r.addEventListener("change", applyPaymentRules));
     $("save-profile").addEventListener("click", saveProfile);
     $("ask-quotes").addEventListener("click", askQuotes);
-    $("confirm-proposal").addEventListener("click", () => confirmSelection(null));
+    $("confirm-selection").addEventListener("click", () => confirmSelection(null));
     $("choose-by-hand").addEventListener("click", toggleByHand);
     $("confirm-by-hand").addEventListener("click", () => confirmSelection(
       [...document.querySelectorAll("#by-hand-list input:checked")].map((b) => b.value)));
