@@ -74,7 +74,8 @@ def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
 
     own, pickup = offering(DeliveryMethod.own), offering(DeliveryMethod.pickup)
     assert set(app.faust.agents) == {
-        "extractor", "router", "coordinator.rounds", "coordinator.offers", "ordering.selections",
+        "extractor", "router", "coordinator.rounds", "coordinator.offers", "coordinator.confirmations",
+        "ordering.selections",
         "ordering.orders", "ordering.deliveries", "ordering.settlements",
         "webhook-bridge.quotes", "webhook-bridge.orders",
         "provider.swift-courier.delivery-requested",

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from agents.analytics.replay import replay
 from agents.gateway.http import create_app
+from streams.archive import ArchivedRecord
 from streams.codec import encode_key
 from streams.persistence import Database
 from streams.settings import Settings
@@ -189,3 +191,27 @@ def test_the_demo_pages_are_listed_and_the_page_is_served(terminal: Terminal) ->
     page = terminal.client.get("/terminal/")
     assert page.status_code == 200 and "terminal.js" in page.text
     assert terminal.client.get("/terminal/static/terminal.js").status_code == 200
+
+
+def test_proposals_confirmations_and_choices_by_hand_replay_without_difference(terminal: Terminal) -> None:
+    for by_hand in (False, True):
+        basket, token = terminal.open("lentil-curry")
+        assert terminal.post(basket, token, "quote", quote_body([])).status_code == 202
+        terminal.deliver()
+        state = terminal.state(basket, token)
+        round_ = state["rounds"][0]
+        body: dict[str, Any] = {"request_id": round_["request_id"]}
+        if by_hand:  # a shop the proposal left out
+            proposed = set(round_["selection"]["providers"])
+            others = sorted({o["provider_id"] for o in state["offers"]} - proposed)
+            assert others
+            body |= {"providers": others[:1], "delivery": "pickup", "payment": "pay-at-pickup"}
+        assert terminal.post(basket, token, "selection", body).status_code == 202
+        terminal.deliver()
+    records = [
+        ArchivedRecord("test", r.topic, r.partition, r.offset, 0, r.key, r.value, r.headers, None, None)
+        for r in terminal.bus.log
+    ]
+    report = replay(records)
+    assert report.decisions["selection"] >= 4  # two proposals, two confirmations
+    assert report.differences == []
