@@ -7,7 +7,8 @@ polling: every job file found becomes one `method-browsed` event.
 
 Delivery is at least once. A file is moved into `done/` only after its event is published, so a
 crash before publishing reads it again at the next start; a crash between publishing and the move
-publishes it a second time, as a second basket: downstream is at-least-once anyway. A file whose
+publishes it a second time, as the same basket (its id comes from the file's name, size and time)
+with the same event id, which the roles drop as a repeat. A file whose
 publishing fails stays where it is and is tried again at the next scan. A fax that cannot be read
 is still published (with `unreadable`), so its basket fails with the reason instead of vanishing;
 only a file that is no job at all goes to `failed/`, beside a `<name>.reason.txt` saying why.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,22 +151,33 @@ class Spool:
         return SpoolResult(path.name, "failed", None, reason)
 
 
+SPOOL_IDS = uuid.UUID("0b6f6c43-6b9e-4f0e-8a8c-5f1f3c2d9e71")
+
+
+def spool_basket_id(path: Path) -> str:
+    """The same file (name, size, modification time) is the same basket: a file published again after
+    a crash (before it was moved to done/) repeats its basket, and its event, instead of adding one."""
+    stat = path.stat()
+    return str(uuid.uuid5(SPOOL_IDS, f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}"))
+
+
 def _read_job(path: Path, channel: Channel) -> MethodBrowsed:
     """The job in one spool file, read in a worker thread (OCR takes seconds a page)."""
     origin = f"spool:{path.name}"
+    basket_id = spool_basket_id(path)
     size = path.stat().st_size
     if size > LIMITS[channel]:
         limit_mb = LIMITS[channel] / 1024 / 1024
         reason = (
             f"{path.name} is {size / 1024 / 1024:.1f} MB, over the {limit_mb:.0f} MB limit for a {channel}"
         )
-        return unreadable_job(channel, origin, reason)
+        return unreadable_job(channel, origin, reason, basket_id)
     data = path.read_bytes()
     if channel is Channel.fax:
-        return job_from_fax(data, path.name, origin)
+        return job_from_fax(data, path.name, origin, basket_id)
     if channel is Channel.email:
-        return job_from_email(data, origin)
-    return job_from_text(_decode(data), origin)
+        return job_from_email(data, origin, basket_id)
+    return job_from_text(_decode(data), origin, basket_id)
 
 
 def _decode(data: bytes) -> str:

@@ -6,13 +6,10 @@ import asyncio
 import base64
 import json
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Any
-from urllib.parse import urlparse
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
@@ -23,6 +20,7 @@ from sqlalchemy import select
 from agents.baskets import Basket
 from agents.channels.spool import Spool
 from agents.coordinator.tables import QuoteRound, ReceivedOffer
+from agents.gateway import demo_site
 from agents.gateway.channels import channels_router
 from agents.gateway.collector import collector_router
 from agents.gateway.publishing import MAX_EVENT_BYTES, EventTooLarge, KafkaPublisher, Publisher, PublishFailed
@@ -52,6 +50,7 @@ from streams.topics import Topic
 
 SOURCE = "urn:kitting:gateway"
 CHANNELS_SOURCE = "urn:kitting:channels"
+SPOOL_EVENTS = uuid.UUID("d2a5f9d4-3c1b-4f62-9a0e-2b7f4e8c6a15")
 log = logging.getLogger(__name__)
 
 
@@ -60,10 +59,6 @@ class BrowseRequest(BaseModel):
     html: str | None = Field(default=None, max_length=MAX_EVENT_BYTES)
     components: list[Component] | None = None
     quote: QuotePreferences | None = None
-
-
-DEMO_SITE = resources.files("streams.data").joinpath("site")
-SNIPPET_TAG = '<script src="/snippet.js" data-site-key="{key}" async></script>'
 
 
 class Problem(BaseModel):
@@ -86,19 +81,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def with_snippet(page: str, key: str) -> str:
-    """A demo page as an upstream site serves it: with Kitting's snippet and the site's key."""
-    tag = SNIPPET_TAG.format(key=key)
-    return page.replace("</body>", f"{tag}\n</body>") if "</body>" in page else page + tag
-
-
-def _slug(url_or_name: str) -> str:
-    slug = urlparse(url_or_name).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,80}", slug):
-        raise HTTPException(404, f"no demo page for {url_or_name!r}")
-    return slug
-
-
 def create_app(
     settings: Settings, bootstrap_servers: str | None = None, publisher: Publisher | None = None
 ) -> FastAPI:
@@ -119,7 +101,8 @@ def create_app(
 
     async def spool_job(job: MethodBrowsed) -> None:
         assert bus is not None  # the spool leaves the file in place on any error, to retry it
-        envelope = new_envelope(job, source=CHANNELS_SOURCE, subject=job.basket_id)
+        event_id = str(uuid.uuid5(SPOOL_EVENTS, job.basket_id))  # a file sent again is the same event
+        envelope = new_envelope(job, source=CHANNELS_SOURCE, subject=job.basket_id, event_id=event_id)
         await bus.publish(Topic.METHOD_BROWSED, job.basket_id, encode(envelope))
 
     @asynccontextmanager
@@ -208,18 +191,18 @@ def create_app(
     @app.get("/demo-site/components", include_in_schema=False)
     async def demo_site_components(url: str) -> Response:
         """The demo method provider's component-list endpoint (schemas/method_lists.py)."""
-        listed = DEMO_SITE / "lists" / f"{_slug(url)}.json"
-        if not listed.is_file():
+        listed = demo_site.component_list(url)
+        if listed is None:
             raise HTTPException(404, f"the demo site has no component list for {url}")
-        return Response(listed.read_bytes(), media_type="application/json")
+        return Response(listed, media_type="application/json")
 
     @app.get("/demo-site/{page}", response_class=HTMLResponse, include_in_schema=False)
     async def demo_site_page(page: str) -> HTMLResponse:
-        """The demo method provider's pages (recipes and DIY guides)."""
-        path = DEMO_SITE / f"{_slug(page)}.html"
-        if not path.is_file():
+        """The demo method provider's pages (recipes and DIY guides), carrying the snippet."""
+        served = demo_site.served_page(page, demo_key)
+        if served is None:
             raise HTTPException(404, f"no demo page {page!r}")
-        return HTMLResponse(with_snippet(path.read_text(encoding="utf-8"), demo_key))
+        return HTMLResponse(served)
 
     def registry_admin(request: Request) -> None:
         """Changing the registry, and personal data, take the admin token, or a loopback client when

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -20,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.baskets import Basket
 from agents.coordinator.tables import QuoteRound
+from agents.gateway import demo_site
 from agents.gateway.publishing import EventTooLarge, Publisher, PublishFailed
 from agents.privacy.vault import Contact, Vault
+from agents.providers.registry import ProviderKind, list_providers
 from agents.terminal.snapshot import basket_snapshot
 from schemas.envelope import new_envelope
 from schemas.events import (
@@ -42,7 +43,6 @@ from streams.topics import topic_for
 
 SOURCE = "urn:kitting:terminal"
 STATIC = resources.files("agents.terminal").joinpath("static")
-DEMO_SITE = resources.files("streams.data").joinpath("site")
 STREAM_POLL_S = 0.5
 STREAM_HEARTBEAT_S = 15.0
 STREAM_MAX_S = 30 * 60.0
@@ -111,31 +111,6 @@ class Accepted(BaseModel):
     event_id: str
 
 
-def demo_pages(base_url: str) -> list[dict[str, str]]:
-    pages = []
-    for path in sorted(DEMO_SITE.iterdir(), key=lambda p: p.name):
-        if path.name.endswith(".html"):
-            title = re.search(r"<title>([^<]*)</title>", path.read_text(encoding="utf-8"))
-            slug = path.name.removesuffix(".html")
-            pages.append(
-                {"title": title.group(1).strip() if title else slug, "url": f"{base_url}demo-site/{slug}"}
-            )
-    return pages
-
-
-def demo_page_html(url: str, base_url: str) -> str | None:
-    """The HTML of one of the demo site's own pages (served here, so the worker need not fetch it)."""
-    if not url.startswith(f"{base_url}demo-site/"):
-        return None
-    slug = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
-    path = DEMO_SITE / f"{slug}.html"
-    return (
-        path.read_text(encoding="utf-8")
-        if re.fullmatch(r"[a-z0-9-]{1,80}", slug) and path.is_file()
-        else None
-    )
-
-
 def terminal_router(database: Database, publisher: Publisher, vault: Vault) -> APIRouter:
     router = APIRouter(tags=["terminal"])
 
@@ -166,13 +141,22 @@ def terminal_router(database: Database, publisher: Publisher, vault: Vault) -> A
     @router.get("/v1/terminal/demo-pages")
     async def list_demo_pages(request: Request) -> list[dict[str, str]]:
         """The demo site's recipe and DIY pages, to open from the terminal."""
-        return demo_pages(str(request.base_url))
+        return demo_site.pages(str(request.base_url))
+
+    @router.get("/v1/terminal/regions")
+    async def regions() -> list[str]:
+        """The delivery regions some enabled shop serves ("default" first)."""
+        with database.session() as session:
+            served = {
+                r for p in list_providers(session, ProviderKind.component) if p.enabled for r in p.regions
+            }
+        return sorted(served, key=lambda region: (region != "default", region))
 
     @router.post("/v1/terminal/open", status_code=202)
     async def open_page(body: OpenPage, request: Request) -> Opened:
         """Start a basket from a page's address: Kitting reads the page and extracts its components."""
         basket_id = str(uuid.uuid4())
-        html = demo_page_html(body.url, str(request.base_url))
+        html = demo_site.own_page_html(body.url, str(request.base_url))
         data = MethodBrowsed(
             basket_id=basket_id, url=body.url, html=html, channel=Channel.web, origin="terminal"
         )

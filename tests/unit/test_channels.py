@@ -380,6 +380,19 @@ async def test_a_failing_publish_leaves_the_file_to_be_tried_again(tmp_path: Pat
     assert (tmp_path / "done" / "list.txt").exists() and not path.exists()
 
 
+async def test_a_file_published_again_after_a_crash_is_the_same_basket(tmp_path: Path) -> None:
+    recorder = Recorder()
+    path = _drop(tmp_path, "list.txt", b"2 onions\n")
+    (first,) = await Spool(tmp_path, recorder).scan_once()
+    (tmp_path / "done" / "list.txt").replace(path)  # as if the move to done/ had not happened
+    (again,) = await Spool(tmp_path, recorder).scan_once()
+    assert first.job is not None and again.job is not None
+    assert first.job.basket_id == again.job.basket_id
+    other = _drop(tmp_path, "other.txt", b"2 onions\n")
+    (third,) = await Spool(tmp_path, recorder).scan_once()
+    assert third.job is not None and third.job.basket_id != first.job.basket_id and not other.exists()
+
+
 async def test_a_file_still_being_written_waits(tmp_path: Path) -> None:
     recorder = Recorder()
     spool = Spool(tmp_path, recorder)

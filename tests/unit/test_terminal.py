@@ -215,3 +215,8 @@ def test_proposals_confirmations_and_choices_by_hand_replay_without_difference(t
     report = replay(records)
     assert report.decisions["selection"] >= 4  # two proposals, two confirmations
     assert report.differences == []
+
+
+def test_the_regions_some_shop_serves_are_offered_default_first(terminal: Terminal) -> None:
+    regions = terminal.client.get("/v1/terminal/regions").json()
+    assert regions[0] == "default" and "north" in regions

@@ -225,6 +225,15 @@
     state.pollTimer = setTimeout(tick, 0);
   }
 
+  async function loadRegions() {
+    let regions;
+    try { regions = await api("GET", "/v1/terminal/regions"); } catch (e) { return; }
+    if (!Array.isArray(regions) || !regions.length) return;
+    const chosen = $("contact-region").value;
+    $("contact-region").replaceChildren(...regions.map((region) => el("option", { value: region, text: region })));
+    $("contact-region").value = regions.includes(chosen) ? chosen : regions[0];
+  }
+
   async function loadDemoPages() {
     let pages;
     try { pages = await api("GET", "/v1/terminal/demo-pages"); } catch (e) { return; }
@@ -597,7 +606,7 @@
       const have = [...document.querySelectorAll("#component-groups input[type=checkbox]")]
         .filter((b) => !b.checked).map((b) => b.dataset.line);
       const body = { have, servings: collectServings(), profile: collectProfile(), delivery: radioValue("delivery"),
-        payment: radioValue("payment"), contact: collectContact() };
+        payment: radioValue("payment"), contact: collectContact(), region: $("contact-region").value || "default" };
       writeStore(CONTACT_KEY, $("remember-contact").checked ? body.contact : null);
       await api("POST", basketPath("/quote"), body);
       if (state.snapshot && state.snapshot.next === "choose-components") setStatus("Asking the shops for quotes…");
@@ -651,6 +660,7 @@
     restoreSaved();
     applyPaymentRules();
     loadDemoPages();
+    loadRegions();
     const params = new URLSearchParams(window.location.search);
     if (params.get("basket") && params.get("token")) {
       follow(params.get("basket"), params.get("token"));
