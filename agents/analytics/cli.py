@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +17,13 @@ import typer
 from rich.console import Console
 
 from agents.analytics.metrics import compute_metrics
+from agents.analytics.options import parse_time
 from agents.analytics.report import render_report
 from streams.archive import ARCHIVED_TOPICS, ArchivedRecord, read_archive
+from streams.command_line import fail
 from streams.settings import Settings
 from streams.topics import by_name
 
-err = Console(stderr=True)
 out = Console()
 
 EXPORT_COLUMNS = (
@@ -51,27 +52,12 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-11-23T12:00:00+00:00") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _archive(archive: Path | None) -> Path:
     root = archive or Settings().archive_path
     if not root.is_dir():
-        raise _fail(f"no archive at {root}: run a worker (it archives every event) or give --archive DIR")
+        raise fail(f"no archive at {root}: run a worker (it archives every event) or give --archive DIR")
     if not any(root.glob("topic=*/day=*/*.parquet")):
-        raise _fail(f"the archive at {root} is empty: no Parquet files under topic=*/day=*/")
+        raise fail(f"the archive at {root} is empty: no Parquet files under topic=*/day=*/")
     return root
 
 
@@ -155,7 +141,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Write an HTML report of the archive: funnel, conversion per site, providers, mixes,
         dead letters."""
-        start, end = _time(since, "--since"), _time(until, "--until")
+        start, end = parse_time(since, "--since"), parse_time(until, "--until")
         root = _archive(archive)
         metrics = compute_metrics(read_archive(root, since=start, until=end))
         window = f" ({start.isoformat() if start else '…'} to {end.isoformat() if end else '…'})"
@@ -194,8 +180,8 @@ def register(cli: typer.Typer) -> None:
                 by_name(name)
             except LookupError:
                 known = ", ".join(t.topic_name for t in ARCHIVED_TOPICS)
-                raise _fail(f"unknown topic {name!r}; the archived topics are: {known}") from None
-        start, end = _time(since, "--since"), _time(until, "--until")
+                raise fail(f"unknown topic {name!r}; the archived topics are: {known}") from None
+        start, end = parse_time(since, "--since"), parse_time(until, "--until")
         root = _archive(archive)
         records = read_archive(root, topic or None, start, end, basket or None)
         count = write_export(records, fmt, out_path)

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agents.analytics.options import parse_time
 from agents.analytics.replay import replay
 from agents.analytics.sources import read_kafka
 from streams.archive import ArchivedRecord, read_archive
+from streams.command_line import err, fail
 from streams.settings import Settings
 from streams.topics import by_name
-
-err = Console(stderr=True)
-
-
-def _time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-11-23T12:00:00+00:00") from None
-    if moment.tzinfo is None:
-        raise _fail(f"{option} {value!r} has no UTC offset; add +00:00")
-    return moment
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
 
 
 def _mentions(record: ArchivedRecord, provider: str) -> bool:
@@ -50,8 +31,12 @@ def register(cli: typer.Typer) -> None:
         kafka: Annotated[
             str | None, typer.Option(help="Read a Kafka cluster instead (bootstrap servers), from --since")
         ] = None,
-        since: Annotated[str | None, typer.Option(help="From this time (ISO 8601 with offset)")] = None,
-        until: Annotated[str | None, typer.Option(help="Until this time (ISO 8601 with offset)")] = None,
+        since: Annotated[
+            str | None, typer.Option(help="From this time (ISO 8601; without an offset, UTC)")
+        ] = None,
+        until: Annotated[
+            str | None, typer.Option(help="Until this time (ISO 8601; without an offset, UTC)")
+        ] = None,
         basket: Annotated[list[str] | None, typer.Option(help="Only these baskets")] = None,
         provider: Annotated[
             list[str] | None, typer.Option(help="Only baskets this provider took part in")
@@ -61,12 +46,12 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Read the log into a fresh state and run every recorded decision (extraction, selection, pack
         rounding) again with its recorded inputs; report each that differs. Exit 1 if any does."""
-        start, end = _time(since, "--since"), _time(until, "--until")
+        start, end = parse_time(since, "--since"), parse_time(until, "--until")
         for name in topic or []:
             try:
                 by_name(name)
             except LookupError as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
         if kafka:
             records = [r for r in read_kafka(kafka, topic, start) if end is None or r.time < end]
             if basket:
@@ -74,7 +59,7 @@ def register(cli: typer.Typer) -> None:
         else:
             root = archive or Settings().archive_path
             if not root.exists():
-                raise _fail(f"no archive at {root}: run a worker (it archives every event) or give --archive")
+                raise fail(f"no archive at {root}: run a worker (it archives every event) or give --archive")
             records = list(read_archive(root, topic, start, end, basket))
         if provider:
             involved = {r.basket_id for r in records if any(_mentions(r, p) for p in provider)}

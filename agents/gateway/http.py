@@ -23,7 +23,13 @@ from agents.coordinator.tables import QuoteRound, ReceivedOffer
 from agents.gateway import demo_site
 from agents.gateway.channels import channels_router
 from agents.gateway.collector import collector_router
-from agents.gateway.publishing import MAX_EVENT_BYTES, EventTooLarge, KafkaPublisher, Publisher, PublishFailed
+from agents.gateway.publishing import (
+    MAX_EVENT_BYTES,
+    KafkaPublisher,
+    Publisher,
+    PublishFailed,
+    publish_for_http,
+)
 from agents.gateway.sites import demo_site_key, ensure_demo_site
 from agents.ordering.tables import Order
 from agents.privacy.keys import vault_key
@@ -130,12 +136,7 @@ def create_app(
 
     async def send(value: bytes, basket_id: str) -> None:
         assert bus is not None
-        try:
-            await bus.publish(Topic.METHOD_BROWSED, basket_id, value)
-        except EventTooLarge as exc:
-            raise HTTPException(413, str(exc)) from None
-        except PublishFailed as exc:
-            raise HTTPException(503, str(exc)) from None
+        await publish_for_http(bus, Topic.METHOD_BROWSED, basket_id, value)
 
     app = FastAPI(
         title="Kitting",

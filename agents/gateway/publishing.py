@@ -8,6 +8,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from fastapi import HTTPException
 
 from streams.codec import encode_key
 from streams.topics import Topic
@@ -70,3 +71,13 @@ class KafkaPublisher:
         except (KafkaError, TimeoutError) as exc:
             why = type(exc).__name__
             raise PublishFailed(f"the event bus did not take the event ({why}); retry") from exc
+
+
+async def publish_for_http(publisher: Publisher, topic: Topic, key: str, value: bytes) -> None:
+    """Publish for an HTTP request: a too-large event answers 413, a bus that did not take it 503."""
+    try:
+        await publisher.publish(topic, key, value)
+    except EventTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    except PublishFailed as exc:
+        raise HTTPException(503, str(exc)) from None

@@ -20,27 +20,13 @@ from agents.gateway.sites import (
     set_enabled,
     update_site,
 )
-from streams.migrate import upgrade
-from streams.persistence import Database
-from streams.settings import Settings
+from streams.command_line import err, fail, migrated_database
 
-err = Console(stderr=True)
 out = Console()
 
 KEY_NOTICE = "Keep this key now: Kitting stores only its hash, so it cannot be shown again."
 ORIGIN_HELP = "A page origin the snippet runs on, e.g. https://recipes.example (repeat it); none: any"
 CACHE_NOTICE = "The collector applies the change within a few seconds (it caches the sites)."
-
-
-def _database() -> Database:
-    settings = Settings()
-    upgrade(settings.database_url)
-    return Database(settings.database_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
 
 
 def _print_key(site_id: str, key: str) -> None:
@@ -77,16 +63,16 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Register a site and print its API key (once)."""
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 key = create_site(session, site_id, name, origin or [], rate_per_s=rate, burst=burst)
         except (DuplicateSite, InvalidSite) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         _print_key(site_id, key)
 
     @sites.command("list")
     def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
         """Every site, with its key's first characters (never the key)."""
-        with _database().session() as session:
+        with migrated_database().session() as session:
             views = list_sites(session)
         if as_json:
             print(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
@@ -108,24 +94,24 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Change a site's name, origins or limits (its key stays)."""
         if any_origin and origin:
-            raise _fail("give --origin or --any-origin, not both")
+            raise fail("give --origin or --any-origin, not both")
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 view = update_site(
                     session, site_id, name=name, origins=[] if any_origin else origin, rate_per_s=rate,
                     burst=burst,
                 )  # fmt: skip
         except (UnknownSite, InvalidSite) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         out.print(_table([view]))
         err.print(CACHE_NOTICE)
 
     def switch(site_id: str, enabled: bool) -> None:
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 view = set_enabled(session, site_id, enabled)
         except UnknownSite as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         err.print(
             f"site {view.site_id} {'enabled' if enabled else 'disabled'}. {CACHE_NOTICE}", highlight=False
         )
@@ -144,9 +130,9 @@ def register(cli: typer.Typer) -> None:
     def rotate(site_id: Annotated[str, typer.Argument(metavar="SITE_ID")]) -> None:
         """Give the site a new API key; the old one stops working."""
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 key = rotate_key(session, site_id)
         except UnknownSite as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         _print_key(site_id, key)
         err.print(f"The old key stops working. {CACHE_NOTICE}")

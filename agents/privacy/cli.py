@@ -14,30 +14,17 @@ from agents.privacy.audit import AuditView, audit_of, audit_of_basket
 from agents.privacy.keys import VaultKeyError, vault_key
 from agents.privacy.policy import PRIVACY_COLUMNS, PRIVACY_TABLE
 from agents.privacy.vault import Contact, Vault
-from streams.migrate import upgrade
-from streams.persistence import Database
+from streams.command_line import err, fail, migrated_database
 from streams.settings import Settings
 
-err = Console(stderr=True)
 out = Console()
-
-
-def _database() -> Database:
-    settings = Settings()
-    upgrade(settings.database_url)
-    return Database(settings.database_url)
 
 
 def _vault() -> Vault:
     try:
         return Vault(vault_key(Settings()))
     except (VaultKeyError, OSError) as exc:
-        raise _fail(f"no usable vault key: {exc}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
+        raise fail(f"no usable vault key: {exc}") from None
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -73,10 +60,10 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     ) -> None:
         """Who received which personal fields for an order (or every order of a basket)."""
-        with _database().session() as session:
+        with migrated_database().session() as session:
             views = audit_of(session, order_id) or audit_of_basket(session, order_id)
         if not views:
-            raise _fail(f"nothing is recorded for order or basket {order_id!r}")
+            raise fail(f"nothing is recorded for order or basket {order_id!r}")
         _print_audit(views, as_json)
 
     @privacy.command("table")
@@ -109,9 +96,9 @@ def register(cli: typer.Typer) -> None:
                 payment_instrument=payment_instrument,
             )  # fmt: skip
         except ValidationError as exc:
-            raise _fail(f"the contact is not valid: {_validation_message(exc)}") from None
+            raise fail(f"the contact is not valid: {_validation_message(exc)}") from None
         vault = _vault()
-        with _database().session() as session:
+        with migrated_database().session() as session:
             ref = vault.store(session, contact)
         if as_json:
             print(json.dumps({"customer_ref": ref}))
@@ -124,8 +111,8 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Erase a customer's contact data from the vault."""
         vault = _vault()
-        with _database().session() as session:
+        with migrated_database().session() as session:
             erased = vault.forget(session, customer_ref)
         if not erased:
-            raise _fail(f"no customer {customer_ref!r} in the vault")
+            raise fail(f"no customer {customer_ref!r} in the vault")
         err.print(f"{customer_ref} erased", highlight=False)

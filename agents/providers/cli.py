@@ -23,23 +23,9 @@ from agents.providers.registry import (
     set_enabled,
 )
 from schemas.events import DeliveryMethod, PaymentMethod
-from streams.migrate import upgrade
-from streams.persistence import Database
-from streams.settings import Settings
+from streams.command_line import err, fail, migrated_database
 
-err = Console(stderr=True)
 out = Console()
-
-
-def _database() -> Database:
-    settings = Settings()
-    upgrade(settings.database_url)
-    return Database(settings.database_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
 
 
 def _print(views: list[ProviderView], as_json: bool) -> None:
@@ -89,19 +75,19 @@ def register(cli: typer.Typer) -> None:
                 provider = Provider.model_validate_json(from_json.read_text())
             else:
                 if not provider_id or not name:
-                    raise _fail("give --id and --name, or --from-json FILE")
+                    raise fail("give --id and --name, or --from-json FILE")
                 provider = Provider(
                     provider_id=provider_id, name=name, kind=kind, categories=category or [],
                     regions=region or ["default"], address=address, manager_id=manager,
                     delivery_methods=delivery or [], payment_methods=payment or [], public_key=public_key,
                 )  # fmt: skip
         except (ValidationError, OSError) as exc:
-            raise _fail(f"the provider entry is not valid: {exc}") from None
+            raise fail(f"the provider entry is not valid: {exc}") from None
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 view = add_provider(session, provider, replace=replace)
         except (DuplicateProvider, UnknownProvider) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         _print([view], as_json)
 
     @providers.command("list")
@@ -110,7 +96,7 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     ) -> None:
         """List the registered providers with their health."""
-        with _database().session() as session:
+        with migrated_database().session() as session:
             _print(list_providers(session, kind), as_json)
 
     @providers.command("show")
@@ -120,10 +106,10 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Show one provider."""
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 view = get_provider(session, provider_id)
         except UnknownProvider as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if as_json:
             print(view.model_dump_json(indent=2))
         else:
@@ -131,10 +117,10 @@ def register(cli: typer.Typer) -> None:
 
     def _switch(provider_id: str, enabled: bool) -> None:
         try:
-            with _database().session() as session:
+            with migrated_database().session() as session:
                 view = set_enabled(session, provider_id, enabled)
         except UnknownProvider as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         err.print(f"{view.provider_id} {'enabled' if enabled else 'disabled'}")
 
     @providers.command("disable")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agents.baskets import Basket
 from agents.coordinator.tables import QuoteRound
 from agents.gateway import demo_site
-from agents.gateway.publishing import EventTooLarge, Publisher, PublishFailed
+from agents.gateway.publishing import Publisher, publish_for_http
 from agents.privacy.vault import Contact, Vault
 from agents.providers.registry import ProviderKind, list_providers
 from agents.terminal.snapshot import basket_snapshot
@@ -116,12 +116,7 @@ def terminal_router(database: Database, publisher: Publisher, vault: Vault) -> A
 
     async def publish(data: EventData, event_id: str | None = None) -> str:
         envelope = new_envelope(data, source=SOURCE, subject=data.basket_id, event_id=event_id)
-        try:
-            await publisher.publish(topic_for(data), data.basket_id, encode(envelope))
-        except EventTooLarge as exc:
-            raise HTTPException(413, str(exc)) from None
-        except PublishFailed as exc:
-            raise HTTPException(503, str(exc)) from None
+        await publish_for_http(publisher, topic_for(data), data.basket_id, encode(envelope))
         return envelope.id
 
     def check_token(basket_id: str, token: str) -> None:
