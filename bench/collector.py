@@ -3,7 +3,7 @@ looked for on the method-browsed topic.
 
 The acceptance figure: the collector holds 1,000 browse events a second from a local load generator
 with no event lost. The collector runs in its own process (uvicorn, one worker: the app of
-`agents.gateway.collector.collector_app`, with a Kafka publisher) on the embedded broker (or
+`agents.http.routes.collector.collector_app`, with a Kafka publisher) on the embedded broker (or
 KITTING_KAFKA_BOOTSTRAP_SERVERS) and a SQLite database (or --database-url: the run's site is removed
 after); the load generator runs here, so the two do not share a GIL: aiohttp (or --client httpx,
 which takes about three times the CPU), HTTP/1.1 keep-alive over a pool of connections, open-loop
@@ -50,8 +50,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import delete
 
-from agents.gateway.collector import BROWSE_PATH
-from agents.gateway.sites import UpstreamSite, create_site
+from agents.http.routes.collector import BROWSE_PATH
+from agents.http.sites import UpstreamSite, create_site
 from schemas.events import Channel, MethodBrowsed
 from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import decode
@@ -85,7 +85,7 @@ def serve(database_url: str, bootstrap_servers: str, port: int, host: str = "127
     """Run the collector alone (one uvicorn worker) until SIGTERM."""
     import uvicorn
 
-    from agents.gateway.collector import collector_app
+    from agents.http.routes.collector import collector_app
 
     app = collector_app(database_url, bootstrap_servers, basket_token)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, workers=1)

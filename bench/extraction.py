@@ -25,9 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from agents.extractor.extract import extract_method
-from agents.extractor.parse import parse_line
-from agents.recipe_units import unit_symbol
+from agents.extraction.extract import extract_method
+from agents.extraction.parse import parse_line
+from schemas.units import unit_symbol
 
 DEFAULT_DATA = Path(
     os.environ.get("KITTING_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")

@@ -28,10 +28,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from agents.cli.demo import browse_event
 from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
-from streams.demo import browse_event
 from streams.migrate import upgrade
 from streams.processes import stop_process
 from streams.runtime import spawn_worker

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from agents.analytics.replay import replay
+from agents.cli.demo import run_demo
 from streams.archive import read_archive
-from streams.demo import run_demo
 from streams.settings import Settings
 
 

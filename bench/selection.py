@@ -16,7 +16,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from agents.coordinator.optimise import Need, PackOption, Priority, ProviderOffer, select
+from agents.selection.optimise import Need, PackOption, Priority, ProviderOffer, select
 
 NEEDS, PROVIDERS, PACK_SIZES = 50, 20, 3
 PRIORITY_ORDERS = (("cheapest",), ("fastest",), ("fewest-providers",))

@@ -68,11 +68,11 @@ def child_env(
 
 
 def spawn_worker(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
-    return spawn([sys.executable, "-m", "streams.cli", "worker"], env, log_path)
+    return spawn([sys.executable, "-m", "agents.cli", "worker"], env, log_path)
 
 
 def spawn_archiver(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
-    return spawn([sys.executable, "-m", "streams.cli", "archive"], env, log_path)
+    return spawn([sys.executable, "-m", "agents.cli", "archive"], env, log_path)
 
 
 @contextmanager

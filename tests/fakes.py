@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from agents.composition import load_roles
 from streams.app import Then
-from streams.composition import load_roles
 from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
@@ -127,7 +127,7 @@ class RecordingPublisher:
         self.fail: str | None = None
 
     async def publish(self, topic: Topic, key: str, value: bytes) -> None:
-        from agents.gateway.publishing import PublishFailed, check_size
+        from agents.http.publishing import PublishFailed, check_size
 
         check_size(value)
         if self.fail:

@@ -3,10 +3,10 @@
     .venv/bin/python tools/build_reference_catalogs.py [--products ../shared/data/products]
 
 Reads the Open Food Facts exports (TSV, ODbL 1.0) and writes
-`agents/providers/data/grocery_products.json`: a curated subset of products useful for cooking whose
+`agents/reference/data/grocery_products.json`: a curated subset of products useful for cooking whose
 pack size parses, each with an English generic name and keywords, plus a few hand-written staples the
 exports lack (coconut milk, curry powder, fresh coriander...). Also writes
-`agents/providers/data/hardware_products.json` from the hand-written DIY items below.
+`agents/reference/data/hardware_products.json` from the hand-written DIY items below.
 Reference prices are per pack, in EUR, before a shop's markup: a price per kg, litre or piece by kind of
 product, a little cheaper per unit for bigger packs, and a fixed per-product variation.
 """
@@ -25,11 +25,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from agents.providers.pack_sizes import ParsedPack, parse_pack, plain
-from agents.recipe_units import COUNTED, convert, dimension, unit_symbol
+from agents.reference.pack_sizes import ParsedPack, parse_pack, plain
+from schemas.units import COUNTED, convert, dimension, unit_symbol
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "agents" / "providers" / "data"
+DATA = REPO / "agents" / "reference" / "data"
 DEFAULT_PRODUCTS = REPO.parent / "shared" / "data" / "products"
 ATTRIBUTION = "Open Food Facts contributors, ODbL 1.0"
 MAX_BYTES = 300_000

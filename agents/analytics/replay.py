@@ -22,16 +22,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.coordinator.handlers import (
+from agents.extraction.handlers import method_of
+from agents.quoting.decisions import (
     by_hand_preferences,
     profile_of,
     run_selection,
     selected_event,
     usable_offers,
 )
-from agents.coordinator.tables import QuoteRound
-from agents.extractor.handlers import method_of
-from agents.router.handlers import needs_of
+from agents.quoting.routing import needs_of
+from agents.quoting.tables import QuoteRound
 from schemas.events import (
     ComponentsExtracted,
     ConfirmSelection,

@@ -11,7 +11,7 @@ import uuid
 
 from agents.channels.mail import MailJob, UnreadableMail, read_email
 from agents.channels.ocr import UnreadableFax, read_fax
-from agents.extractor.text import list_lines
+from agents.extraction.text import list_lines
 from schemas.events import MAX_JOB_TEXT, Channel, MethodBrowsed
 
 log = logging.getLogger(__name__)

@@ -28,15 +28,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agents.baskets import FINAL, Basket, preferences_of, set_status
-from agents.coordinator.handlers import reselect
-from agents.delivery.requests import NoCarrier, delivery_request
+from agents.baskets.store import FINAL, Basket, preferences_of, set_status
+from agents.ordering.delivery import NoCarrier, delivery_request
+from agents.ordering.settlement import settlement_request
 from agents.ordering.states import ACTIVE, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
 from agents.privacy.audit import record
 from agents.privacy.vault import UnknownCustomer, Vault, VaultKeyMismatch
-from agents.providers.registry import ProviderKind
-from agents.settlement.requests import settlement_request
+from agents.quoting.decisions import reselect
+from agents.registry.providers import ProviderKind
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,

@@ -4,7 +4,7 @@ own key, for which delivery method."""
 from __future__ import annotations
 
 from agents.privacy.vault import Contact
-from agents.providers.registry import ProviderKind
+from agents.registry.providers import ProviderKind
 from schemas.events import DeliveryMethod
 
 PERSONAL_FIELDS = ("name", "street_address", "phone", "email", "payment_instrument")

@@ -5,15 +5,15 @@ own process."""
 from sqlalchemy.exc import IntegrityError
 
 from agents.privacy.keys import vault_key
-from agents.providers.accounting import ReferenceAccounting
-from agents.providers.delivery_services import OwnFleet, ReferenceCourier, ShopCounter
-from agents.providers.faults import parse_faults
 from agents.providers.hosting import host
-from agents.providers.reference import ACCOUNTING, COURIER, reference_private_key, reference_providers
-from agents.providers.reference_shops import REFERENCE_SHOPS, catalog_of
-from agents.providers.registry import ensure_registered
-from agents.providers.shop import ReferenceShop
 from agents.providers.webhook import WebhookBridge
+from agents.reference.accounting import ReferenceAccounting
+from agents.reference.carriers import OwnFleet, ReferenceCourier, ShopCounter
+from agents.reference.catalog import REFERENCE_SHOPS, catalog_of
+from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key, reference_providers
+from agents.reference.faults import parse_faults
+from agents.reference.shop import ReferenceShop
+from agents.registry.providers import ensure_registered
 from schemas.events import DeliveryMethod
 from streams.app import KittingApp
 from streams.persistence import Database

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from agents.providers.registry import KAFKA_ADDRESS, address_of
+from agents.registry.providers import KAFKA_ADDRESS, address_of
 from schemas.envelope import Envelope
 from schemas.events import EventData, OrderConfirmed, OrderPlaced, OrderRejected, QuoteOffered, QuoteRequested
 from streams.codec import encode

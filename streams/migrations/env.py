@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool, text
 
-from streams.composition import load_roles
+from agents.composition import load_roles
 from streams.persistence import Base
 
 load_roles()

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from agents.providers.reference_shops import REFERENCE_SHOPS
+from agents.cli.demo import browse_event
+from agents.composition import build_app
+from agents.reference.catalog import REFERENCE_SHOPS
 from schemas.events import DeliveryMethod
 from streams.app import KittingApp
-from streams.composition import build_app
-from streams.demo import browse_event
 from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC
 from streams.persistence import Database
 from streams.settings import Settings

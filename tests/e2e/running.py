@@ -17,7 +17,7 @@ import pytest
 
 from streams.broker import free_port
 
-KITTING = [sys.executable, "-m", "streams.cli"]
+KITTING = [sys.executable, "-m", "agents.cli"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from agents.cli.demo import demo_page
+from agents.cli.main import cli
 from streams.broker import free_port
-from streams.cli import cli
-from streams.demo import demo_page
 from streams.topics import CONTRACT_TOPICS
 
-KITTING = [sys.executable, "-m", "streams.cli"]
+KITTING = [sys.executable, "-m", "agents.cli"]
 
 
 def alive(pid: int) -> bool:

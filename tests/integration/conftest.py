@@ -75,10 +75,10 @@ def start_worker(tmp_path: Path, bootstrap: str) -> Iterator[WorkerFactory]:
             KITTING_VAR_DIR=str(tmp_path / "var"),
         )
         env.update(env_overrides)
-        upgrade(env["KITTING_DATABASE_URL"])  # the demo customer's contact data, for streams.demo's baskets
+        upgrade(env["KITTING_DATABASE_URL"])  # the demo customer for the demo baskets
         seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
         process = spawn(
-            [sys.executable, "-m", "streams.cli", "worker"], env, tmp_path / f"worker{len(started)}.log"
+            [sys.executable, "-m", "agents.cli", "worker"], env, tmp_path / f"worker{len(started)}.log"
         )
         started.append(process)
         return process

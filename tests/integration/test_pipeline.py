@@ -11,7 +11,7 @@ from collections.abc import Callable
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, text
 
-from streams.demo import browse_event
+from agents.cli.demo import browse_event
 from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC
 from streams.topics import CONTRACT_TOPICS, Topic
 from tests.integration.conftest import WorkerFactory

@@ -16,16 +16,16 @@ from pathlib import Path
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, select, text
 
+from agents.cli.demo import FULFILMENT, PAYMENT, browse_event, combination_problem
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
 from agents.privacy.policy import sealed_fields
 from agents.privacy.sealing import open_sealed
 from agents.privacy.vault import Contact, Vault
-from agents.providers.reference import reference_private_key
-from agents.providers.registry import ProviderKind
+from agents.reference.entries import reference_private_key
+from agents.registry.providers import ProviderKind
 from schemas.events import DeliveryMethod, PaymentMethod, SealedContact
 from streams.archive import read_archive
-from streams.demo import FULFILMENT, PAYMENT, browse_event, combination_problem
 from streams.migrate import upgrade
 from streams.persistence import Database
 from streams.processes import stop_process

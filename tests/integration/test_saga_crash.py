@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from streams.demo import FULFILMENT, PAYMENT, browse_event
+from agents.cli.demo import FULFILMENT, PAYMENT, browse_event
 from streams.topics import Topic
 from tests.integration.conftest import WorkerFactory
 from tests.integration.test_saga import (

@@ -15,9 +15,9 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, text
 
+from agents.cli.demo import browse_event
 from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
-from streams.demo import browse_event
 from streams.migrate import upgrade
 from streams.processes import spawn, stop_process
 from streams.topics import Topic
@@ -50,7 +50,7 @@ def test_two_workers_share_the_work(partitioned_bootstrap: str, postgres_url: st
     )
     upgrade(postgres_url)
     seed_demo_customer(postgres_url, base64.b64decode(TEST_VAULT_KEY))
-    command = [sys.executable, "-m", "streams.cli", "worker"]
+    command = [sys.executable, "-m", "agents.cli", "worker"]
     workers = [spawn(command, env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
         baskets = [f"scale-{i:02d}" for i in range(BASKETS)]

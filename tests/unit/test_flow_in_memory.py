@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from agents.baskets import Basket
+from agents.baskets.store import Basket
+from agents.cli.demo import demo_page
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
-from agents.providers.reference_shops import REFERENCE_SHOPS
+from agents.reference.catalog import REFERENCE_SHOPS
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import MethodBrowsed, QuotePreferences
 from streams.codec import encode, encode_key
-from streams.demo import demo_page
 from streams.persistence import Database, OutboxRecord, ProcessedEvent, UnitOfWork
 from streams.topics import CONTRACT_TOPICS, Topic
 from tests.fakes import TEST_VAULT_KEY, InMemoryBus
@@ -118,7 +118,7 @@ def test_effect_and_processed_mark_commit_together(database: Database) -> None:
 def test_deadline_closes_a_round_with_missing_answers(database: Database) -> None:
     from datetime import timedelta
 
-    from agents.coordinator.tables import QuoteRound
+    from agents.quoting.tables import QuoteRound
     from streams.persistence import utcnow
 
     bus = InMemoryBus(database).register_roles()
@@ -144,7 +144,7 @@ def test_a_round_the_table_lost_is_decided_from_sql_after_its_deadline(database:
 
     from sqlalchemy import update
 
-    from agents.coordinator.tables import QuoteRound
+    from agents.quoting.tables import QuoteRound
     from streams.persistence import utcnow
 
     bus = InMemoryBus(database).register_roles()

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from streams.composition import load_roles
+from agents.composition import load_roles
 from streams.migrate import upgrade
 from streams.persistence import Base
 

@@ -1,0 +1,255 @@
+"""The `kitting` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agents.composition import add_role_commands
+from schemas.events import event_type_of
+from streams.settings import Settings
+from streams.topics import Topic
+
+cli = typer.Typer(
+    help="Kitting: from a job method page to a quoted, ordered, delivered and paid kit of components.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so every `finally` stops what this process started."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@cli.command()
+def up() -> None:
+    """The main job: broker (embedded unless configured), all agents in one worker, the reference
+    providers and the HTTP service on 127.0.0.1:8000. Ctrl-C stops everything."""
+    import uvicorn
+
+    from agents.composition import create_http_app
+    from streams.migrate import upgrade
+    from streams.runtime import broker_in_use, child_env, children, spawn_archiver, spawn_worker
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    log_dir = settings.var_dir
+    try:
+        with broker_in_use(settings, log_dir) as broker, children() as started:
+            bootstrap = broker.bootstrap_servers
+            upgrade(settings.database_url)
+            worker_log = log_dir / "worker.log"
+            env = child_env(settings, bootstrap, broker.log_epoch)
+            worker = spawn_worker(env, worker_log)
+            started.append(worker)
+            if settings.archive:
+                archiver = spawn_archiver(env, log_dir / "archive.log")
+                started.append(archiver)
+                err.print(f"archive   {settings.archive_path}, pid {archiver.pid}")
+            err.print(f"database  {settings.database_url}")
+            err.print(f"broker    {bootstrap}")
+            err.print(f"worker    pid {worker.pid}, log {worker_log}")
+            err.print(
+                f"HTTP      http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
+            )
+            http_app = create_http_app(settings, bootstrap)
+            uvicorn.run(http_app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    err.print("stopped")
+
+
+@cli.command()
+def archive() -> None:
+    """Archive every event of every topic as Parquet under KITTING_ARCHIVE_DIR (default var/archive),
+    from where the archive ends; `kitting up` runs it beside the worker. Ctrl-C or SIGTERM stops it."""
+    from streams.archive import run_archiver
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    if not settings.kafka_bootstrap_servers:
+        err.print("archive needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs it with its broker")
+        raise typer.Exit(2)
+    err.print(f"archiving {settings.kafka_bootstrap_servers} into {settings.archive_path}")
+    try:
+        asyncio.run(
+            run_archiver(
+                settings.kafka_bootstrap_servers, settings.archive_path, settings.log_epoch,
+                max_records=settings.archive_flush_records, max_age_s=settings.archive_flush_s,
+            )
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def worker() -> None:
+    """All agents in one Faust worker, against the configured broker and database (scale out by
+    running several). Without KITTING_KAFKA_BOOTSTRAP_SERVERS it starts the embedded broker."""
+    import faust
+
+    from agents.composition import build_app
+    from streams.migrate import upgrade
+    from streams.runtime import broker_in_use
+
+    settings = _settings()
+    _terminate_on_sigterm()
+    try:
+        with broker_in_use(settings, settings.var_dir) as broker:
+            if settings.migrate_on_start:
+                upgrade(settings.database_url)
+            app = build_app(settings, broker.bootstrap_servers)
+            faust.Worker(
+                app.faust, loglevel=settings.log_level.upper(), quiet=True
+            ).execute_from_commandline()
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def serve() -> None:
+    """Only the HTTP service, against the configured broker and database."""
+    import uvicorn
+
+    from agents.composition import create_http_app
+
+    settings = _settings()
+    if not settings.kafka_bootstrap_servers:
+        err.print("serve needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs everything on one machine")
+        raise typer.Exit(2)
+    uvicorn.run(
+        create_http_app(settings, settings.kafka_bootstrap_servers),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from streams.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    err.print(f"database at head: {settings.database_url}")
+
+
+@cli.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the basket to finish")] = 120.0,
+    fulfilment: Annotated[
+        str, typer.Option(help="provider-delivery (the shop's own), courier, or pickup at the shop")
+    ] = "courier",
+    payment: Annotated[
+        str, typer.Option(help="electronic, cod (cash on delivery) or at-pickup (pickup only)")
+    ] = "electronic",
+    baskets: Annotated[int, typer.Option(min=1, max=10000, help="How many baskets to send at once")] = 1,
+    restart_worker: Annotated[
+        bool, typer.Option("--restart-worker", help="Stop and restart the worker once half have ended")
+    ] = False,
+) -> None:
+    """Run one scripted customer and basket from a bundled recipe page through every topic, by the
+    fulfilment and payment asked for, and report what was seen. Exits 0 only if the basket completed."""
+    from agents.cli.demo import combination_problem, run_demo
+
+    problem = combination_problem(fulfilment, payment)
+    if problem:
+        err.print(f"[red]error:[/red] {problem}")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.WARNING)
+    summary = run_demo(
+        _settings(),
+        timeout_s=timeout,
+        progress=None if as_json else err,
+        fulfilment=fulfilment,
+        payment=payment,
+        baskets=baskets,
+        restart_worker=restart_worker,
+    )
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        table = Table(title=f"basket {summary['basket_id']}: {summary['status']}")
+        table.add_column("topic")
+        table.add_column("events", justify="right")
+        for name, count in summary["topics"].items():
+            table.add_row(name, str(count))
+        Console().print(table)
+        orders = Table(title=f"orders ({fulfilment}, {payment})")
+        for column in ("provider", "order", "delivery", "payment", "total"):
+            orders.add_column(column)
+        for o in summary["orders"]:
+            orders.add_row(
+                o["provider"], o["order"], o["delivery"], o["payment"], f"{o['total']} {o['currency']}"
+            )
+        Console().print(orders)
+        if summary["reason"]:
+            err.print(summary["reason"])
+    raise typer.Exit(0 if summary["status"] == "completed" else 1)
+
+
+@cli.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI 3.0 document of every topic and message."""
+    from streams.asyncapi import asyncapi_document
+
+    print(json.dumps(asyncapi_document(), indent=2))
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document of the HTTP API (terminal, collector, channels, registry)."""
+    from agents.composition import openapi_document
+
+    print(json.dumps(openapi_document(), indent=2))
+
+
+@cli.command()
+def topics() -> None:
+    """List the topic registry."""
+    table = Table()
+    for column in ("topic", "partitions", "retention (days)", "events"):
+        table.add_column(column)
+    for topic in Topic:
+        spec = topic.spec
+        table.add_row(
+            spec.name,
+            str(spec.partitions),
+            f"{spec.retention_ms / 86_400_000:g}",
+            ", ".join(event_type_of(m) for m in spec.events) or "original bytes + cause headers",
+        )
+    Console().print(table)
+
+
+add_role_commands(cli)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""`kitting privacy audit|table|customer-add|forget`: personal data for operators."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agents.cli.common import err, fail, migrated_database
+from agents.privacy.audit import AuditView, audit_of, audit_of_basket
+from agents.privacy.keys import VaultKeyError, vault_key
+from agents.privacy.policy import PRIVACY_COLUMNS, PRIVACY_TABLE
+from agents.privacy.vault import Contact, Vault
+from streams.settings import Settings
+
+out = Console()
+
+
+def _vault() -> Vault:
+    try:
+        return Vault(vault_key(Settings()))
+    except (VaultKeyError, OSError) as exc:
+        raise fail(f"no usable vault key: {exc}") from None
+
+
+def _validation_message(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "contact"
+        problems.append(f"--{where.replace('_', '-')}: {error['msg']}")
+    return "; ".join(problems)
+
+
+def _print_audit(views: list[AuditView], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+        return
+    table = Table("party", "kind", "event", "topic", "reference", "fields", "sealed", "withheld", "when")
+    for v in views:
+        table.add_row(
+            v.party_id, v.party_kind, v.event_type, v.topic, v.reference, ",".join(v.fields) or "-",
+            "yes" if v.sealed else "no", v.withheld or "-", v.recorded_at.isoformat(timespec="seconds"),
+        )  # fmt: skip
+    out.print(table)
+
+
+def register(cli: typer.Typer) -> None:
+    privacy = typer.Typer(
+        help="Personal data: the audit of who received which fields, the privacy table, the vault."
+    )
+    cli.add_typer(privacy, name="privacy")
+
+    @privacy.command("audit")
+    def audit(
+        order_id: Annotated[str, typer.Argument(metavar="ORDER", help="An order id (or a basket id)")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """Who received which personal fields for an order (or every order of a basket)."""
+        with migrated_database().session() as session:
+            views = audit_of(session, order_id) or audit_of_basket(session, order_id)
+        if not views:
+            raise fail(f"nothing is recorded for order or basket {order_id!r}")
+        _print_audit(views, as_json)
+
+    @privacy.command("table")
+    def table(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+        """The privacy table: which party sees which personal data."""
+        if as_json:
+            print(json.dumps(PRIVACY_TABLE, indent=2))
+            return
+        grid = Table("data", *PRIVACY_COLUMNS, title="Who sees what")
+        for row, cells in PRIVACY_TABLE.items():
+            grid.add_row(row, *(cells[column] for column in PRIVACY_COLUMNS))
+        out.print(grid)
+
+    @privacy.command("customer-add")
+    def customer_add(
+        name: Annotated[str, typer.Option(help="The customer's name")],
+        street_address: Annotated[str, typer.Option(help="Street address for deliveries")],
+        phone: Annotated[str, typer.Option(help="Phone number")],
+        email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
+        region: Annotated[str, typer.Option(help="Delivery region used for routing")] = "default",
+        payment_instrument: Annotated[
+            str | None, typer.Option(help="e.g. a card number; never leaves the vault")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """Store a customer's contact data in the encrypted vault and print the customer reference."""
+        try:
+            contact = Contact(
+                name=name, street_address=street_address, phone=phone, email=email, region=region,
+                payment_instrument=payment_instrument,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise fail(f"the contact is not valid: {_validation_message(exc)}") from None
+        vault = _vault()
+        with migrated_database().session() as session:
+            ref = vault.store(session, contact)
+        if as_json:
+            print(json.dumps({"customer_ref": ref}))
+        else:
+            print(ref)
+
+    @privacy.command("forget")
+    def forget(
+        customer_ref: Annotated[str, typer.Argument(metavar="CUSTOMER_REF", help="The customer reference")],
+    ) -> None:
+        """Erase a customer's contact data from the vault."""
+        vault = _vault()
+        with migrated_database().session() as session:
+            erased = vault.forget(session, customer_ref)
+        if not erased:
+            raise fail(f"no customer {customer_ref!r} in the vault")
+        err.print(f"{customer_ref} erased", highlight=False)

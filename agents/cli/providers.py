@@ -1,0 +1,134 @@
+"""`kitting providers add|list|show|disable|enable`: the provider registry for operators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agents.cli.common import err, fail, migrated_database
+from agents.registry.providers import (
+    DuplicateProvider,
+    Provider,
+    ProviderKind,
+    ProviderView,
+    UnknownProvider,
+    add_provider,
+    get_provider,
+    list_providers,
+    set_enabled,
+)
+from schemas.events import DeliveryMethod, PaymentMethod
+
+out = Console()
+
+
+def _print(views: list[ProviderView], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+        return
+    table = Table(
+        "id", "name", "kind", "categories", "regions", "address", "enabled", "answer rate", "mean ms"
+    )
+    for v in views:
+        rate = f"{v.health.answer_rate:.0%}" if v.health.answer_rate is not None else "-"
+        mean = f"{v.health.mean_answer_ms:.0f}" if v.health.mean_answer_ms is not None else "-"
+        table.add_row(
+            v.provider_id, v.name, v.kind.value, ",".join(v.categories), ",".join(v.regions),
+            v.address or f"via {v.manager_id}", "yes" if v.enabled else "no", rate, mean,
+        )  # fmt: skip
+    out.print(table)
+
+
+def register(cli: typer.Typer) -> None:
+    providers = typer.Typer(
+        help="The provider registry: shops, couriers, accounting agents, method providers."
+    )
+    cli.add_typer(providers, name="providers")
+
+    @providers.command("add")
+    def add(
+        provider_id: Annotated[str | None, typer.Option("--id", help="Stable id, e.g. corner-grocer")] = None,
+        name: Annotated[str | None, typer.Option(help="Display name")] = None,
+        kind: Annotated[ProviderKind, typer.Option(help="What the provider does")] = ProviderKind.component,
+        category: Annotated[list[str] | None, typer.Option(help="A category it serves (repeat)")] = None,
+        region: Annotated[list[str] | None, typer.Option(help="A region it serves (repeat)")] = None,
+        address: Annotated[
+            str, typer.Option(help="'kafka', an https:// webhook, or '' for a member")
+        ] = "kafka",
+        manager: Annotated[str | None, typer.Option(help="Provider manager that fronts it")] = None,
+        delivery: Annotated[list[DeliveryMethod] | None, typer.Option(help="Delivery mode (repeat)")] = None,
+        payment: Annotated[list[PaymentMethod] | None, typer.Option(help="Payment method (repeat)")] = None,
+        public_key: Annotated[str | None, typer.Option(help="Key personal data is sealed to")] = None,
+        from_json: Annotated[Path | None, typer.Option(help="A JSON file with the whole entry")] = None,
+        replace: Annotated[bool, typer.Option(help="Replace an entry with the same id")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """Register a provider (from options or a JSON file)."""
+        try:
+            if from_json is not None:
+                provider = Provider.model_validate_json(from_json.read_text())
+            else:
+                if not provider_id or not name:
+                    raise fail("give --id and --name, or --from-json FILE")
+                provider = Provider(
+                    provider_id=provider_id, name=name, kind=kind, categories=category or [],
+                    regions=region or ["default"], address=address, manager_id=manager,
+                    delivery_methods=delivery or [], payment_methods=payment or [], public_key=public_key,
+                )  # fmt: skip
+        except (ValidationError, OSError) as exc:
+            raise fail(f"the provider entry is not valid: {exc}") from None
+        try:
+            with migrated_database().session() as session:
+                view = add_provider(session, provider, replace=replace)
+        except (DuplicateProvider, UnknownProvider) as exc:
+            raise fail(str(exc)) from None
+        _print([view], as_json)
+
+    @providers.command("list")
+    def list_(
+        kind: Annotated[ProviderKind | None, typer.Option(help="Only this kind")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """List the registered providers with their health."""
+        with migrated_database().session() as session:
+            _print(list_providers(session, kind), as_json)
+
+    @providers.command("show")
+    def show(
+        provider_id: Annotated[str, typer.Argument(help="The provider's id")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    ) -> None:
+        """Show one provider."""
+        try:
+            with migrated_database().session() as session:
+                view = get_provider(session, provider_id)
+        except UnknownProvider as exc:
+            raise fail(str(exc)) from None
+        if as_json:
+            print(view.model_dump_json(indent=2))
+        else:
+            out.print_json(view.model_dump_json())
+
+    def _switch(provider_id: str, enabled: bool) -> None:
+        try:
+            with migrated_database().session() as session:
+                view = set_enabled(session, provider_id, enabled)
+        except UnknownProvider as exc:
+            raise fail(str(exc)) from None
+        err.print(f"{view.provider_id} {'enabled' if enabled else 'disabled'}")
+
+    @providers.command("disable")
+    def disable(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
+        """Stop asking a provider for quotes (it stays registered)."""
+        _switch(provider_id, False)
+
+    @providers.command("enable")
+    def enable(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
+        """Ask a disabled provider again."""
+        _switch(provider_id, True)

@@ -1,0 +1,118 @@
+"""Extractor: method-browsed -> components-extracted. The page comes from the event, else it is
+fetched (before the transaction). A page without components still gets its event, with an empty
+list and the reason, and the basket fails with that reason."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.baskets.store import remember_extraction, set_status
+from agents.extraction.extract import ExtractedMethod, extract_method
+from agents.extraction.fetch import FetchedPage, FetchFailed, fetch_page
+from agents.extraction.method_providers import MethodProviderRegistry, ask_providers, method_from_lists
+from agents.extraction.text import extract_text
+from schemas.envelope import Envelope
+from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
+from streams.persistence import UnitOfWork
+from streams.settings import MethodProviderConfig
+
+log = logging.getLogger(__name__)
+REMEMBERED = 1000
+
+
+def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> ExtractedMethod:
+    if browsed.components:
+        return ExtractedMethod.listed(browsed.components, "site-list", browsed.method_yield)
+    if browsed.unreadable:
+        return ExtractedMethod.empty(
+            f"the {browsed.channel or 'job'} could not be read: {browsed.unreadable}"
+        )
+    if browsed.text is not None:
+        return extract_text(browsed.text, f"{browsed.channel or 'text'}-text")
+    if browsed.html is None:
+        reason = f"the page could not be fetched: {fetch_failure}" if fetch_failure else "no page and no list"
+        return ExtractedMethod.empty(reason)
+    try:
+        return extract_method(browsed.html, browsed.url)
+    except Exception as exc:  # a page that breaks the extractor still gets an answer
+        log.exception("extraction failed for %s", browsed.url)
+        reason = f"extraction failed: {type(exc).__name__}: {exc}"[:1000]
+        return ExtractedMethod.empty(reason)
+
+
+@dataclass
+class Prepared:
+    """What `prepare` found out before the transaction, for the handler."""
+
+    fetch_failure: str | None = None
+    lists: list[ProvidedList] = field(default_factory=list)
+    method_yield: str | None = None
+    list_failures: list[str] = field(default_factory=list)
+
+
+AskProviders = Callable[
+    [list[MethodProviderConfig], str], Awaitable[tuple[list[ProvidedList], str | None, list[str]]]
+]
+
+
+@dataclass
+class Extractor:
+    registry: MethodProviderRegistry = field(default_factory=lambda: MethodProviderRegistry(()))
+    fetch: Callable[[str], Awaitable[FetchedPage]] = fetch_page
+    ask: AskProviders = ask_providers
+    _prepared: OrderedDict[str, Prepared] = field(default_factory=OrderedDict)
+
+    async def prepare(self, envelope: Envelope[Any]) -> Envelope[Any]:
+        """Outside any transaction: ask the page's registered method providers for their lists; with
+        none, fetch the page when the event does not carry it."""
+        browsed: MethodBrowsed = envelope.data
+        if browsed.components or browsed.text is not None or browsed.unreadable:
+            return envelope
+        prepared = Prepared()
+        providers = self.registry.for_url(browsed.url)
+        if providers:
+            prepared.lists, prepared.method_yield, prepared.list_failures = await self.ask(
+                providers, browsed.url
+            )
+        if not prepared.lists and browsed.html is None:
+            try:
+                page = await self.fetch(browsed.url)
+                envelope = envelope.model_copy(
+                    update={"data": browsed.model_copy(update={"html": page.html})}
+                )
+            except FetchFailed as exc:
+                prepared.fetch_failure = "; ".join([*prepared.list_failures, str(exc)])
+            except Exception as exc:  # whatever else a URL or a server does, the basket gets an answer
+                log.exception("fetching %s failed", browsed.url)
+                prepared.fetch_failure = f"{type(exc).__name__}: {exc}"[:500]
+        self._prepared[envelope.id] = prepared
+        while len(self._prepared) > REMEMBERED:
+            self._prepared.popitem(last=False)
+        return envelope
+
+    def on_method_browsed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        browsed: MethodBrowsed = envelope.data
+        prepared = self._prepared.pop(envelope.id, Prepared())
+        if prepared.lists:
+            method = method_from_lists(prepared.lists, prepared.method_yield)
+        else:
+            method = method_of(browsed, prepared.fetch_failure)
+        listed = method.source == "site-list" or bool(prepared.lists) or method.kind == "list"
+        extracted = ComponentsExtracted(
+            basket_id=browsed.basket_id, url=browsed.url, title=method.title,
+            method_kind="list" if listed else method.kind,
+            components=method.components, quote=browsed.quote, source=method.source,
+            method_yield=method.method_yield, reason=method.reason,
+            provided_lists=prepared.lists or None,
+        )  # fmt: skip
+        uow.emit(extracted)
+        if method.components:
+            set_status(uow, browsed.basket_id, BasketStatus.extracted, url=browsed.url)
+        else:
+            reason = f"no components: {method.reason}"
+            set_status(uow, browsed.basket_id, BasketStatus.failed, reason, url=browsed.url)
+        remember_extraction(uow, extracted, browsed.channel, browsed.origin)

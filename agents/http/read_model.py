@@ -1,0 +1,163 @@
+"""Where one basket stands, as the terminal shows it: the method and its components, the person's
+choices, each quote round with its offers and (proposed or final) selection, the orders and every
+state transition. Read from SQL in one session; no contact data (pickup codes only, for the person)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.baskets.store import Basket
+from agents.ordering.tables import Order, TimelineEntry
+from agents.privacy.vault import Vault
+from agents.quoting.decisions import eta_minutes
+from agents.quoting.tables import QuoteRound, ReceivedOffer
+from agents.registry.providers import ProviderRow
+from schemas.events import QuoteOffered, QuotePreferences
+
+Next = Literal[
+    "wait-extraction",
+    "choose-components",
+    "wait-offers",
+    "confirm-proposal",
+    "wait-orders",
+    "done",
+    "failed",
+]
+
+
+def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str, Any]:
+    basket = session.get(Basket, basket_id)
+    rounds = session.scalars(
+        select(QuoteRound).where(QuoteRound.basket_id == basket_id).order_by(QuoteRound.opened_at)
+    ).all()
+    offers = session.scalars(
+        select(ReceivedOffer)
+        .where(ReceivedOffer.basket_id == basket_id)
+        .order_by(ReceivedOffer.received_at, ReceivedOffer.provider_id)
+    ).all()
+    orders = session.scalars(
+        select(Order).where(Order.basket_id == basket_id).order_by(Order.created_at)
+    ).all()
+    timeline = session.scalars(
+        select(TimelineEntry).where(TimelineEntry.basket_id == basket_id).order_by(TimelineEntry.id)
+    ).all()
+    ids = {o.provider_id for o in offers} | {o.provider_id for o in orders}
+    for round_ in rounds:
+        ids.update(json.loads(round_.addressed))
+    names = _provider_names(session, ids)
+    prefs = (
+        QuotePreferences.model_validate_json(basket.preferences) if basket and basket.preferences else None
+    )
+    round_views = [_round_view(r) for r in rounds]
+    return {
+        "basket": _basket_view(basket, basket_id),
+        "method": _method_view(basket),
+        "preferences": prefs.model_dump(mode="json", exclude={"customer_ref"}) if prefs else None,
+        "rounds": round_views,
+        "offers": [_offer_view(o, names, prefs) for o in offers],
+        "orders": [_order_view(o, names, vault) for o in orders],
+        "timeline": [_timeline_view(t, orders) for t in timeline],
+        "providers": names,
+        "next": _next_step(basket, prefs, round_views),
+    }
+
+
+def _provider_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ProviderRow.provider_id, ProviderRow.name).where(ProviderRow.provider_id.in_(ids))
+    ).all()
+    found = {provider_id: name for provider_id, name in rows}
+    return {provider_id: found.get(provider_id, provider_id) for provider_id in sorted(ids)}
+
+
+def _timeline_view(entry: TimelineEntry, orders: Any) -> dict[str, Any]:
+    provider = next((o.provider_id for o in orders if o.order_id == entry.order_id), None)
+    return {
+        "order_id": entry.order_id, "provider_id": provider, "aspect": entry.aspect,
+        "from": entry.from_state, "to": entry.to_state, "reason": entry.reason, "at": entry.at.isoformat(),
+    }  # fmt: skip
+
+
+def _basket_view(basket: Basket | None, basket_id: str) -> dict[str, Any]:
+    if basket is None:
+        return {"basket_id": basket_id, "url": None, "status": "pending", "reason": None, "channel": None,
+                "origin": None, "updated_at": None}  # fmt: skip
+    return {
+        "basket_id": basket.basket_id, "url": basket.url, "status": basket.status, "reason": basket.reason,
+        "channel": basket.channel, "origin": basket.origin, "updated_at": basket.updated_at.isoformat(),
+    }  # fmt: skip
+
+
+def _method_view(basket: Basket | None) -> dict[str, Any] | None:
+    if basket is None or basket.extraction is None:
+        return None
+    extracted = json.loads(basket.extraction)
+    keep = ("title", "method_kind", "method_yield", "source", "reason", "components")
+    return {key: extracted.get(key) for key in keep}
+
+
+def _round_view(round_: QuoteRound) -> dict[str, Any]:
+    decision = json.loads(round_.decision) if round_.decision else None
+    selection = None
+    if decision:
+        selection = decision.get("confirmed_selection") or decision["selected"]
+    return {
+        "request_id": round_.request_id, "status": round_.status, "addressed": json.loads(round_.addressed),
+        "deadline": round_.deadline.isoformat(), "closed_by": round_.closed_by,
+        "proposed": bool(decision and decision["selected"].get("proposed")),
+        "confirmed": bool(decision and decision.get("confirmed")),
+        "selection": selection,
+    }  # fmt: skip
+
+
+def _offer_view(row: ReceivedOffer, names: dict[str, str], prefs: QuotePreferences | None) -> dict[str, Any]:
+    offer = QuoteOffered.model_validate_json(row.offer_json)
+    asked = len(offer.lines) + len(offer.missing)
+    wanted = [o for o in offer.delivery_options if prefs is None or o.method == prefs.delivery]
+    return {
+        "request_id": row.request_id, "provider_id": row.provider_id,
+        "provider_name": names.get(row.provider_id, row.provider_id), "late": row.late,
+        "received_at": row.received_at.isoformat(),
+        "coverage": "part" if offer.missing else "all", "lines_offered": len(offer.lines),
+        "lines_asked": asked, "missing": offer.missing,
+        "price": offer.subtotal.model_dump(mode="json"),
+        "eta_minutes": min((eta_minutes(o) for o in wanted or offer.delivery_options), default=None),
+        "delivery_methods": sorted({o.method.value for o in offer.delivery_options}),
+        "payment_methods": [m.value for m in offer.payment_methods],
+    }  # fmt: skip
+
+
+def _order_view(order: Order, names: dict[str, str], vault: Vault) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id, "provider_id": order.provider_id,
+        "provider_name": names.get(order.provider_id, order.provider_id), "status": order.status,
+        "delivery_method": order.delivery_method, "delivery": order.delivery_state,
+        "payment_method": order.payment_method, "payment": order.settlement_state,
+        "total": {"amount": format(order.total_amount, "f"), "currency": order.currency},
+        "pickup_code": vault.pickup_code(order.order_id) if order.delivery_method == "pickup" else None,
+        "reason": order.reason, "replaces": order.replaces,
+    }  # fmt: skip
+
+
+def _next_step(basket: Basket | None, prefs: QuotePreferences | None, rounds: list[dict[str, Any]]) -> Next:
+    if basket is None:
+        return "wait-extraction"
+    if basket.status == "completed":
+        return "done"
+    if basket.status == "failed":
+        return "failed"
+    if prefs is None:
+        return "choose-components" if basket.extraction else "wait-extraction"
+    if any(r["proposed"] and not r["confirmed"] for r in rounds):
+        return "confirm-proposal"
+    if basket.status == "ordering" or any(r["confirmed"] for r in rounds):
+        return "wait-orders"
+    if rounds and all(r["selection"] and not r["proposed"] for r in rounds):
+        return "wait-orders"  # decided without asking (a quote sent with `confirm` false)
+    return "wait-offers"

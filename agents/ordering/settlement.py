@@ -1,0 +1,93 @@
+"""Build one settlement request: authorise, capture, void or refund an electronic payment, or expect and
+record cash. The accounting agent gets a payment token and amounts: no name, address or items."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from agents.ordering.tables import Order
+from agents.privacy.audit import record
+from agents.privacy.vault import Vault
+from agents.registry.providers import ProviderKind, providers_for
+from schemas.events import DeliveryMethod, PayeeSplit, PaymentMethod, SettlementAction, SettlementRequested
+from schemas.values import Money
+from streams.topics import Topic
+
+
+def idempotency_key(order: Order, action: SettlementAction) -> str:
+    """One key per order and action: however often the saga asks, money moves once."""
+    return f"{order.order_id}:{action}"
+
+
+def splits_of(order: Order) -> list[PayeeSplit]:
+    """The provider is paid for its goods; the delivery fee goes to the courier when one carries it."""
+
+    def money(amount: Decimal) -> Money:
+        return Money(amount=amount, currency=order.currency)
+
+    courier = DeliveryMethod(order.delivery_method) is DeliveryMethod.courier and order.carrier_id
+    fee_payee = order.carrier_id if courier and order.carrier_id else order.provider_id
+    if not order.delivery_fee or fee_payee == order.provider_id:
+        return [PayeeSplit(payee_id=order.provider_id, amount=money(order.total_amount), role="goods")]
+    return [
+        PayeeSplit(payee_id=order.provider_id, amount=money(order.goods_amount), role="goods"),
+        PayeeSplit(payee_id=fee_payee, amount=money(order.delivery_fee), role="delivery"),
+    ]
+
+
+def accounting_agent(session: Session, region: str) -> str | None:
+    agents = providers_for(session, ProviderKind.accounting, region)
+    return agents[0].provider_id if agents else None
+
+
+def settlement_request(
+    session: Session, vault: Vault, order: Order, action: SettlementAction
+) -> SettlementRequested:
+    """Every step of an order goes to the agent of its first step; a refund repays exactly the payees
+    the capture (or the cash) paid."""
+    method = PaymentMethod(order.payment_method)
+    if order.accounting_id is None:
+        order.accounting_id = accounting_agent(session, order.region) or ""
+    agent_id = order.accounting_id or None
+    party = agent_id or "default-accounting-agent"
+    splits: list[PayeeSplit] = []
+    if action == "refund" and order.splits:
+        splits = [PayeeSplit.model_validate(split) for split in json.loads(order.splits)]
+    elif action != "authorise":
+        splits = splits_of(order)
+        if action in ("capture", "record-cash"):
+            order.splits = json.dumps([split.model_dump(mode="json") for split in splits])
+    reference = vault.reference(session, order.customer_ref, order.order_id, party)
+    token = vault.payment_token(order.customer_ref) if method is PaymentMethod.electronic else None
+    request = SettlementRequested(
+        basket_id=order.basket_id,
+        settlement_id=str(uuid.uuid4()),
+        order_id=order.order_id,
+        payee_id=order.provider_id,
+        method=method,
+        amount=Money(amount=order.total_amount, currency=order.currency),
+        payer_ref=reference,
+        agent_id=agent_id,
+        action=action,
+        idempotency_key=idempotency_key(order, action),
+        payment_token=token,
+        splits=splits,
+        collector_id=order.carrier_id if action == "record-cash" else None,
+    )
+    record(
+        session,
+        basket_id=order.basket_id,
+        order_id=order.order_id,
+        party_id=party,
+        party_kind=ProviderKind.accounting.value,
+        event_type=f"SettlementRequested:{action}",
+        topic=Topic.SETTLEMENT_REQUESTED.topic_name,
+        reference=reference,
+        fields=(["payment_token"] if token else []) + ["amount"],
+        sealed=False,
+    )
+    return request

@@ -1,0 +1,382 @@
+"""Coordinator: records every offer as it arrives (late ones too), and decides each quote round once,
+when every addressed provider has answered or its deadline passed: it selects providers by the
+person's priority profile and announces the choice (providers-selected); ordering takes it from there."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy import select as sql_select
+from sqlalchemy.orm import Session
+
+from agents.baskets.store import preferences_of, remember_preferences, set_status
+from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
+from agents.quoting.tables import QuoteRound, ReceivedOffer
+from agents.registry.providers import note_round
+from agents.selection.optimise import Need, PackOption, Priority, ProviderOffer, Selection, select
+from schemas.envelope import Envelope
+from schemas.events import (
+    BasketStatus,
+    ConfirmSelection,
+    Criterion,
+    DeliveryOption,
+    OfferLine,
+    PriorityProfile,
+    ProvidersSelected,
+    QuoteLine,
+    QuoteOffered,
+    QuotePreferences,
+    SelectedLine,
+    payment_problem,
+)
+from schemas.values import Money, Quantity
+from streams.handling import HandlerRejected
+from streams.persistence import UnitOfWork, utcnow
+
+PROFILE_OF_PRIORITY: dict[str, list[Criterion]] = {
+    "cheapest": ["cheapest"],
+    "fastest": ["fastest"],
+    "fewest-shops": ["fewest-providers"],
+    "preferred-shops": ["preferred"],
+}
+
+
+def on_quote_offered(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    """Keep the offer for the person to see; one that comes after its round was decided is late."""
+    offer: QuoteOffered = envelope.data
+    if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
+        return
+    round_ = uow.session.get(QuoteRound, offer.request_id)
+    now = utcnow()
+    uow.session.add(
+        ReceivedOffer(
+            request_id=offer.request_id,
+            provider_id=offer.provider_id,
+            basket_id=offer.basket_id,
+            offer_json=offer.model_dump_json(),
+            received_at=now,
+            late=round_ is not None and round_.status != "open",
+            answer_ms=int((now - round_.opened_at).total_seconds() * 1000) if round_ is not None else None,
+        )
+    )
+
+
+def profile_of(prefs: QuotePreferences | None) -> PriorityProfile:
+    if prefs is None:
+        return PriorityProfile()
+    if prefs.profile is not None:
+        return prefs.profile
+    return PriorityProfile(order=PROFILE_OF_PRIORITY[prefs.priority.value])
+
+
+def offer_problem(
+    offer: QuoteOffered, addressed: list[str], prefs: QuotePreferences, now: datetime
+) -> str | None:
+    """Why an offer cannot be taken as it stands, or None. Totals are recomputed, never trusted."""
+    if offer.provider_id not in addressed:
+        return "from a provider that was not asked"
+    if offer.valid_until <= now:
+        return "expired"
+    for line in offer.lines:
+        if line.total != line.unit_price.times(line.packs):
+            return f"line {line.line_id} total is not packs x unit price"
+    if prefs.payment not in offer.payment_methods:
+        return f"does not take {prefs.payment.value}"
+    if not any(option.method == prefs.delivery for option in offer.delivery_options):
+        return f"has no {prefs.delivery.value} delivery"
+    return None
+
+
+def pack_options(line: OfferLine) -> list[PackOption]:
+    """Every pack size the offer has for a line (the suggestion alone when it lists no options)."""
+    if not line.options:
+        return [
+            PackOption(
+                line=line.line_id, sku=line.sku, pack_quantity=line.pack.amount, pack_unit=line.pack.unit,
+                pack_price=line.unit_price.amount, packs_available=line.packs_available, product=line.product,
+                substitute=line.substitute,
+            )
+        ]  # fmt: skip
+    return [
+        PackOption(
+            line=line.line_id, sku=o.sku, pack_quantity=o.pack.amount, pack_unit=o.pack.unit,
+            pack_price=o.unit_price.amount, packs_available=o.packs_available, product=o.product,
+            substitute=o.substitute,
+        )
+        for o in line.options
+    ]  # fmt: skip
+
+
+def in_currency(offer: QuoteOffered, currency: str) -> bool:
+    prices = [line.unit_price for line in offer.lines]
+    prices += [option.unit_price for line in offer.lines for option in line.options]
+    fees = [option.fee for option in offer.delivery_options]
+    return all(money.currency == currency for money in [*prices, *fees])
+
+
+def usable_offers(
+    offers: list[QuoteOffered],
+    addressed: list[str],
+    prefs: QuotePreferences,
+    needs: list[QuoteLine],
+    now: datetime,
+) -> tuple[str, list[tuple[QuoteOffered, DeliveryOption]], dict[str, str]]:
+    """(currency, the offers the selection may use with the delivery they would give, why others not)."""
+    refused: dict[str, str] = {}
+    fit: list[QuoteOffered] = []
+    for offer in offers:
+        problem = offer_problem(offer, addressed, prefs, now)
+        if problem:
+            refused[offer.provider_id] = problem
+        else:
+            fit.append(offer)
+    currency = fit[0].subtotal.currency if fit else "EUR"
+    wanted = {line.line_id for line in needs}
+    usable: list[tuple[QuoteOffered, DeliveryOption]] = []
+    for offer in fit:
+        if not in_currency(offer, currency):
+            refused[offer.provider_id] = f"not in {currency}"
+            continue
+        delivery = next(o for o in offer.delivery_options if o.method == prefs.delivery)
+        lines = [line for line in offer.lines if line.line_id in wanted]
+        usable.append((offer.model_copy(update={"lines": lines}), delivery))
+    return currency, usable, refused
+
+
+def eta_minutes(option: DeliveryOption) -> int:
+    return option.eta_minutes if option.eta_minutes is not None else option.eta_hours * 60
+
+
+def run_selection(
+    needs: list[QuoteLine], usable: list[tuple[QuoteOffered, DeliveryOption]], profile: PriorityProfile
+) -> Selection:
+    return select(
+        [
+            Need(line.line_id, line.quantity.amount if line.quantity else None,
+                 line.quantity.unit if line.quantity else None, line.name)
+            for line in needs
+        ],
+        [
+            ProviderOffer(
+                offer.provider_id, delivery.fee.amount, eta_minutes(delivery),
+                tuple(option for line in offer.lines for option in pack_options(line)),
+            )
+            for offer, delivery in usable
+        ],
+        Priority(
+            order=tuple(profile.order), preferred=tuple(profile.preferred), excluded=tuple(profile.excluded),
+            max_providers=profile.max_providers,
+            weights={str(k): v for k, v in profile.weights.items()} if profile.weights else None,
+        ),
+    )  # fmt: skip
+
+
+def selected_event(
+    round_: QuoteRound,
+    answered: list[str],
+    selection: Selection,
+    usable: list[tuple[QuoteOffered, DeliveryOption]],
+    profile: PriorityProfile,
+    currency: str,
+    closed_by: ClosedBy,
+) -> ProvidersSelected:
+    def money(amount: Decimal) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    deliveries = {offer.provider_id: delivery for offer, delivery in usable}
+    return ProvidersSelected(
+        basket_id=round_.basket_id,
+        request_id=round_.request_id,
+        profile=profile,
+        providers=list(selection.providers),
+        lines=[
+            SelectedLine(
+                line_id=s.line, provider_id=s.provider, sku=s.sku, product=s.product, packs=s.packs,
+                pack=Quantity(amount=s.pack_quantity, unit=s.pack_unit), unit_price=money(s.cost / s.packs),
+                cost=money(s.cost), substitute=s.substitute,
+                leftover=Quantity(amount=s.leftover, unit=s.pack_unit) if s.leftover else None,  # 0: none
+            )
+            for s in selection.lines
+        ],
+        deliveries={p: deliveries[p] for p in selection.providers},
+        total=money(selection.total) if selection.providers else None,
+        latest_eta_minutes=selection.latest_eta_minutes,
+        uncovered=list(selection.uncovered),
+        reasons=dict(selection.reasons),
+        answered=sorted(answered),
+        addressed=json.loads(round_.addressed),
+        closed_by=closed_by,
+    )  # fmt: skip
+
+
+def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> bool:
+    """Close the round once (a conditional update wins exactly once across workers) and select.
+    Returns False when it was already decided."""
+    now = utcnow()
+    result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
+        update(QuoteRound)
+        .where(QuoteRound.request_id == value["request_id"], QuoteRound.status == "open")
+        .values(status="closed", closed_at=now, closed_by=closed_by)
+    )
+    if result.rowcount != 1:
+        return False
+    round_ = uow.session.get(QuoteRound, value["request_id"])
+    assert round_ is not None
+    needs = [QuoteLine.model_validate(line) for line in json.loads(round_.needs)]
+    prefs = preferences_of(uow, round_.basket_id)
+    if prefs is None:  # the router stores them with the round; without them nothing can be ordered
+        set_status(uow, round_.basket_id, BasketStatus.failed, "the basket's quote preferences are missing")
+        return True
+    profile = profile_of(prefs)
+    offers = offers_of(value)
+    currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
+    selection = run_selection(needs, usable, profile)
+    event = selected_event(round_, list(value["offers"]), selection, usable, profile, currency, closed_by)
+    event.proposed = prefs.confirm and bool(selection.lines)
+    round_.decision = json.dumps(
+        {
+            "needs": [line.model_dump(mode="json") for line in needs],
+            "offers": [offer.model_dump(mode="json") for offer in offers],
+            "refused": refused,
+            "preferences": prefs.model_dump(mode="json"),
+            "selected": event.model_dump(mode="json"),
+        }
+    )
+    note_round(uow.session, json.loads(round_.addressed), answer_ms(value, round_.opened_at), now)
+    uow.emit(event)
+    if not selection.lines:
+        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(selection.reasons.items()))
+        answered = f"{len(offers)} of {len(json.loads(round_.addressed))} providers answered"
+        set_status(
+            uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({answered}; {why})"
+        )
+    return True
+
+
+def reselect(
+    session: Session,
+    request_id: str,
+    line_ids: list[str] | None,
+    excluded: set[str],
+    prefs: QuotePreferences | None = None,
+) -> ProvidersSelected | None:
+    """Compensation: select again, by the same priority, for some lines (None: all) of a decided round
+    among the offers of the providers not excluded (those that rejected or did not answer their
+    orders). `prefs` replaces the round's preferences (a confirmation's fulfilment and payment). None
+    when the round was never decided here."""
+    round_ = session.get(QuoteRound, request_id)
+    if round_ is None or round_.decision is None:
+        return None
+    decision = json.loads(round_.decision)
+    needs = [
+        QuoteLine.model_validate(line)
+        for line in decision["needs"]
+        if line_ids is None or line["line_id"] in line_ids
+    ]
+    prefs = prefs or QuotePreferences.model_validate(decision["preferences"])
+    excluded = excluded | set(decision.get("excluded", []))  # providers the person left out by hand
+    profile = profile_of(prefs)
+    offers = [
+        offer
+        for offer in (QuoteOffered.model_validate(raw) for raw in decision["offers"])
+        if offer.provider_id not in excluded
+    ]
+    currency, usable, _ = usable_offers(offers, json.loads(round_.addressed), prefs, needs, utcnow())
+    selection = run_selection(needs, usable, profile)
+    closed_by: ClosedBy = "deadline" if round_.closed_by == "deadline" else "all-answered"
+    answered = [offer.provider_id for offer in offers]
+    return selected_event(round_, answered, selection, usable, profile, currency, closed_by)
+
+
+def by_hand_preferences(prefs: QuotePreferences, chosen: list[str]) -> QuotePreferences:
+    """The person's own choice of providers: only those, favoured in that order, with no cap."""
+    profile = profile_of(prefs).model_copy(
+        update={"preferred": chosen, "excluded": [], "max_providers": None}
+    )
+    return prefs.model_copy(update={"profile": profile})
+
+
+def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    """The person confirms a round's proposal, or chooses its providers by hand, with the fulfilment and
+    payment chosen now: the selection is made again among the round's offers and announced, not as a
+    proposal, so ordering places it. Once per round; a repeat is a no-op."""
+    command: ConfirmSelection = envelope.data
+    round_ = uow.session.get(QuoteRound, command.request_id, with_for_update=True)
+    if round_ is None or round_.basket_id != command.basket_id:
+        raise HandlerRejected(f"no quote round {command.request_id} for basket {command.basket_id}")
+    if round_.decision is None:
+        raise HandlerRejected(f"quote round {command.request_id} is not decided yet: wait for its proposal")
+    decision = json.loads(round_.decision)
+    if decision.get("confirmed"):
+        return
+    if not decision["selected"].get("proposed"):
+        raise HandlerRejected(f"quote round {command.request_id} was not a proposal: it is ordered already")
+    prefs = QuotePreferences.model_validate(decision["preferences"])
+    prefs = prefs.model_copy(
+        update={"delivery": command.delivery or prefs.delivery, "payment": command.payment or prefs.payment}
+    )
+    problem = payment_problem(prefs.delivery, prefs.payment)
+    if problem:
+        raise HandlerRejected(problem)
+    answered = {offer["provider_id"] for offer in decision["offers"]}
+    excluded: set[str] = set()
+    if command.providers is not None:
+        unknown = sorted(set(command.providers) - answered)
+        if unknown:
+            raise HandlerRejected(f"no offer from {', '.join(unknown)} in round {command.request_id}")
+        excluded = answered - set(command.providers)
+        prefs = by_hand_preferences(prefs, command.providers)
+    remember_preferences(uow, command.basket_id, prefs)
+    event = reselect(uow.session, command.request_id, None, excluded, prefs)
+    assert event is not None  # the round is decided
+    event.by_hand = command.providers is not None
+    decision["confirmed"] = True
+    decision["confirmed_selection"] = event.model_dump(mode="json")
+    decision["proposed_preferences"] = decision["preferences"]
+    decision["preferences"] = prefs.model_dump(mode="json")  # what a compensation selects by
+    decision["excluded"] = sorted(excluded)
+    round_.decision = json.dumps(decision)
+    uow.emit(event)
+    if not event.lines:
+        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(event.reasons.items()))
+        set_status(
+            uow, command.basket_id, BasketStatus.failed, f"the chosen providers cannot supply the kit ({why})"
+        )
+
+
+OVERDUE_GRACE = timedelta(seconds=5)
+OVERDUE_BATCH = 50
+
+
+def close_overdue(uow: UnitOfWork) -> None:
+    """Safety net beside the table's deadline timer: a round still open in SQL well after its deadline
+    (e.g. its table entry was not recovered after a crash) is decided from the offers kept in SQL."""
+    now = utcnow()
+    overdue = uow.session.scalars(
+        sql_select(QuoteRound)
+        .where(QuoteRound.status == "open", QuoteRound.deadline < now - OVERDUE_GRACE)
+        .order_by(QuoteRound.deadline)
+        .limit(OVERDUE_BATCH)
+    ).all()
+    for round_ in overdue:
+        received = uow.session.scalars(
+            sql_select(ReceivedOffer).where(
+                ReceivedOffer.request_id == round_.request_id, ReceivedOffer.late.is_(False)
+            )
+        ).all()
+        value: RoundValue = {
+            "request_id": round_.request_id,
+            "basket_id": round_.basket_id,
+            "addressed": json.loads(round_.addressed),
+            "deadline": round_.deadline.isoformat(),
+            "offers": {
+                o.provider_id: {"offer": json.loads(o.offer_json), "received_at": o.received_at.isoformat()}
+                for o in received
+            },
+        }
+        addressed = set(value["addressed"])
+        decide_round(uow, value, "all-answered" if addressed <= set(value["offers"]) else "deadline")

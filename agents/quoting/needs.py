@@ -1,0 +1,101 @@
+"""From extracted components to what is asked of shops: scaled to the wanted servings, and the same
+component listed twice ("1 tbsp butter", "30 g butter") merged into one need in one unit."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from schemas.events import Component, QuoteLine
+from schemas.units import IncompatibleUnits, convert, dimension
+from schemas.values import Quantity
+
+
+def yield_number(method_yield: str | None) -> Decimal | None:
+    """The number in a stated yield: "8 pancakes" -> 8, "Serves 4-6" -> 4."""
+    match = re.search(r"\d+(?:[.,]\d+)?", method_yield or "")
+    return Decimal(match.group(0).replace(",", ".")) if match else None
+
+
+def _scaled(quantity: Quantity | None, factor: Decimal) -> Quantity | None:
+    if quantity is None:
+        return None
+    amount = (quantity.amount * factor).quantize(Decimal("0.001"))
+    return (
+        Quantity(amount=Decimal(format(amount.normalize(), "f")), unit=quantity.unit)
+        if amount > 0
+        else quantity
+    )
+
+
+def scale(components: list[Component], method_yield: str | None, servings: int | None) -> list[Component]:
+    """Every quantity times servings / the method's yield; unchanged when either is unknown."""
+    base = yield_number(method_yield)
+    if not servings or not base:
+        return components
+    factor = Decimal(servings) / base
+    return [
+        c.model_copy(
+            update={"quantity": _scaled(c.quantity, factor), "quantity_max": _scaled(c.quantity_max, factor)}
+        )
+        for c in components
+    ]
+
+
+def need_key(name: str) -> str:
+    words = re.sub(r"[^\w\s]", " ", name.lower()).split()
+    return " ".join(
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        for word in words
+    )
+
+
+def merge_needs(components: list[Component]) -> list[QuoteLine]:
+    """One quote line per need. Quantities of one need are summed in the unit of its first mention, or
+    in mass when one mention is a mass and another a volume (converted through the density table); a
+    mention without a quantity merges only with others without one."""
+    lines: list[QuoteLine] = []
+    for component in components:
+        key = need_key(component.name)
+        merged = False
+        for index, line in enumerate(lines):
+            if need_key(line.name) != key or line.kind != component.kind:
+                continue
+            if line.quantity is None or component.quantity is None:
+                if line.quantity is None and component.quantity is None:
+                    lines[index] = line.model_copy(update={"line_id": f"{line.line_id}+{component.line_id}"})
+                    merged = True
+                    break
+                continue
+            dims = {dimension(line.quantity.unit), dimension(component.quantity.unit)}
+            if len(dims) > 1 and dims != {"mass", "volume"}:
+                continue
+            # mass wins over volume: shops sell solids by weight (volume converts through density)
+            unit = (
+                component.quantity.unit
+                if dimension(component.quantity.unit) == "mass"
+                else line.quantity.unit
+            )
+            try:
+                total = convert(line.quantity.amount, line.quantity.unit, unit, line.name) + convert(
+                    component.quantity.amount, component.quantity.unit, unit, line.name
+                )
+            except IncompatibleUnits:
+                continue
+            total = total.quantize(Decimal("0.001"))
+            quantity = Quantity(amount=Decimal(format(total.normalize(), "f")), unit=unit)
+            lines[index] = line.model_copy(
+                update={"line_id": f"{line.line_id}+{component.line_id}", "quantity": quantity}
+            )
+            merged = True
+            break
+        if not merged:
+            lines.append(
+                QuoteLine(
+                    line_id=component.line_id,
+                    name=component.name,
+                    quantity=component.quantity,
+                    kind=component.kind,
+                )
+            )
+    return lines

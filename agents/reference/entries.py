@@ -1,0 +1,55 @@
+"""The reference providers as registry entries: the shops of reference_shops.py, a courier and an
+accounting agent. `kitting worker` registers them at start (settings.reference_providers), each with
+the public key of a private key derived from the vault key, so contact data can be sealed to it."""
+
+from __future__ import annotations
+
+from agents.privacy.sealing import derived_private_key, public_key_of
+from agents.reference.catalog import REFERENCE_SHOPS, ShopProfile
+from agents.registry.providers import KAFKA_ADDRESS, Provider, ProviderKind
+from schemas.events import PaymentMethod
+
+COURIER = Provider(
+    provider_id="swift-courier",
+    name="Swift Courier",
+    kind=ProviderKind.delivery,
+    regions=["default", "north"],
+    address=KAFKA_ADDRESS,
+)
+ACCOUNTING = Provider(
+    provider_id="ledger-pay",
+    name="Ledger Pay",
+    kind=ProviderKind.accounting,
+    regions=["default", "north"],
+    payment_methods=list(PaymentMethod),
+    address=KAFKA_ADDRESS,
+)
+
+
+def shop_entry(profile: ShopProfile) -> Provider:
+    return Provider(
+        provider_id=profile.provider_id,
+        name=profile.name,
+        kind=ProviderKind.component,
+        categories=sorted(profile.categories),
+        regions=sorted(profile.regions),
+        delivery_methods=[terms.method for terms in profile.delivery],
+        payment_methods=list(profile.payment_methods),
+        address=KAFKA_ADDRESS,
+    )
+
+
+def reference_private_key(provider_id: str, secret: bytes) -> str:
+    """The private key (base64) a hosted reference provider opens its sealed contacts with."""
+    return derived_private_key(secret, provider_id)
+
+
+def reference_providers(secret: bytes) -> list[Provider]:
+    """Every reference provider, with the public key of its private key derived from `secret`."""
+    entries = [*(shop_entry(profile) for profile in REFERENCE_SHOPS), COURIER, ACCOUNTING]
+    return [
+        entry.model_copy(
+            update={"public_key": public_key_of(reference_private_key(entry.provider_id, secret))}
+        )
+        for entry in entries
+    ]

@@ -1,2 +1,0 @@
-"""Settlement: what the ordering saga asks of the accounting agent, per order and action, with the
-amounts split per payee and an idempotency key."""

@@ -1,0 +1,140 @@
+"""The extractor role: the page from the event, else fetched before the transaction; every outcome
+is a components-extracted event, empty with a reason when nothing was found."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agents.cli.demo import demo_page
+from agents.extraction.fetch import FetchedPage, FetchFailed
+from agents.extraction.handlers import Extractor
+from agents.extraction.method_providers import MethodProviderRegistry, ask_providers, demo_site_provider
+from agents.http.app import create_app
+from schemas.envelope import new_envelope
+from schemas.events import MethodBrowsed
+from streams.codec import encode, encode_key
+from streams.persistence import Database
+from streams.settings import MethodProviderConfig, Settings
+from streams.topics import Topic
+from tests.fakes import InMemoryBus
+
+
+def bus_with(database: Database, extractor: Extractor) -> InMemoryBus:
+    bus = InMemoryBus(database)
+    bus.consume(Topic.METHOD_BROWSED, "extractor", extractor.on_method_browsed, prepare=extractor.prepare)
+    return bus
+
+
+def browse(basket: str, url: str) -> bytes:
+    return encode(new_envelope(MethodBrowsed(basket_id=basket, url=url), source="urn:test", subject=basket))
+
+
+def test_a_page_not_in_the_event_is_fetched(database: Database) -> None:
+    asked: list[str] = []
+
+    async def fetch(url: str) -> FetchedPage:
+        asked.append(url)
+        return FetchedPage(url, demo_page())
+
+    bus = bus_with(database, Extractor(fetch=fetch))
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b1"), browse("b1", "https://recipes.example/p"))
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert asked == ["https://recipes.example/p"]
+    assert len(extracted["components"]) == 6 and extracted["source"] == "json-ld"
+
+
+def test_a_blocked_fetch_gives_an_empty_list_with_the_http_status(database: Database) -> None:
+    async def fetch(url: str) -> FetchedPage:
+        raise FetchFailed("HTTP 403 from recipes.example")
+
+    bus = bus_with(database, Extractor(fetch=fetch))
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b2"), browse("b2", "https://recipes.example/p"))
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert extracted["components"] == []
+    assert extracted["reason"] == "the page could not be fetched: HTTP 403 from recipes.example"
+
+
+def test_private_addresses_are_not_fetched() -> None:
+    from agents.extraction.fetch import fetch_page
+
+    for url in ("http://127.0.0.1:5432/", "http://localhost/", "file:///etc/passwd"):
+        try:
+            asyncio.run(fetch_page(url))
+        except FetchFailed as exc:
+            assert any(why in str(exc) for why in ("non-public", "not an http", "cannot resolve"))
+        else:
+            raise AssertionError(f"{url} was fetched")
+
+
+def test_registered_method_providers_are_asked_and_their_lists_shown_side_by_side(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    gateway = create_app(settings, "127.0.0.1:1")
+    second = MethodProviderConfig(
+        provider_id="mirror", name="Mirror", hosts=["diy.kitting.example"],
+        list_endpoint="http://testserver/demo-site/components",
+    )  # fmt: skip
+    registry = MethodProviderRegistry(
+        (demo_site_provider(settings).model_copy(update={"list_endpoint": second.list_endpoint}), second)
+    )
+    fetched: list[str] = []
+
+    async def ask(providers: list[MethodProviderConfig], url: str) -> Any:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway)) as client:
+            return await ask_providers(providers, url, client=client)
+
+    async def fetch(url: str) -> FetchedPage:
+        fetched.append(url)
+        raise FetchFailed("must not be fetched")
+
+    bus = bus_with(database, Extractor(registry=registry, fetch=fetch, ask=ask))
+    bus.publish(
+        Topic.METHOD_BROWSED, encode_key("b3"), browse("b3", "https://diy.kitting.example/hang-a-shelf")
+    )
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert fetched == []  # the page is not scraped when its provider gives the list
+    assert extracted["source"] == "method-provider:kitting-demo-site" and extracted["method_kind"] == "list"
+    assert [p["provider_id"] for p in extracted["provided_lists"]] == ["kitting-demo-site", "mirror"]
+    shelf = extracted["components"][0]
+    assert (shelf["name"], shelf["quantity"], shelf["kind"]) == (
+        "floating shelf kit, 80 cm", {"amount": "1", "unit": "piece"}, "supply",
+    )  # fmt: skip
+    assert [c["kind"] for c in extracted["components"]].count("tool") == 3
+
+
+def test_a_provider_without_a_list_falls_back_to_the_page(database: Database, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    gateway = create_app(settings, "127.0.0.1:1")
+    provider = demo_site_provider(settings).model_copy(
+        update={"list_endpoint": "http://testserver/demo-site/components"}
+    )
+
+    async def ask(providers: list[MethodProviderConfig], url: str) -> Any:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway)) as client:
+            return await ask_providers(providers, url, client=client)
+
+    async def fetch(url: str) -> FetchedPage:
+        return FetchedPage(url, demo_page())
+
+    bus = bus_with(database, Extractor(registry=MethodProviderRegistry((provider,)), fetch=fetch, ask=ask))
+    bus.publish(
+        Topic.METHOD_BROWSED, encode_key("b4"), browse("b4", "https://recipes.kitting.example/pancakes")
+    )
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert extracted["source"] == "json-ld" and "provided_lists" not in extracted
+
+
+def test_an_unusable_url_still_gives_the_basket_an_answer(database: Database) -> None:
+    from agents.extraction.fetch import fetch_page
+
+    bus = bus_with(database, Extractor(fetch=fetch_page))
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b5"), browse("b5", "http://host:99999/page"))
+    extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
+    assert extracted["components"] == [] and "could not be fetched" in extracted["reason"]
+    assert bus.dead == []

@@ -1,0 +1,113 @@
+"""The provider registry: SQL entries, the CLI and the HTTP API over them, health, managers."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from agents.composition import create_http_app
+from agents.registry.providers import (
+    DuplicateProvider,
+    Provider,
+    ProviderKind,
+    UnknownProvider,
+    add_provider,
+    address_of,
+    get_provider,
+    note_round,
+    providers_for,
+    set_enabled,
+)
+from streams.persistence import Database
+from streams.settings import Settings
+
+SHOP = Provider(provider_id="test-shop", name="Test Shop", categories=["grocery"], regions=["east"])
+
+
+def test_add_list_disable_and_region_filter(database: Database) -> None:
+    with database.session() as session:
+        add_provider(session, SHOP)
+        with pytest.raises(DuplicateProvider):
+            add_provider(session, SHOP)
+        assert [p.provider_id for p in providers_for(session, ProviderKind.component, "east")] == [
+            "test-shop"
+        ]
+        assert providers_for(session, ProviderKind.component, "west") == []
+        set_enabled(session, "test-shop", False)
+        assert providers_for(session, ProviderKind.component, "east") == []
+        with pytest.raises(UnknownProvider):
+            get_provider(session, "nobody")
+
+
+def test_a_member_is_reached_at_its_managers_address(database: Database) -> None:
+    manager = Provider(provider_id="chain", name="Chain HQ", address="https://chain.example/kitting")
+    member = SHOP.model_copy(update={"provider_id": "chain-store-1", "address": "", "manager_id": "chain"})
+    with database.session() as session:
+        with pytest.raises(UnknownProvider):
+            add_provider(session, member)  # the manager must exist first
+        add_provider(session, manager)
+        add_provider(session, member)
+        assert address_of(session, "chain-store-1") == "https://chain.example/kitting"
+
+
+def test_health_counts_requests_answers_and_mean_answer_time(database: Database) -> None:
+    seen = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    with database.session() as session:
+        add_provider(session, SHOP)
+        note_round(session, ["test-shop"], {"test-shop": 300}, seen)
+        note_round(session, ["test-shop"], {}, seen)
+        health = get_provider(session, "test-shop").health
+    assert (health.requests, health.answers, health.answer_rate, health.mean_answer_ms) == (2, 1, 0.5, 300)
+    assert health.last_seen == seen
+
+
+def test_an_address_must_be_kafka_a_webhook_or_empty() -> None:
+    with pytest.raises(ValueError, match="address must be"):
+        Provider(provider_id="x", name="X", address="ftp://x.example")
+
+
+def test_the_cli_adds_lists_shows_and_disables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.cli.main import cli
+
+    monkeypatch.setenv("KITTING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    added = runner.invoke(
+        cli,
+        ["providers", "add", "--id", "diy-depot", "--name", "DIY Depot", "--category", "hardware",
+         "--region", "default", "--delivery", "pickup", "--payment", "pay-at-pickup", "--json"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)[0]["categories"] == ["hardware"]
+    again = runner.invoke(cli, ["providers", "add", "--id", "diy-depot", "--name", "DIY Depot"])
+    assert again.exit_code == 2 and "exists" in again.output
+    assert runner.invoke(cli, ["providers", "disable", "diy-depot"]).exit_code == 0
+    shown = runner.invoke(cli, ["providers", "show", "diy-depot", "--json"])
+    assert json.loads(shown.stdout)["enabled"] is False
+    listed = runner.invoke(cli, ["providers", "list", "--json"])
+    assert [p["provider_id"] for p in json.loads(listed.stdout)] == ["diy-depot"]
+    missing = runner.invoke(cli, ["providers", "show", "nobody"])
+    assert missing.exit_code == 2 and "no provider 'nobody'" in missing.output
+
+
+def test_the_http_api_registers_and_guards_the_registry(tmp_path: Path) -> None:
+    from streams.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'http.db'}"
+    upgrade(url)
+    app = create_http_app(Settings(database_url=url, admin_token="s3cret"), "127.0.0.1:1")
+    client = TestClient(app)  # no `with`: the Kafka producer is not started
+    body = SHOP.model_dump(mode="json")
+    assert client.post("/v1/providers", json=body).status_code == 401
+    auth = {"authorization": "Bearer s3cret"}
+    created = client.post("/v1/providers", json=body, headers=auth)
+    assert created.status_code == 201 and created.json()["health"]["requests"] == 0
+    assert client.post("/v1/providers", json=body, headers=auth).status_code == 409
+    bad = client.post("/v1/providers", json={**body, "provider_id": "bad id!"}, headers=auth)
+    assert bad.status_code == 422
+    assert client.post("/v1/providers/test-shop/disable", headers=auth).json()["enabled"] is False
+    assert client.get("/v1/providers/test-shop").json()["enabled"] is False
+    assert [p["provider_id"] for p in client.get("/v1/providers").json()] == ["test-shop"]
+    assert client.get("/v1/providers/nobody").status_code == 404

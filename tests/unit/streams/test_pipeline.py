@@ -1,0 +1,142 @@
+"""The framework-free Pipeline: every record is handled once, dead-lettered with its reason, or retried."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from agents.cli.demo import browse_event
+from schemas.envelope import Envelope
+from streams.handling import (
+    DLQ_HEADER_CONSUMER,
+    DLQ_HEADER_ERROR,
+    DLQ_HEADER_OFFSET,
+    DLQ_HEADER_TOPIC,
+    HandlerRejected,
+    Pipeline,
+    RawRecord,
+    Subscription,
+    TransientFailure,
+)
+from streams.persistence import Database, UnitOfWork, utcnow
+from streams.topics import Topic
+
+Sent = list[tuple[Topic, bytes | None, bytes | None, dict[str, bytes]]]
+
+
+def pipeline(database: Database) -> tuple[Pipeline, Sent]:
+    sent: Sent = []
+
+    async def produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        sent.append((topic, key, value, dict(headers)))
+
+    return Pipeline(database, produce, source="urn:test"), sent
+
+
+def record(value: bytes, offset: int = 7) -> RawRecord:
+    return RawRecord(Topic.METHOD_BROWSED.topic_name, 0, offset, b"b-1", value, [("trace", b"t-1")])
+
+
+def test_a_rejected_event_is_dead_lettered_with_its_reason_and_original_bytes(database: Database) -> None:
+    p, sent = pipeline(database)
+
+    def reject(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        raise HandlerRejected("unknown order o-1")
+
+    raw = browse_event("b-1")
+    asyncio.run(p.process(record(raw), Subscription(Topic.METHOD_BROWSED, "test.reject", reject)))
+    ((topic, key, value, headers),) = sent
+    assert (topic, key, value) == (Topic.DEAD_LETTER, b"b-1", raw)
+    assert headers[DLQ_HEADER_ERROR] == b"rejected by test.reject: unknown order o-1"
+    assert headers[DLQ_HEADER_TOPIC] == Topic.METHOD_BROWSED.topic_name.encode()
+    assert (headers[DLQ_HEADER_OFFSET], headers[DLQ_HEADER_CONSUMER], headers["trace"]) == (
+        b"7",
+        b"test.reject",
+        b"t-1",
+    )
+
+
+def test_a_crashing_handler_dead_letters_and_leaves_no_effect(database: Database) -> None:
+    p, sent = pipeline(database)
+
+    def crash(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        uow.emit(envelope.data)
+        raise KeyError("boom")
+
+    asyncio.run(
+        p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.crash", crash))
+    )
+    assert [s[0] for s in sent] == [Topic.DEAD_LETTER]
+    assert b"KeyError in test.crash" in sent[0][3][DLQ_HEADER_ERROR]
+
+
+def test_a_database_outage_is_retried_not_dead_lettered(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, sent = pipeline(database)
+    calls: list[int] = []
+
+    def flaky(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("insert", {}, Exception("database is locked"))
+        uow.emit(envelope.data)
+
+    with pytest.raises(TransientFailure, match="database is locked"):
+        asyncio.run(
+            p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+        )
+    monkeypatch.setattr("streams.handling.RETRY_FIRST_S", 0.01)
+    asyncio.run(
+        p.handle(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+    )
+    assert len(calls) == 3
+    assert [s[0] for s in sent] == [Topic.METHOD_BROWSED]  # handled once, nothing dead-lettered
+
+
+def test_only_the_reporting_consumer_dead_letters_an_undecodable_record(database: Database) -> None:
+    p, sent = pipeline(database)
+
+    def never(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        raise AssertionError("must not be called")
+
+    asyncio.run(
+        p.process(record(b"{x"), Subscription(Topic.METHOD_BROWSED, "a", never, reports_undecodable=True))
+    )
+    asyncio.run(
+        p.process(record(b"{x"), Subscription(Topic.METHOD_BROWSED, "b", never, reports_undecodable=False))
+    )
+    assert len(sent) == 1 and sent[0][3][DLQ_HEADER_CONSUMER] == b"a"
+
+
+def test_a_filtered_out_event_leaves_no_trace(database: Database) -> None:
+    p, sent = pipeline(database)
+
+    def never(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        raise AssertionError("must not be called")
+
+    asyncio.run(
+        p.process(
+            record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "a", never, when=lambda e: False)
+        )
+    )
+    assert sent == []
+
+
+def test_sent_records_are_marked_by_the_relay(database: Database) -> None:
+    p, sent = pipeline(database)
+
+    def emit(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        uow.emit(envelope.data)
+
+    asyncio.run(p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.emit", emit)))
+    assert json.loads(sent[0][2] or b"")["subject"] == "b-1"
+    assert len(database.unsent(older_than=utcnow() + timedelta(seconds=1))) == 1
+    asyncio.run(p.relay_outbox())
+    assert database.unsent(older_than=utcnow() + timedelta(seconds=1)) == []
+    assert len(sent) == 1  # the relay did not send it again
