@@ -1,81 +1,79 @@
-"""The composition root: settings -> database -> Faust app -> roles. Tests build their own pieces."""
+"""The one composition root: settings -> database -> the worker's Faust app with every role, or the HTTP
+service. Plain imports only; nothing below this module knows which roles exist. Tests build their own
+pieces, or register the same roles on a fake host (tests/fakes.py)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Protocol
+from fastapi import FastAPI
+from sqlalchemy import MetaData
+from sqlalchemy.exc import IntegrityError
 
-from streams.app import KittingApp
-from streams.persistence import Database
+# every module that declares tables is imported here, so the metadata below is the whole schema
+from agents.baskets import store as _baskets  # noqa: F401
+from agents.extraction import agent as extraction
+from agents.http import sites as _sites  # noqa: F401
+from agents.http.app import create_app
+from agents.ordering import agent as ordering
+from agents.privacy import audit as _audit  # noqa: F401
+from agents.privacy import vault as _vault  # noqa: F401
+from agents.privacy.keys import vault_key
+from agents.providers import agent as providers
+from agents.providers.sdk import ProviderAdapter
+from agents.quoting import agent as quoting
+from agents.quoting.decisions import reselect
+from agents.reference.entries import reference_providers
+from agents.reference.faults import parse_faults
+from agents.reference.hosted import reference_adapters
+from agents.registry.providers import ensure_registered
+from streams.app import KittingApp, RoleHost
+from streams.persistence import Base, Database
 from streams.settings import Settings
 
-# The roles, found by name so that streams/ never imports agents/ (dependencies point one way).
-ROLE_MODULES: tuple[str, ...] = (
-    "agents.extraction.agent",
-    "agents.quoting.agent",
-    "agents.ordering.agent",
-    "agents.providers.agent",
-)
 
-MODEL_MODULES: tuple[str, ...] = ("agents.http.sites",)  # tables of no role (the HTTP side's)
-HTTP_APP_MODULE = "agents.http.app"
-DEMO_CUSTOMER_MODULE = "agents.privacy.demo_customer"
-VAULT_KEYS_MODULE = "agents.privacy.keys"
-CLI_MODULES: tuple[str, ...] = (  # roles that add `kitting` commands
-    "agents.cli.extract",
-    "agents.cli.select",
-    "agents.cli.providers",
-    "agents.cli.privacy",
-    "agents.cli.replay",
-    "agents.cli.analytics",
-    "agents.cli.sites",
-)
-
-
-class RoleModule(Protocol):
-    def register(self, app: KittingApp) -> None: ...
-
-
-def load_roles() -> list[RoleModule]:
-    """Import every role (which also declares its tables on the shared metadata), and the tables of
-    no role."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    return [importlib.import_module(name) for name in ROLE_MODULES]
+def register_roles(app: RoleHost) -> None:
+    """Every role on one host: extraction, quoting, ordering, the providers' side (the webhook bridge and,
+    unless switched off, the hosted reference providers)."""
+    extraction.register(app)
+    quoting.register(app)
+    ordering.register(app, reselect=reselect)
+    hosted = (
+        hosted_reference_providers(app.settings, app.database) if app.settings.reference_providers else []
+    )
+    providers.register(app, hosted)
 
 
 def build_app(settings: Settings, bootstrap_servers: str, database: Database | None = None) -> KittingApp:
+    """The worker: a Faust app with every role registered."""
     app = KittingApp(settings, bootstrap_servers, database or Database(settings.database_url))
-    for role in load_roles():
-        role.register(app)
+    register_roles(app)
     return app
 
 
-def create_http_app(settings: Settings, bootstrap_servers: str) -> Any:
-    """The gateway's FastAPI app."""
-    factory = importlib.import_module(HTTP_APP_MODULE).create_app
-    return factory(settings, bootstrap_servers)
+def create_http_app(settings: Settings, bootstrap_servers: str) -> FastAPI:
+    """The HTTP service: terminal, collector, channels, registry and basket status."""
+    return create_app(settings, bootstrap_servers)
 
 
-def openapi_document() -> dict[str, Any]:
-    """The gateway's OpenAPI document."""
-    document: dict[str, Any] = importlib.import_module(HTTP_APP_MODULE).openapi_document()
-    return document
+def schema() -> MetaData:
+    """Every table of Kitting: the runtime's, the roles', the libraries', the edges' and the hosted
+    reference providers' (what the migrations must build)."""
+    return Base.metadata
 
 
-def add_role_commands(cli: Any) -> None:
-    """Let roles add their own commands (e.g. `kitting extract`) to the `kitting` CLI."""
-    for name in CLI_MODULES:
-        importlib.import_module(name).register(cli)
+def hosted_reference_providers(settings: Settings, database: Database) -> list[tuple[str, ProviderAdapter]]:
+    """The reference providers this worker hosts, registered first (missing entries added, rotated keys
+    refreshed); their keys derive from the vault key."""
+    secret = vault_key(settings)
+    register_reference_providers(database, secret)
+    return reference_adapters(secret, database, parse_faults(settings.reference_faults))
 
 
-def seed_demo_customer(database_url: str, key: bytes) -> str:
-    """Store the demo customer's contact data in the vault; returns its customer ref."""
-    ref: str = importlib.import_module(DEMO_CUSTOMER_MODULE).seed_demo_customer(database_url, key)
-    return ref
-
-
-def vault_key_of(settings: Settings) -> bytes:
-    """The key of the personal-data vault these settings name (KITTING_VAULT_KEY or var/vault.key)."""
-    key: bytes = importlib.import_module(VAULT_KEYS_MODULE).vault_key(settings)
-    return key
+def register_reference_providers(database: Database, secret: bytes) -> None:
+    """Add the missing reference providers to the registry and refresh their public keys; two workers
+    starting at once may race."""
+    try:
+        with database.session() as session:
+            ensure_registered(session, reference_providers(secret))
+    except IntegrityError:
+        with database.session() as session:
+            ensure_registered(session, reference_providers(secret))

@@ -29,12 +29,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from agents.cli.demo import browse_event
+from agents.cli.processes import spawn_worker
 from agents.privacy.demo_customer import seed_demo_customer
 from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
-from streams.runtime import spawn_worker
 from streams.topics import Topic
 
 RUN = uuid.uuid4().hex[:8]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
 from streams.handling import Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
-from streams.state import FaustWindowedState, KeyTime
+from streams.state import FaustWindowedState, KeyedState, KeyTime
 from streams.topics import Topic
 
 Then = Callable[[Envelope[Any], RawRecord], Awaitable[None]]
@@ -25,6 +25,32 @@ log = logging.getLogger(__name__)
 
 def faust_broker_url(bootstrap_servers: str) -> str:
     return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(",") if server.strip())
+
+
+class RoleHost(Protocol):
+    """What a role registers with: the worker's KittingApp, or a test's in-memory bus (tests/fakes.py)."""
+
+    settings: Settings
+    database: Database
+    pipeline: Pipeline
+
+    def consume(
+        self,
+        topic: Topic,
+        consumer: str,
+        handler: Handler | None,
+        when: Filter | None = None,
+        prepare: Prepare | None = None,
+        then: Then | None = None,
+    ) -> None: ...
+
+    def windowed_state(
+        self, changelog: Topic, source: Topic, key_time: KeyTime, window: timedelta, expires: timedelta
+    ) -> KeyedState: ...
+
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None: ...
+
+    def in_unit_of_work(self, job: Callable[[UnitOfWork], None]) -> Callable[[], Awaitable[None]]: ...
 
 
 class KittingApp:

@@ -1,4 +1,4 @@
-"""Running Kitting's processes: the broker in use (embedded or configured) and worker children.
+"""Running Kitting's processes: the broker in use (embedded or configured) and the children it starts.
 
 Every child is started in its own session, asked to die with its parent (Linux PDEATHSIG) and
 stopped by its pid when Kitting exits, on Ctrl-C and on errors alike.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.broker import EmbeddedBroker, ensure_topics
-from streams.processes import spawn, stop_process
+from streams.processes import stop_process
 from streams.settings import Settings
 
 
@@ -65,14 +65,6 @@ def child_env(
         env["KITTING_TOPIC_PARTITIONS"] = "1"
     env.update(overrides)
     return env
-
-
-def spawn_worker(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
-    return spawn([sys.executable, "-m", "agents.cli", "worker"], env, log_path)
-
-
-def spawn_archiver(env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
-    return spawn([sys.executable, "-m", "agents.cli", "archive"], env, log_path)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from agents.composition import load_roles
+from agents.composition import register_roles
 from streams.app import Then
 from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
@@ -70,8 +70,7 @@ class InMemoryBus:
 
     # --- driving it ---
     def register_roles(self) -> InMemoryBus:
-        for role in load_roles():
-            role.register(self)  # type: ignore[arg-type]
+        register_roles(self)
         return self
 
     async def _produce(
@@ -127,7 +126,7 @@ class RecordingPublisher:
         self.fail: str | None = None
 
     async def publish(self, topic: Topic, key: str, value: bytes) -> None:
-        from agents.http.publishing import PublishFailed, check_size
+        from streams.publishing import PublishFailed, check_size
 
         check_size(value)
         if self.fail:

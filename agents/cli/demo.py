@@ -20,14 +20,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 from sqlalchemy import create_engine, text
 
-from agents.composition import seed_demo_customer, vault_key_of
+from agents.cli.processes import spawn_archiver, spawn_worker
+from agents.privacy.demo_customer import seed_demo_customer
+from agents.privacy.keys import vault_key
 from schemas.envelope import new_envelope
 from schemas.events import BasketStatusChanged, DeliveryMethod, MethodBrowsed, PaymentMethod, QuotePreferences
 from streams.archive import ARCHIVED_TOPICS, read_archive
 from streams.codec import encode, encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
-from streams.runtime import broker_in_use, child_env, children, spawn_archiver, spawn_worker
+from streams.runtime import broker_in_use, child_env, children
 from streams.settings import Settings
 from streams.topics import CONTRACT_TOPICS, Topic
 
@@ -221,7 +223,7 @@ def run_demo(
                     update={"vault_key": base64.b64encode(secrets.token_bytes(32)).decode()}
                 )
         upgrade(settings.database_url)
-        key = vault_key_of(settings)
+        key = vault_key(settings)
         customer_ref = seed_demo_customer(settings.database_url, key)
         browses = {b: browse_event(b, customer_ref, FULFILMENT[fulfilment], PAYMENT[payment]) for b in ids}
         archive = settings.archive_path.resolve()

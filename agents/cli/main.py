@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.composition import add_role_commands
+from agents.cli import analytics, extract, privacy, providers, replay, select, sites
 from schemas.events import event_type_of
 from streams.settings import Settings
 from streams.topics import Topic
@@ -45,9 +45,10 @@ def up() -> None:
     providers and the HTTP service on 127.0.0.1:8000. Ctrl-C stops everything."""
     import uvicorn
 
+    from agents.cli.processes import spawn_archiver, spawn_worker
     from agents.composition import create_http_app
     from streams.migrate import upgrade
-    from streams.runtime import broker_in_use, child_env, children, spawn_archiver, spawn_worker
+    from streams.runtime import broker_in_use, child_env, children
 
     settings = _settings()
     _terminate_on_sigterm()
@@ -219,7 +220,7 @@ def asyncapi() -> None:
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI document of the HTTP API (terminal, collector, channels, registry)."""
-    from agents.composition import openapi_document
+    from agents.http.app import openapi_document
 
     print(json.dumps(openapi_document(), indent=2))
 
@@ -241,7 +242,8 @@ def topics() -> None:
     Console().print(table)
 
 
-add_role_commands(cli)
+for commands in (extract, select, providers, privacy, replay, analytics, sites):
+    commands.register(cli)
 
 
 def main() -> None:

@@ -14,8 +14,6 @@ from rich.table import Table
 from agents.cli.common import err, fail, migrated_database
 from agents.registry.providers import (
     DuplicateProvider,
-    Provider,
-    ProviderKind,
     ProviderView,
     UnknownProvider,
     add_provider,
@@ -24,6 +22,7 @@ from agents.registry.providers import (
     set_enabled,
 )
 from schemas.events import DeliveryMethod, PaymentMethod
+from schemas.providers import Provider, ProviderKind
 
 out = Console()
 

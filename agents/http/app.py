@@ -20,13 +20,7 @@ from sqlalchemy import select
 from agents.baskets.store import Basket
 from agents.channels.spool import Spool
 from agents.http import demo_site
-from agents.http.publishing import (
-    MAX_EVENT_BYTES,
-    KafkaPublisher,
-    Publisher,
-    PublishFailed,
-    publish_for_http,
-)
+from agents.http.publishing import publish_for_http
 from agents.http.routes.channels import channels_router
 from agents.http.routes.collector import collector_router
 from agents.http.routes.terminal import STATIC as TERMINAL_STATIC
@@ -38,8 +32,6 @@ from agents.privacy.vault import Contact, Vault
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import (
     DuplicateProvider,
-    Provider,
-    ProviderKind,
     ProviderView,
     UnknownProvider,
     add_provider,
@@ -49,8 +41,10 @@ from agents.registry.providers import (
 )
 from schemas.envelope import new_envelope
 from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
+from schemas.providers import Provider, ProviderKind
 from streams.codec import UndecodableEvent, decode, encode
 from streams.persistence import Database
+from streams.publishing import MAX_EVENT_BYTES, KafkaPublisher, Publisher, PublishFailed
 from streams.settings import Settings
 from streams.topics import Topic
 

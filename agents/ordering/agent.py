@@ -3,17 +3,18 @@ and a timer that replaces orders their providers did not answer in time."""
 
 import logging
 
-from agents.ordering.handlers import Ordering
+from agents.ordering.handlers import Ordering, Reselect
 from agents.privacy.keys import vault_key
 from agents.privacy.vault import Vault
-from streams.app import KittingApp
+from streams.app import RoleHost
 from streams.topics import Topic
 
 TIMEOUT_SCAN_S = 1.0
 log = logging.getLogger(__name__)
 
 
-def register(app: KittingApp) -> None:
+def register(app: RoleHost, reselect: Reselect) -> None:
+    """`reselect`: quoting's next best offers for a failed order (agents/quoting/decisions.py)."""
     settings = app.settings
     if settings.kafka_bootstrap_servers and not settings.vault_key:
         log.warning(
@@ -22,7 +23,7 @@ def register(app: KittingApp) -> None:
             settings.var_dir,
         )
     ordering = Ordering(
-        Vault(vault_key(settings)), settings.order_confirm_timeout_s, settings.delivery_attempts
+        Vault(vault_key(settings)), settings.order_confirm_timeout_s, settings.delivery_attempts, reselect
     )
     app.consume(Topic.PROVIDERS_SELECTED, "ordering.selections", ordering.on_providers_selected)
     app.consume(Topic.ORDER_STATUS, "ordering.orders", ordering.on_order_status)

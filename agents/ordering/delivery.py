@@ -14,7 +14,7 @@ from agents.privacy.audit import record
 from agents.privacy.policy import contact_values, sealed_fields
 from agents.privacy.sealing import SealedContactError, seal
 from agents.privacy.vault import Vault
-from agents.registry.providers import ProviderKind, UnknownProvider, get_provider, providers_for
+from agents.registry.providers import UnknownProvider, get_provider, providers_for
 from schemas.events import (
     DeliveryMethod,
     DeliveryRequested,
@@ -23,6 +23,7 @@ from schemas.events import (
     QuotePreferences,
     SealedContact,
 )
+from schemas.providers import ProviderKind
 from schemas.values import Money
 from streams.topics import Topic
 

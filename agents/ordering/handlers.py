@@ -21,12 +21,13 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agents.baskets.store import FINAL, Basket, preferences_of, set_status
 from agents.ordering.delivery import NoCarrier, delivery_request
@@ -35,8 +36,6 @@ from agents.ordering.states import ACTIVE, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
 from agents.privacy.audit import record
 from agents.privacy.vault import UnknownCustomer, Vault, VaultKeyMismatch
-from agents.quoting.decisions import reselect
-from agents.registry.providers import ProviderKind
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
@@ -59,6 +58,7 @@ from schemas.events import (
     SettlementCompleted,
     SettlementFailed,
 )
+from schemas.providers import ProviderKind
 from schemas.values import Money
 from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
@@ -108,11 +108,21 @@ def lines_of(order: Order) -> list[OfferLine]:
     return [OfferLine.model_validate(line) for line in json.loads(order.lines)]
 
 
-class Ordering:
-    """The saga's handlers; `vault` holds the personal data, `settings` the timeouts."""
+Reselect = Callable[[Session, str, list[str], set[str]], ProvidersSelected | None]
+"""Compensation's next best offer: (session, quote round, its lines to place again, providers to leave
+out) -> the selection among the round's other offers by the same priority, or None when the round was
+never decided. Quoting owns the rounds and their offers; the composition root hands this in."""
 
-    def __init__(self, vault: Vault, confirm_timeout_s: float, delivery_attempts: int) -> None:
+
+class Ordering:
+    """The saga's handlers; `vault` holds the personal data, `reselect` asks quoting for the next best
+    offers, the rest are the timeouts."""
+
+    def __init__(
+        self, vault: Vault, confirm_timeout_s: float, delivery_attempts: int, reselect: Reselect
+    ) -> None:
         self.vault = vault
+        self.reselect = reselect
         self.confirm_timeout = timedelta(seconds=confirm_timeout_s)
         self.delivery_attempts = delivery_attempts
         self.started = utcnow()
@@ -274,7 +284,7 @@ class Ordering:
             return
         orders = self.orders_of(uow, failed.basket_id)
         excluded = {o.provider_id for o in orders if o.status == "rejected"} | {failed.provider_id}
-        selected = reselect(uow.session, failed.request_id, line_ids, excluded)
+        selected = self.reselect(uow.session, failed.request_id, line_ids, excluded)
         prefs = preferences_of(uow, failed.basket_id)
         if selected is None or prefs is None or not selected.lines or selected.uncovered:
             missing = ", ".join(selected.uncovered if selected and selected.lines else line_ids)

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from agents.ordering.tables import Order
 from agents.privacy.audit import record
 from agents.privacy.vault import Vault
-from agents.registry.providers import ProviderKind, providers_for
+from agents.registry.providers import providers_for
 from schemas.events import DeliveryMethod, PayeeSplit, PaymentMethod, SettlementAction, SettlementRequested
+from schemas.providers import ProviderKind
 from schemas.values import Money
 from streams.topics import Topic
 

@@ -11,7 +11,7 @@ from typing import Any
 from agents.providers.sdk import ProviderAdapter
 from schemas.envelope import Envelope
 from schemas.events import EventData
-from streams.app import KittingApp
+from streams.app import RoleHost
 from streams.persistence import UnitOfWork
 
 
@@ -33,7 +33,7 @@ class HostedAdapter:
             uow.emit(answer)
 
 
-def host(app: KittingApp, adapter: ProviderAdapter, name: str) -> None:
+def host(app: RoleHost, adapter: ProviderAdapter, name: str) -> None:
     """One consumer per topic the adapter handles, named `name.<topic>`."""
     hosted = HostedAdapter(adapter)
     for topic in adapter.topics:

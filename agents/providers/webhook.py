@@ -22,9 +22,10 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from agents.registry.providers import KAFKA_ADDRESS, address_of
+from agents.registry.providers import address_of
 from schemas.envelope import Envelope
 from schemas.events import EventData, OrderConfirmed, OrderPlaced, OrderRejected, QuoteOffered, QuoteRequested
+from schemas.providers import KAFKA_ADDRESS
 from streams.codec import encode
 from streams.persistence import Database, UnitOfWork
 

@@ -15,7 +15,7 @@ from agents.quoting.round_ids import opened_at_s
 from agents.quoting.rounds import RoundValue, due, with_offer, with_request
 from agents.quoting.routing import Router
 from schemas.envelope import Envelope
-from streams.app import KittingApp
+from streams.app import RoleHost
 from streams.handling import RawRecord
 from streams.persistence import UnitOfWork, utcnow
 from streams.state import KeyedState
@@ -31,7 +31,7 @@ WINDOW = timedelta(minutes=10)
 class RoundKeeper:
     """Feeds the windowed table and decides rounds; remembers locally which rounds it saw decided."""
 
-    def __init__(self, app: KittingApp, rounds: KeyedState) -> None:
+    def __init__(self, app: RoleHost, rounds: KeyedState) -> None:
         self.app = app
         self.rounds = rounds
         self.decided: set[str] = set()
@@ -75,7 +75,7 @@ class RoundKeeper:
         self.decided &= live  # forget rounds whose window expired
 
 
-def register(app: KittingApp) -> None:
+def register(app: RoleHost) -> None:
     router = Router(timedelta(seconds=app.settings.quote_deadline_s))
     app.consume(Topic.COMPONENTS_EXTRACTED, "router", router.on_components_extracted)
     expires = max(timedelta(hours=1), timedelta(seconds=app.settings.quote_deadline_s * 10))

@@ -14,7 +14,7 @@ from agents.baskets.store import remember_preferences, set_status
 from agents.quoting.needs import merge_needs, need_key, scale
 from agents.quoting.round_ids import new_round_id
 from agents.quoting.tables import QuoteRound
-from agents.registry.providers import ProviderKind, ProviderView, providers_for
+from agents.registry.providers import ProviderView, providers_for
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
@@ -24,6 +24,7 @@ from schemas.events import (
     QuotePreferences,
     QuoteRequested,
 )
+from schemas.providers import ProviderKind
 from streams.persistence import UnitOfWork, utcnow
 
 CATEGORY_OF_KIND: dict[ComponentKind, str] = {

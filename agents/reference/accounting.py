@@ -25,11 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 from agents.providers.sdk import ProviderAdapter
+from agents.providers.sdk.storage import Database, UnitOfWork
 from agents.reference.ledger import Ledger
-from agents.registry.providers import Provider
 from schemas.envelope import Envelope
 from schemas.events import SettlementCompleted, SettlementFailed, SettlementRequested
-from streams.persistence import Database, UnitOfWork
+from schemas.providers import Provider
 
 
 class ReferenceAccounting:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
-from agents.privacy.sealing import SealedContactError, open_sealed
-from agents.providers.sdk import ProviderAdapter
+from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
 from agents.reference.catalog import DeliveryTerms, ShopProfile
 from agents.reference.faults import Faults
-from agents.registry.providers import Provider
 from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,
@@ -27,7 +25,7 @@ from schemas.events import (
     ParcelCollected,
     ParcelDelivered,
 )
-from streams.persistence import utcnow
+from schemas.providers import Provider
 
 COURIER_ETA = timedelta(hours=24)
 COURIER_NEEDS = frozenset({"name", "phone", "street_address"})
@@ -75,7 +73,7 @@ def _handed_over(
     request: DeliveryRequested, carrier_id: str, eta: timedelta, collected: bool = False
 ) -> list[EventData]:
     """Arranged, collected at the shop (a courier only), then delivered or handed over."""
-    now = utcnow()
+    now = datetime.now(UTC)
     common = {
         "basket_id": request.basket_id,
         "delivery_id": request.delivery_id,

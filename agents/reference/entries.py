@@ -4,10 +4,10 @@ the public key of a private key derived from the vault key, so contact data can 
 
 from __future__ import annotations
 
-from agents.privacy.sealing import derived_private_key, public_key_of
+from agents.providers.sdk import derived_private_key, public_key_of
 from agents.reference.catalog import REFERENCE_SHOPS, ShopProfile
-from agents.registry.providers import KAFKA_ADDRESS, Provider, ProviderKind
 from schemas.events import PaymentMethod
+from schemas.providers import KAFKA_ADDRESS, Provider, ProviderKind
 
 COURIER = Provider(
     provider_id="swift-courier",

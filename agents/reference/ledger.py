@@ -29,6 +29,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from agents.providers.sdk.storage import Base, Database, DecimalText, UtcDateTime, utcnow
 from schemas.events import (
     PayeeSplit,
     PaymentMethod,
@@ -39,7 +40,6 @@ from schemas.events import (
     SettlementRequested,
 )
 from schemas.values import Money
-from streams.persistence import Base, Database, DecimalText, UtcDateTime, utcnow
 
 ZERO = Decimal(0)
 MAX_ID = 200

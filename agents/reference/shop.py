@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from agents.providers.sdk import ProviderAdapter
@@ -27,7 +27,6 @@ from schemas.events import (
 )
 from schemas.units import IncompatibleUnits, convert
 from schemas.values import Money
-from streams.persistence import utcnow
 
 OFFER_VALIDITY = timedelta(hours=1)
 
@@ -126,7 +125,7 @@ class ReferenceShop:
             delivery_options=[delivery_option(t, currency) for t in self.profile.delivery],
             payment_methods=list(self.profile.payment_methods),
             subtotal=Money(amount=sum((o.total.amount for o in lines), Decimal(0)), currency=currency),
-            valid_until=utcnow() + OFFER_VALIDITY,
+            valid_until=datetime.now(UTC) + OFFER_VALIDITY,
         )
 
     def order(self, order: OrderPlaced) -> OrderConfirmed | OrderRejected | None:

@@ -10,24 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import BigInteger, Boolean, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from schemas.events import DeliveryMethod, PaymentMethod
+from schemas.providers import KAFKA_ADDRESS, Provider, ProviderKind
 from streams.persistence import Base, UtcDateTime, utcnow
-
-KAFKA_ADDRESS = "kafka"
-"""The address of a provider that consumes Kitting's topics itself (e.g. with the provider SDK)."""
-
-
-class ProviderKind(StrEnum):
-    component = "component-provider"
-    delivery = "delivery-service"
-    accounting = "accounting-agent"
-    method = "method-provider"
 
 
 class ProviderRow(Base):
@@ -49,38 +38,6 @@ class ProviderRow(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[int] = mapped_column(Integer, default=0)
     answer_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class Provider(BaseModel):
-    """A registry entry as people and other services write and read it (CLI, HTTP)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    provider_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: str = Field(min_length=1, max_length=200)
-    kind: ProviderKind = ProviderKind.component
-    categories: list[str] = Field(default_factory=list, description="e.g. grocery, hardware")
-    regions: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
-    address: str = Field(
-        default=KAFKA_ADDRESS,
-        max_length=2000,
-        description="`kafka` (it consumes the topics itself) or an https:// webhook; empty for a member "
-        "reached through its manager",
-    )
-    manager_id: str | None = Field(default=None, description="The provider manager that fronts this one")
-    delivery_methods: list[DeliveryMethod] = Field(default_factory=list)
-    payment_methods: list[PaymentMethod] = Field(default_factory=list)
-    public_key: str | None = Field(
-        default=None, max_length=200, description="Base64 key that personal data is sealed to"
-    )
-    enabled: bool = True
-
-    @field_validator("address")
-    @classmethod
-    def _known_address(cls, value: str) -> str:
-        if value and value != KAFKA_ADDRESS and not value.startswith(("http://", "https://")):
-            raise ValueError("address must be 'kafka', an http(s):// webhook URL, or empty for a member")
-        return value
 
 
 class ProviderHealth(BaseModel):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations
 
@@ -37,6 +37,24 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array, vstack
 
+from agents.selection.model import (
+    CHEAPEST,
+    FASTEST,
+    FEWEST,
+    NOT_PICKED,
+    ONLY_EXCLUDED,
+    PREFERRED,
+    PRIORITIES,
+    PROVIDER_CAP,
+    WEIGHT_KEYS,
+    WEIGHTED,
+    Need,
+    PackOption,
+    Priority,
+    ProviderOffer,
+    SelectedLine,
+    Selection,
+)
 from agents.selection.packs import (
     NO_CONVERSION,
     NO_OFFER,
@@ -46,86 +64,6 @@ from agents.selection.packs import (
     decimal_places,
     round_packs,
 )
-
-CHEAPEST = "cheapest"
-FASTEST = "fastest"
-FEWEST = "fewest-providers"
-PREFERRED = "preferred"
-WEIGHTED = "weighted"
-PRIORITIES = (CHEAPEST, FASTEST, FEWEST, PREFERRED, WEIGHTED)
-WEIGHT_KEYS = (CHEAPEST, FASTEST, FEWEST)
-ONLY_EXCLUDED = "offered only by excluded providers"
-PROVIDER_CAP = "provider cap"
-NOT_PICKED = "not picked"
-
-
-@dataclass(frozen=True)
-class Need:
-    """One line of the basket."""
-
-    line: str
-    quantity: Decimal | None
-    unit: str | None
-    name: str = ""  # component name, for density conversions
-
-
-@dataclass(frozen=True)
-class PackOption:
-    """One product a provider offers for a line."""
-
-    line: str
-    sku: str
-    pack_quantity: Decimal
-    pack_unit: str
-    pack_price: Decimal
-    packs_available: int | None = None  # None = unlimited
-    product: str = ""
-    substitute: bool = False
-
-
-@dataclass(frozen=True)
-class ProviderOffer:
-    provider: str
-    delivery_fee: Decimal
-    eta_minutes: int
-    lines: tuple[PackOption, ...]
-
-
-@dataclass(frozen=True)
-class Priority:
-    order: tuple[str, ...] = (CHEAPEST,)
-    preferred: tuple[str, ...] = ()
-    excluded: tuple[str, ...] = ()
-    max_providers: int | None = None
-    # for "weighted": per currency unit of the total, per minute of the latest ETA, per provider used
-    weights: Mapping[str, Decimal] | None = None
-
-
-@dataclass(frozen=True)
-class SelectedLine:
-    line: str
-    provider: str
-    sku: str
-    packs: int
-    pack_quantity: Decimal
-    pack_unit: str
-    cost: Decimal  # packs * pack_price
-    # what these packs hold beyond the need, in pack_unit (earlier SKUs of the line are used first);
-    # None when the need had no quantity
-    leftover: Decimal | None
-    product: str = ""
-    substitute: bool = False
-
-
-@dataclass(frozen=True)
-class Selection:
-    providers: tuple[str, ...]  # sorted
-    lines: tuple[SelectedLine, ...]  # sorted by (line, provider, sku)
-    total: Decimal  # packs + delivery fees of the chosen providers
-    delivery_fees: Mapping[str, Decimal]
-    latest_eta_minutes: int | None
-    uncovered: tuple[str, ...]  # sorted
-    reasons: Mapping[str, str] = field(default_factory=dict)  # per uncovered line, why
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,12 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import product
 from operator import mul
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from agents.selection.model import Need, PackOption
 from schemas.units import IncompatibleUnits, convert, unit_symbol
-
-if TYPE_CHECKING:
-    from agents.selection.optimise import Need, PackOption
 
 NO_OFFER = "no offer"
 NO_STOCK = "not enough stock"

@@ -1,12 +1,11 @@
-"""Alembic environment: the metadata of streams/ and of every role."""
+"""Alembic environment. Upgrades need no models; to compare the models with the migrations (or to
+autogenerate one), import the whole schema first: the composition root's `schema()`."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool, text
 
-from agents.composition import load_roles
 from streams.persistence import Base
 
-load_roles()
 MIGRATION_LOCK_KEY = 0x4B17_7146  # any constant; the same for every Kitting process
 target_metadata = Base.metadata
 config = context.config

@@ -17,19 +17,19 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, select, text
 
 from agents.cli.demo import FULFILMENT, PAYMENT, browse_event, combination_problem
+from agents.cli.processes import spawn_archiver
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
 from agents.privacy.policy import sealed_fields
 from agents.privacy.sealing import open_sealed
 from agents.privacy.vault import Contact, Vault
 from agents.reference.entries import reference_private_key
-from agents.registry.providers import ProviderKind
 from schemas.events import DeliveryMethod, PaymentMethod, SealedContact
+from schemas.providers import ProviderKind
 from streams.archive import read_archive
 from streams.migrate import upgrade
 from streams.persistence import Database
 from streams.processes import stop_process
-from streams.runtime import spawn_archiver
 from streams.settings import Settings
 from streams.topics import Topic
 from tests.fakes import TEST_VAULT_KEY, InMemoryBus

@@ -25,7 +25,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agents.http.publishing import (
+from agents.http.rate_limit import TokenBuckets
+from agents.http.sites import SiteKeys, SitesUnavailable, SiteView, normalize_origin, origin_of
+from schemas.envelope import new_envelope
+from schemas.events import Channel, Component, MethodBrowsed
+from streams.codec import encode
+from streams.persistence import Database
+from streams.publishing import (
     MAX_EVENT_BYTES,
     EventTooLarge,
     KafkaPublisher,
@@ -33,12 +39,6 @@ from agents.http.publishing import (
     PublishFailed,
     check_size,
 )
-from agents.http.rate_limit import TokenBuckets
-from agents.http.sites import SiteKeys, SitesUnavailable, SiteView, normalize_origin, origin_of
-from schemas.envelope import new_envelope
-from schemas.events import Channel, Component, MethodBrowsed
-from streams.codec import encode
-from streams.persistence import Database
 from streams.topics import Topic
 
 SOURCE = "urn:kitting:collector"

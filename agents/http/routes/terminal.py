@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.baskets.store import Basket
 from agents.http import demo_site
-from agents.http.publishing import Publisher, publish_for_http
+from agents.http.publishing import publish_for_http
 from agents.http.read_model import basket_snapshot
 from agents.privacy.vault import Contact, Vault
 from agents.quoting.tables import QuoteRound
-from agents.registry.providers import ProviderKind, list_providers
+from agents.registry.providers import list_providers
 from schemas.envelope import new_envelope
 from schemas.events import (
     Channel,
@@ -37,8 +37,10 @@ from schemas.events import (
     QuotePreferences,
     payment_problem,
 )
+from schemas.providers import ProviderKind
 from streams.codec import encode
 from streams.persistence import Database
+from streams.publishing import Publisher
 from streams.topics import topic_for
 
 SOURCE = "urn:kitting:terminal"

@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agents.http.publishing import MAX_EVENT_BYTES
 from agents.http.rate_limit import TokenBuckets
 from agents.http.routes.collector import BATCH_PATH, BROWSE_PATH, MAX_BATCH, SNIPPET_PATH, collector_router
 from agents.http.sites import SiteKeys, create_site, set_enabled
 from schemas.events import Channel, MethodBrowsed
 from streams.codec import decode
 from streams.persistence import Database
+from streams.publishing import MAX_EVENT_BYTES
 from streams.topics import Topic
 from tests.fakes import RecordingPublisher
 

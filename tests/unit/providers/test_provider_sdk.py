@@ -8,10 +8,11 @@ import httpx
 
 from agents.providers.sdk import ProviderAdapter
 from agents.providers.webhook import SIGNATURE_HEADER, WebhookBridge, signature
-from agents.registry.providers import Provider, add_provider
+from agents.registry.providers import add_provider
 from schemas import events as ev
 from schemas.envelope import new_envelope
 from schemas.examples import example
+from schemas.providers import Provider
 from schemas.values import Money
 from streams.codec import decode, encode, encode_key
 from streams.persistence import Database, utcnow

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from agents.quoting.tables import QuoteRound
-from agents.registry.providers import Provider, add_provider
+from agents.registry.providers import add_provider
 from schemas.envelope import new_envelope
 from schemas.events import Component, ComponentKind, ComponentsExtracted, QuotePreferences
+from schemas.providers import Provider
 from schemas.values import Quantity
 from streams.codec import encode, encode_key
 from streams.persistence import Database

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from agents.composition import hosted_reference_providers
 from agents.privacy.sealing import new_keypair, seal
 from agents.providers.agent import register
 from agents.providers.sdk import ProviderAdapter
@@ -358,7 +359,7 @@ def test_the_worker_hosts_every_reference_provider_with_its_registered_key(datab
     vault = base64.b64encode(SECRET).decode()
     settings = Settings(vault_key=vault, reference_faults="fail-first:fresh-express", quote_deadline_s=60)
     bus = InMemoryBus(database, settings)
-    register(bus)  # type: ignore[arg-type]
+    register(bus, hosted_reference_providers(settings, database))
     consumers = {sub.consumer for subs in bus.consumers.values() for sub in subs}
     assert {
         "provider.market-hall.quote-requested", "provider.market-hall.order-placed",

@@ -11,8 +11,6 @@ from typer.testing import CliRunner
 from agents.composition import create_http_app
 from agents.registry.providers import (
     DuplicateProvider,
-    Provider,
-    ProviderKind,
     UnknownProvider,
     add_provider,
     address_of,
@@ -21,6 +19,7 @@ from agents.registry.providers import (
     providers_for,
     set_enabled,
 )
+from schemas.providers import Provider, ProviderKind
 from streams.persistence import Database
 from streams.settings import Settings
 

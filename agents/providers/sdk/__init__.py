@@ -1,0 +1,27 @@
+"""The provider SDK: everything a provider needs to take part in Kitting, in its own process or hosted
+in a Kitting worker, and nothing of Kitting's inside. The reference providers (agents/reference/) use
+only this and the contracts (schemas/), exactly as a third-party provider would.
+
+- `ProviderAdapter`: answer the events addressed to you with a few decorated functions (adapter.py);
+- contacts: make your key pair, open the contact data Kitting sealed to you (contacts.py);
+- storage: a hosted provider keeps its own tables in the host's database (storage.py).
+"""
+
+from agents.providers.sdk.adapter import Answers, ProviderAdapter
+from agents.providers.sdk.contacts import (
+    SealedContactError,
+    derived_private_key,
+    new_keypair,
+    open_sealed,
+    public_key_of,
+)
+
+__all__ = [
+    "Answers",
+    "ProviderAdapter",
+    "SealedContactError",
+    "derived_private_key",
+    "new_keypair",
+    "open_sealed",
+    "public_key_of",
+]

@@ -1,0 +1,52 @@
+"""Who takes part, as a provider registers itself (the HTTP API and `kitting providers add` take this):
+its kind, what it serves, where, how it is reached and the public key its contact data is sealed to."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.events import DeliveryMethod, PaymentMethod
+
+KAFKA_ADDRESS = "kafka"
+"""The address of a provider that consumes Kitting's topics itself (e.g. with the provider SDK)."""
+
+
+class ProviderKind(StrEnum):
+    component = "component-provider"
+    delivery = "delivery-service"
+    accounting = "accounting-agent"
+    method = "method-provider"
+
+
+class Provider(BaseModel):
+    """A registry entry as people and other services write and read it (CLI, HTTP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: ProviderKind = ProviderKind.component
+    categories: list[str] = Field(default_factory=list, description="e.g. grocery, hardware")
+    regions: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
+    address: str = Field(
+        default=KAFKA_ADDRESS,
+        max_length=2000,
+        description="`kafka` (it consumes the topics itself) or an https:// webhook; empty for a member "
+        "reached through its manager",
+    )
+    manager_id: str | None = Field(default=None, description="The provider manager that fronts this one")
+    delivery_methods: list[DeliveryMethod] = Field(default_factory=list)
+    payment_methods: list[PaymentMethod] = Field(default_factory=list)
+    public_key: str | None = Field(
+        default=None, max_length=200, description="Base64 key that personal data is sealed to"
+    )
+    enabled: bool = True
+
+    @field_validator("address")
+    @classmethod
+    def _known_address(cls, value: str) -> str:
+        if value and value != KAFKA_ADDRESS and not value.startswith(("http://", "https://")):
+            raise ValueError("address must be 'kafka', an http(s):// webhook URL, or empty for a member")
+        return value

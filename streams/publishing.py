@@ -1,0 +1,72 @@
+"""How an edge (the HTTP service, a command) puts an event on the bus outside a role's unit of work:
+one `Publisher` protocol, the Kafka one for real runs and a recording one for tests (tests/fakes.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from streams.codec import encode_key
+from streams.topics import Topic
+
+SEND_TIMEOUT_S = 10.0
+MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
+
+
+class PublishFailed(Exception):
+    """The bus did not take the event; the message says why (callers answer 503: retry)."""
+
+
+class EventTooLarge(ValueError):
+    """An event over MAX_EVENT_BYTES (callers answer 413)."""
+
+
+def check_size(value: bytes) -> None:
+    if len(value) > MAX_EVENT_BYTES:
+        raise EventTooLarge(f"event is {len(value)} bytes; at most {MAX_EVENT_BYTES} are accepted")
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: Topic, key: str, value: bytes) -> None:
+        """Put one encoded event on `topic`, keyed by `key` (the basket id); raises PublishFailed."""
+        ...
+
+
+class KafkaPublisher:
+    """An acks=all producer; concurrent publishes share its batches. (Not the idempotent producer:
+    the embedded broker has no InitProducerId; consumers dedupe by event id anyway.)"""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.producer: AIOKafkaProducer | None = None  # made in start(): aiokafka wants a running loop
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers, acks="all", request_timeout_ms=10_000, linger_ms=2
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self.producer = producer
+
+    async def stop(self) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+
+    async def publish(self, topic: Topic, key: str, value: bytes) -> None:
+        check_size(value)
+        if self.producer is None:
+            raise PublishFailed("the event bus connection is not started; retry")
+        try:
+            await asyncio.wait_for(
+                self.producer.send_and_wait(topic.topic_name, value, key=encode_key(key)), SEND_TIMEOUT_S
+            )
+        except (KafkaError, TimeoutError) as exc:
+            why = type(exc).__name__
+            raise PublishFailed(f"the event bus did not take the event ({why}); retry") from exc
