@@ -3,7 +3,7 @@ looked for on the method-browsed topic.
 
 The acceptance figure: the collector holds 1,000 browse events a second from a local load generator
 with no event lost. The collector runs in its own process (uvicorn, one worker: the app of
-`agents.http.routes.collector.collector_app`, with a Kafka publisher) on the embedded broker (or
+`agents.http.app.collector_app`, with a Kafka publisher) on the embedded broker (or
 KITTING_KAFKA_BOOTSTRAP_SERVERS) and a SQLite database (or --database-url: the run's site is removed
 after); the load generator runs here, so the two do not share a GIL: aiohttp (or --client httpx,
 which takes about three times the CPU), HTTP/1.1 keep-alive over a pool of connections, open-loop
@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import random
@@ -71,11 +71,7 @@ INTRO = (
     "soup makes a quick pasta sauce: reduce it in a wide pan until thick, then toss with the pasta."
 )
 QUEUED_S = 0.010
-TOKEN_SECRET = b"kitting collector bench"
-
-
-def basket_token(basket_id: str) -> str:
-    return hmac.new(TOKEN_SECRET, basket_id.encode(), hashlib.sha256).hexdigest()[:32]
+VAULT_KEY = base64.b64encode(hashlib.sha256(b"kitting collector bench").digest()).decode()
 
 
 # --- the server process ---------------------------------------------------------------------------
@@ -85,9 +81,10 @@ def serve(database_url: str, bootstrap_servers: str, port: int, host: str = "127
     """Run the collector alone (one uvicorn worker) until SIGTERM."""
     import uvicorn
 
-    from agents.http.routes.collector import collector_app
+    from agents.http.app import collector_app
+    from streams.settings import Settings
 
-    app = collector_app(database_url, bootstrap_servers, basket_token)
+    app = collector_app(Settings(database_url=database_url, vault_key=VAULT_KEY), bootstrap_servers)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, workers=1)
 
 

@@ -4,13 +4,16 @@ one `Publisher` protocol, the Kafka one for real runs and a recording one for te
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from streams.codec import encode_key
-from streams.topics import Topic
+from schemas.envelope import new_envelope
+from schemas.events import EventData
+from streams.codec import decode, encode, encode_key
+from streams.topics import Topic, topic_for
 
 SEND_TIMEOUT_S = 10.0
 MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
@@ -33,6 +36,37 @@ class Publisher(Protocol):
     async def publish(self, topic: Topic, key: str, value: bytes) -> None:
         """Put one encoded event on `topic`, keyed by `key` (the basket id); raises PublishFailed."""
         ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One encoded event, ready for its topic: checked against the size limit when it was made."""
+
+    topic: Topic
+    key: str  # the basket id
+    event_id: str
+    value: bytes
+
+    @classmethod
+    def of(cls, data: EventData, *, source: str, event_id: str | None = None) -> Outgoing:
+        """`data` in a fresh envelope from `source`; raises EventTooLarge."""
+        envelope = new_envelope(data, source=source, subject=data.basket_id, event_id=event_id)
+        value = encode(envelope)
+        check_size(value)
+        return cls(topic_for(data), data.basket_id, envelope.id, value)
+
+    @classmethod
+    def received(cls, raw: bytes, topic: Topic) -> Outgoing:
+        """A CloudEvent a client sent as it should go on `topic`, bytes unchanged; raises EventTooLarge,
+        UndecodableEvent."""
+        check_size(raw)
+        envelope = decode(raw, topic)
+        return cls(topic, envelope.subject, envelope.id, raw)
+
+
+async def publish(publisher: Publisher, event: Outgoing) -> None:
+    """Put `event` on its topic; raises PublishFailed or EventTooLarge."""
+    await publisher.publish(event.topic, event.key, event.value)
 
 
 class KafkaPublisher:

@@ -18,16 +18,17 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
-from sqlalchemy import create_engine, text
 
+from agents.baskets.start import basket_event
 from agents.cli.processes import spawn_archiver, spawn_worker
+from agents.http import read_model
 from agents.privacy.demo_customer import seed_demo_customer
 from agents.privacy.keys import vault_key
-from schemas.envelope import new_envelope
 from schemas.events import BasketStatusChanged, DeliveryMethod, MethodBrowsed, PaymentMethod, QuotePreferences
 from streams.archive import ARCHIVED_TOPICS, read_archive
-from streams.codec import encode, encode_key
+from streams.codec import encode_key
 from streams.migrate import upgrade
+from streams.persistence import Database
 from streams.processes import stop_process
 from streams.runtime import broker_in_use, child_env, children
 from streams.settings import Settings
@@ -74,10 +75,10 @@ def browse_event(
 ) -> bytes:
     """The demo page browsed by a customer whose contact data is in the vault (see seed_demo_customer)."""
     prefs = QuotePreferences(customer_ref=customer_ref, have=["salt"], delivery=delivery, payment=payment)
-    data = MethodBrowsed(
+    job = MethodBrowsed(
         basket_id=basket_id, url=DEMO_URL, html=demo_page(), site="recipes.example", quote=prefs
     )
-    return encode(new_envelope(data, source="urn:kitting:demo", subject=basket_id))
+    return basket_event(job, source="urn:kitting:demo").value
 
 
 async def follow_baskets(
@@ -173,30 +174,19 @@ def wait_for_archive(bootstrap: str, root: Path, since_ms: int, timeout_s: float
 
 def orders_of(database_url: str, basket_id: str) -> list[dict[str, str]]:
     """Each order of the basket with the final state of its three machines."""
-    engine = create_engine(database_url)
+    database = Database(database_url)
     try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "select provider_id, status, delivery_method, delivery_state, payment_method, "
-                    "settlement_state, total_amount, currency from orders where basket_id = :basket "
-                    "order by created_at"
-                ),
-                {"basket": basket_id},
-            ).all()
+        with database.session() as session:
+            return [
+                {
+                    "provider": o.provider_id, "order": o.status, "delivery_method": o.delivery_method,
+                    "delivery": o.delivery_state, "payment_method": o.payment_method,
+                    "payment": o.settlement_state, "total": format(o.total_amount, "f"), "currency": o.currency,
+                }
+                for o in read_model.orders_of(session, basket_id)
+            ]  # fmt: skip
     finally:
-        engine.dispose()
-    keys = (
-        "provider",
-        "order",
-        "delivery_method",
-        "delivery",
-        "payment_method",
-        "payment",
-        "total",
-        "currency",
-    )
-    return [dict(zip(keys, (str(value) for value in row), strict=True)) for row in rows]
+        database.engine.dispose()
 
 
 def run_demo(

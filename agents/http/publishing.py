@@ -1,17 +1,20 @@
-"""Publishing for an HTTP request: the bus's refusals become the answers a client can act on."""
+"""Publishing for an HTTP request: the bus's refusals become answers a client can act on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import HTTPException
 
-from streams.publishing import EventTooLarge, Publisher, PublishFailed
-from streams.topics import Topic
+from streams.publishing import EventTooLarge, PublishFailed
 
 
-async def publish_for_http(publisher: Publisher, topic: Topic, key: str, value: bytes) -> None:
-    """Publish for an HTTP request: a too-large event answers 413, a bus that did not take it 503."""
+@contextmanager
+def bus_answers() -> Iterator[None]:
+    """Inside it, a too-large event answers 413 and a bus that did not take the event 503 (retry)."""
     try:
-        await publisher.publish(topic, key, value)
+        yield
     except EventTooLarge as exc:
         raise HTTPException(413, str(exc)) from None
     except PublishFailed as exc:

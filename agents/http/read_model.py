@@ -1,10 +1,11 @@
-"""Where one basket stands, as the terminal shows it: the method and its components, the person's
-choices, each quote round with its offers and (proposed or final) selection, the orders and every
-state transition. Read from SQL in one session; no contact data (pickup codes only, for the person)."""
+"""The one read model of a basket, for every route that shows one: the basket itself, its quote rounds
+and offers, its orders and every state transition, and the terminal's whole snapshot of them. Read
+from SQL in the caller's session; no contact data (pickup codes only, for the person)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -29,22 +30,113 @@ Next = Literal[
 ]
 
 
-def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str, Any]:
-    basket = session.get(Basket, basket_id)
-    rounds = session.scalars(
+# --- the queries --------------------------------------------------------------------------------------
+
+
+def rounds_of(session: Session, basket_id: str) -> Sequence[QuoteRound]:
+    return session.scalars(
         select(QuoteRound).where(QuoteRound.basket_id == basket_id).order_by(QuoteRound.opened_at)
     ).all()
-    offers = session.scalars(
+
+
+def offers_of(session: Session, basket_id: str) -> Sequence[ReceivedOffer]:
+    return session.scalars(
         select(ReceivedOffer)
         .where(ReceivedOffer.basket_id == basket_id)
         .order_by(ReceivedOffer.received_at, ReceivedOffer.provider_id)
     ).all()
-    orders = session.scalars(
-        select(Order).where(Order.basket_id == basket_id).order_by(Order.created_at)
-    ).all()
-    timeline = session.scalars(
+
+
+def orders_of(session: Session, basket_id: str) -> Sequence[Order]:
+    return session.scalars(select(Order).where(Order.basket_id == basket_id).order_by(Order.created_at)).all()
+
+
+def timeline_of(session: Session, basket_id: str) -> Sequence[TimelineEntry]:
+    return session.scalars(
         select(TimelineEntry).where(TimelineEntry.basket_id == basket_id).order_by(TimelineEntry.id)
     ).all()
+
+
+def decision_of(session: Session, basket_id: str, request_id: str) -> dict[str, Any] | None:
+    """A quote round's recorded decision (needs, offers, preferences, selection), or None while the
+    round is undecided. Raises LookupError when the basket has no such round."""
+    round_ = session.get(QuoteRound, request_id)
+    if round_ is None or round_.basket_id != basket_id:
+        raise LookupError(f"no quote round {request_id} for this basket")
+    decision: dict[str, Any] | None = json.loads(round_.decision) if round_.decision else None
+    return decision
+
+
+# --- what the API's basket routes show ------------------------------------------------------------
+
+
+def basket_view(session: Session, basket_id: str) -> dict[str, Any] | None:
+    row = session.get(Basket, basket_id)
+    if row is None:
+        return None
+    return {
+        "basket_id": row.basket_id,
+        "url": row.url,
+        "status": row.status,
+        "reason": row.reason,
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:
+    """The offers as they arrived (late ones marked) and each round's selection once decided; None when
+    the basket has no round and no offer (yet)."""
+    rounds, received = rounds_of(session, basket_id), offers_of(session, basket_id)
+    if not rounds and not received:
+        return None
+    return {
+        "basket_id": basket_id,
+        "rounds": [
+            {
+                "request_id": r.request_id, "status": r.status, "addressed": json.loads(r.addressed),
+                "deadline": r.deadline.isoformat(), "closed_by": r.closed_by,
+                "selection": json.loads(r.decision)["selected"] if r.decision else None,
+            }
+            for r in rounds
+        ],
+        "offers": [
+            {
+                "request_id": o.request_id, "provider_id": o.provider_id, "late": o.late,
+                "received_at": o.received_at.isoformat(), "answer_ms": o.answer_ms,
+                "offer": json.loads(o.offer_json),
+            }
+            for o in received
+        ],
+    }  # fmt: skip
+
+
+def orders_view(session: Session, basket_id: str, vault: Vault) -> list[dict[str, Any]]:
+    """Each order with its order, delivery and payment states; a pickup shows its code."""
+    return [
+        {
+            "order_id": o.order_id, "provider_id": o.provider_id, "status": o.status, "reason": o.reason,
+            "delivery_method": o.delivery_method, "delivery": o.delivery_state,
+            "payment_method": o.payment_method, "payment": o.settlement_state,
+            "total": {"amount": format(o.total_amount, "f"), "currency": o.currency},
+            "replaces": o.replaces,
+            "pickup_code": vault.pickup_code(o.order_id) if o.delivery_method == "pickup" else None,
+        }
+        for o in orders_of(session, basket_id)
+    ]  # fmt: skip
+
+
+# --- the terminal's snapshot ------------------------------------------------------------------------
+
+
+def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str, Any]:
+    """Everything the terminal shows about one basket: the method and its components, the person's
+    choices, each quote round with its offers and (proposed or final) selection, the orders and every
+    state transition, and what the person is to do next."""
+    basket = session.get(Basket, basket_id)
+    rounds = rounds_of(session, basket_id)
+    offers = offers_of(session, basket_id)
+    orders = orders_of(session, basket_id)
+    timeline = timeline_of(session, basket_id)
     ids = {o.provider_id for o in offers} | {o.provider_id for o in orders}
     for round_ in rounds:
         ids.update(json.loads(round_.addressed))

@@ -1,5 +1,5 @@
 """The browse-event collector: upstream sites post the pages people read, from the snippet in the
-browser (`static/snippet.js`) or from their servers in batches, each with the site's API key.
+browser (`agents/http/static/snippet.js`) or from their servers in batches, each with the site's API key.
 
 Every request is answered here, errors included, with the CORS header the snippet needs to read the
 reason; nothing is published unless the whole request is accepted (a batch whose publishing fails
@@ -13,33 +13,21 @@ import asyncio
 import copy
 import functools
 import math
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agents.baskets.start import basket_event, new_basket_id
 from agents.http.rate_limit import TokenBuckets
+from agents.http.services import Services, ServicesDep
 from agents.http.sites import SiteKeys, SitesUnavailable, SiteView, normalize_origin, origin_of
-from schemas.envelope import new_envelope
 from schemas.events import Channel, Component, MethodBrowsed
-from streams.codec import encode
-from streams.persistence import Database
-from streams.publishing import (
-    MAX_EVENT_BYTES,
-    EventTooLarge,
-    KafkaPublisher,
-    Publisher,
-    PublishFailed,
-    check_size,
-)
-from streams.topics import Topic
+from streams.publishing import MAX_EVENT_BYTES, EventTooLarge, Outgoing, PublishFailed, publish
 
 SOURCE = "urn:kitting:collector"
 KEY_HEADER = "X-Kitting-Site-Key"
@@ -54,7 +42,6 @@ MAX_KEY_CHARS = 200
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="kitting-collector"'}
 ALLOWED_HEADERS = "content-type, x-kitting-site-key, authorization"
 
-BasketToken = Callable[[str], str]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -92,7 +79,7 @@ class BrowseBatch(BaseModel):
     events: list[BrowseBody] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class Accepted(BaseModel):
+class BrowseAccepted(BaseModel):
     basket_id: str
     event_id: str
     terminal_url: str = Field(description="Where the person follows the basket (a path on Kitting)")
@@ -100,7 +87,7 @@ class Accepted(BaseModel):
 
 class BatchAccepted(BaseModel):
     basket_ids: list[str]
-    events: list[Accepted]
+    events: list[BrowseAccepted]
 
 
 class Refused(Exception):
@@ -118,8 +105,8 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class _Event:
-    answer: Accepted
-    value: bytes
+    answer: BrowseAccepted
+    outgoing: Outgoing
 
 
 def cors_headers(request: Request) -> dict[str, str]:
@@ -205,179 +192,171 @@ def _error_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": reasons[status]} for status in statuses}
 
 
-def collector_router(
-    database: Database,
-    publisher: Publisher,
-    keys: SiteKeys | None = None,
-    *,
-    basket_token: BasketToken,
-    buckets: TokenBuckets | None = None,
-    terminal_path: str = TERMINAL_PATH,
-    source: str = SOURCE,
-) -> APIRouter:
-    """The collector's routes: POST browse and batch (with their CORS preflights), GET the snippet.
+router = APIRouter(tags=["collector"])
 
-    `basket_token(basket_id)` signs the terminal link the answer carries."""
-    keys = keys if keys is not None else SiteKeys(database)
-    buckets = buckets if buckets is not None else TokenBuckets()
-    router = APIRouter(tags=["collector"])
 
-    async def site_of(request: Request) -> SiteView:
-        key = site_key_of(request)
-        if key is None:
-            raise Refused(
-                401,
-                f"no site key: send the site's API key in the {KEY_HEADER} header "
-                "(or Authorization: Bearer <key>)",
-                CHALLENGE,
-            )
-        try:
-            site = await keys.alookup(key) if len(key) <= MAX_KEY_CHARS else None
-        except SitesUnavailable as exc:
-            raise Refused(503, f"{exc}; retry") from None
-        if site is None:
-            raise Refused(401, f"the key in {KEY_HEADER} is not a site key Kitting knows", CHALLENGE)
-        if not site.enabled:
-            raise Refused(
-                401, f"site {site.site_id!r} is disabled: its key in {KEY_HEADER} is refused", CHALLENGE
-            )
-        origin = request.headers.get("origin")
-        if origin is not None and site.origins and not _allowed(site, origin):
-            raise Refused(403, f"requests from origin {origin} are not allowed for site {site.site_id!r}")
-        return site
+async def site_of(request: Request, keys: SiteKeys) -> SiteView:
+    """The site whose key the request carries, enabled and allowed from the request's origin."""
+    key = site_key_of(request)
+    if key is None:
+        raise Refused(
+            401,
+            f"no site key: send the site's API key in the {KEY_HEADER} header "
+            "(or Authorization: Bearer <key>)",
+            CHALLENGE,
+        )
+    try:
+        site = await keys.alookup(key) if len(key) <= MAX_KEY_CHARS else None
+    except SitesUnavailable as exc:
+        raise Refused(503, f"{exc}; retry") from None
+    if site is None:
+        raise Refused(401, f"the key in {KEY_HEADER} is not a site key Kitting knows", CHALLENGE)
+    if not site.enabled:
+        raise Refused(
+            401, f"site {site.site_id!r} is disabled: its key in {KEY_HEADER} is refused", CHALLENGE
+        )
+    origin = request.headers.get("origin")
+    if origin is not None and site.origins and not _allowed(site, origin):
+        raise Refused(403, f"requests from origin {origin} are not allowed for site {site.site_id!r}")
+    return site
 
-    def check_page(site: SiteView, body: BrowseBody, index: int | None = None) -> None:
-        if not site.origins:
-            return
-        page_origin = origin_of(body.url)
-        if page_origin is None or not site.allows_origin(page_origin):
-            where = "" if index is None else f"events.{index}: "
-            raise Refused(
-                403,
-                f"{where}the page {body.url[:200]} is not on site {site.site_id!r}'s origins "
-                f"({', '.join(site.origins)})",
-            )
 
-    def charge(site: SiteView, events: int) -> None:
-        wait = buckets.take(site.site_id, site.rate_per_s, site.burst, cost=events)
-        if wait == math.inf:
-            raise Refused(
-                413, f"a batch of {events} events is more than site {site.site_id!r}'s burst of "
-                f"{site.burst}: send at most {site.burst} per request",
-            )  # fmt: skip
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise Refused(
-                429,
-                f"site {site.site_id!r} is over its limit of {site.rate_per_s:g} events/s "
-                f"(burst {site.burst}); retry after {seconds} s",
-                {"Retry-After": str(seconds)},
-            )
-
-    def event_of(site: SiteView, body: BrowseBody) -> _Event:
-        basket_id = str(uuid.uuid4())
-        data = MethodBrowsed(
-            basket_id=basket_id, url=body.url, html=body.html, components=body.components,
-            method_yield=body.method_yield, site=site.site_id, channel=Channel.upstream, origin=site.site_id,
-        )  # fmt: skip
-        envelope = new_envelope(data, source=source, subject=basket_id)
-        value = encode(envelope)
-        try:
-            check_size(value)
-        except EventTooLarge as exc:
-            raise Refused(413, str(exc)) from None
-        link = f"{terminal_path}?{urlencode({'basket': basket_id, 'token': basket_token(basket_id)})}"
-        return _Event(Accepted(basket_id=basket_id, event_id=envelope.id, terminal_url=link), value)
-
-    async def publish(event: _Event) -> None:
-        await publisher.publish(Topic.METHOD_BROWSED, event.answer.basket_id, event.value)
-
-    @router.post(
-        BROWSE_PATH, status_code=202, response_model=Accepted, openapi_extra=_body_doc(BrowseBody),
-        responses=_error_doc(401, 403, 413, 422, 429, 503),
-    )  # fmt: skip
-    async def browse(request: Request) -> Response:
-        """One page a person is reading; the answer links to the basket's terminal page."""
-        cors = cors_headers(request)
-        try:
-            site = await site_of(request)
-            body = parse(BrowseBody, await read_body(request, MAX_BODY_BYTES))
-            check_page(site, body)
-            charge(site, 1)
-            event = event_of(site, body)
-            try:
-                await publish(event)
-            except PublishFailed as exc:
-                raise Refused(503, str(exc)) from None
-            except EventTooLarge as exc:
-                raise Refused(413, str(exc)) from None
-        except Refused as refused:
-            return refused.response(cors)
-        return Response(event.answer.model_dump_json(), 202, headers=cors, media_type="application/json")
-
-    @router.post(
-        BATCH_PATH, status_code=202, response_model=BatchAccepted, openapi_extra=_body_doc(BrowseBatch),
-        responses=_error_doc(401, 403, 413, 422, 429, 503),
-    )  # fmt: skip
-    async def browse_batch(request: Request) -> Response:
-        """Up to 100 pages at once, for a site's servers; each event counts against the site's rate."""
-        cors = cors_headers(request)
-        try:
-            site = await site_of(request)
-            batch = parse(BrowseBatch, await read_body(request, MAX_BATCH_BODY_BYTES))
-            for index, body in enumerate(batch.events):
-                check_page(site, body, index)
-            charge(site, len(batch.events))
-            events = []
-            for index, body in enumerate(batch.events):
-                try:
-                    events.append(event_of(site, body))
-                except Refused as refused:
-                    raise Refused(refused.status, f"events.{index}: {refused.reason}") from None
-            outcomes = await asyncio.gather(*(publish(e) for e in events), return_exceptions=True)
-            failures = [o for o in outcomes if isinstance(o, BaseException)]
-            if failures:
-                for failure in failures:
-                    if not isinstance(failure, PublishFailed | EventTooLarge):
-                        raise failure
-                raise Refused(
-                    503,
-                    f"{len(failures)} of {len(events)} events were not published ({failures[0]}); "
-                    "retry those whose basket_ids entry is null",
-                    basket_ids=[
-                        None if isinstance(o, BaseException) else e.answer.basket_id
-                        for e, o in zip(events, outcomes, strict=True)
-                    ],
-                )
-        except Refused as refused:
-            return refused.response(cors)
-        answers = [e.answer for e in events]
-        answer = BatchAccepted(basket_ids=[a.basket_id for a in answers], events=answers)
-        return Response(answer.model_dump_json(), 202, headers=cors, media_type="application/json")
-
-    async def preflight(request: Request) -> Response:
-        """Any origin may ask; the key and the site's origins are checked on the POST."""
-        headers = {
-            **cors_headers(request),
-            "Access-Control-Allow-Methods": "POST",
-            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-            "Access-Control-Max-Age": "600",
-        }
-        return Response(status_code=204, headers=headers)
-
-    router.add_api_route(BROWSE_PATH, preflight, methods=["OPTIONS"], include_in_schema=False)
-    router.add_api_route(BATCH_PATH, preflight, methods=["OPTIONS"], include_in_schema=False)
-
-    @router.get(SNIPPET_PATH, include_in_schema=False)
-    async def snippet() -> Response:
-        """The script a method provider adds to its pages (see static/snippet.js)."""
-        return Response(
-            snippet_js(),
-            media_type="text/javascript; charset=utf-8",
-            headers={"Cache-Control": "public, max-age=300"},
+def check_page(site: SiteView, body: BrowseBody, index: int | None = None) -> None:
+    if not site.origins:
+        return
+    page_origin = origin_of(body.url)
+    if page_origin is None or not site.allows_origin(page_origin):
+        where = "" if index is None else f"events.{index}: "
+        raise Refused(
+            403,
+            f"{where}the page {body.url[:200]} is not on site {site.site_id!r}'s origins "
+            f"({', '.join(site.origins)})",
         )
 
-    return router
+
+def charge(buckets: TokenBuckets, site: SiteView, events: int) -> None:
+    wait = buckets.take(site.site_id, site.rate_per_s, site.burst, cost=events)
+    if wait == math.inf:
+        raise Refused(
+            413, f"a batch of {events} events is more than site {site.site_id!r}'s burst of "
+            f"{site.burst}: send at most {site.burst} per request",
+        )  # fmt: skip
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise Refused(
+            429,
+            f"site {site.site_id!r} is over its limit of {site.rate_per_s:g} events/s "
+            f"(burst {site.burst}); retry after {seconds} s",
+            {"Retry-After": str(seconds)},
+        )
+
+
+def event_of(services: Services, site: SiteView, body: BrowseBody) -> _Event:
+    """The page as the event that starts its basket, with the terminal link the answer carries."""
+    basket_id = new_basket_id()
+    job = MethodBrowsed(
+        basket_id=basket_id, url=body.url, html=body.html, components=body.components,
+        method_yield=body.method_yield, site=site.site_id, channel=Channel.upstream, origin=site.site_id,
+    )  # fmt: skip
+    try:
+        event = basket_event(job, source=SOURCE)
+    except EventTooLarge as exc:
+        raise Refused(413, str(exc)) from None
+    token = services.vault.basket_token(basket_id)
+    link = f"{TERMINAL_PATH}?{urlencode({'basket': basket_id, 'token': token})}"
+    return _Event(BrowseAccepted(basket_id=basket_id, event_id=event.event_id, terminal_url=link), event)
+
+
+@router.post(
+    BROWSE_PATH, status_code=202, response_model=BrowseAccepted, openapi_extra=_body_doc(BrowseBody),
+    responses=_error_doc(401, 403, 413, 422, 429, 503),
+)  # fmt: skip
+async def browse(request: Request, services: ServicesDep) -> Response:
+    """One page a person is reading; the answer links to the basket's terminal page."""
+    cors = cors_headers(request)
+    try:
+        site = await site_of(request, services.site_keys)
+        body = parse(BrowseBody, await read_body(request, MAX_BODY_BYTES))
+        check_page(site, body)
+        charge(services.buckets, site, 1)
+        event = event_of(services, site, body)
+        try:
+            await publish(services.publisher, event.outgoing)
+        except PublishFailed as exc:
+            raise Refused(503, str(exc)) from None
+        except EventTooLarge as exc:
+            raise Refused(413, str(exc)) from None
+    except Refused as refused:
+        return refused.response(cors)
+    return Response(event.answer.model_dump_json(), 202, headers=cors, media_type="application/json")
+
+
+@router.post(
+    BATCH_PATH, status_code=202, response_model=BatchAccepted, openapi_extra=_body_doc(BrowseBatch),
+    responses=_error_doc(401, 403, 413, 422, 429, 503),
+)  # fmt: skip
+async def browse_batch(request: Request, services: ServicesDep) -> Response:
+    """Up to 100 pages at once, for a site's servers; each event counts against the site's rate."""
+    cors = cors_headers(request)
+    try:
+        site = await site_of(request, services.site_keys)
+        batch = parse(BrowseBatch, await read_body(request, MAX_BATCH_BODY_BYTES))
+        for index, body in enumerate(batch.events):
+            check_page(site, body, index)
+        charge(services.buckets, site, len(batch.events))
+        events = []
+        for index, body in enumerate(batch.events):
+            try:
+                events.append(event_of(services, site, body))
+            except Refused as refused:
+                raise Refused(refused.status, f"events.{index}: {refused.reason}") from None
+        outcomes = await asyncio.gather(
+            *(publish(services.publisher, e.outgoing) for e in events), return_exceptions=True
+        )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            for failure in failures:
+                if not isinstance(failure, PublishFailed | EventTooLarge):
+                    raise failure
+            raise Refused(
+                503,
+                f"{len(failures)} of {len(events)} events were not published ({failures[0]}); "
+                "retry those whose basket_ids entry is null",
+                basket_ids=[
+                    None if isinstance(o, BaseException) else e.answer.basket_id
+                    for e, o in zip(events, outcomes, strict=True)
+                ],
+            )
+    except Refused as refused:
+        return refused.response(cors)
+    answers = [e.answer for e in events]
+    answer = BatchAccepted(basket_ids=[a.basket_id for a in answers], events=answers)
+    return Response(answer.model_dump_json(), 202, headers=cors, media_type="application/json")
+
+
+async def preflight(request: Request) -> Response:
+    """Any origin may ask; the key and the site's origins are checked on the POST."""
+    headers = {
+        **cors_headers(request),
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+        "Access-Control-Max-Age": "600",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+router.add_api_route(BROWSE_PATH, preflight, methods=["OPTIONS"], include_in_schema=False)
+router.add_api_route(BATCH_PATH, preflight, methods=["OPTIONS"], include_in_schema=False)
+
+
+@router.get(SNIPPET_PATH, include_in_schema=False)
+async def snippet() -> Response:
+    """The script a method provider adds to its pages (static/snippet.js)."""
+    return Response(
+        snippet_js(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 def _allowed(site: SiteView, origin: str) -> bool:
@@ -390,33 +369,3 @@ def _allowed(site: SiteView, origin: str) -> bool:
 @functools.cache
 def snippet_js() -> bytes:
     return resources.files("agents.http").joinpath("static/snippet.js").read_bytes()
-
-
-def collector_app(
-    database_url: str,
-    bootstrap_servers: str,
-    basket_token: BasketToken,
-    refresh_s: float = 5.0,
-) -> FastAPI:
-    """A FastAPI app with the collector alone and a Kafka publisher (the benchmark runs it)."""
-    database = Database(database_url)
-    publisher = KafkaPublisher(bootstrap_servers)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await publisher.start()
-        try:
-            yield
-        finally:
-            await publisher.stop()
-            database.engine.dispose()
-
-    app = FastAPI(title="Kitting collector", version="0.1.0", lifespan=lifespan)
-    keys = SiteKeys(database, refresh_s=refresh_s)
-    app.include_router(collector_router(database, publisher, keys, basket_token=basket_token))
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app

@@ -17,20 +17,18 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agents.baskets.start import new_basket_id, start_basket
 from agents.baskets.store import Basket
-from agents.http import demo_site
-from agents.http.publishing import publish_for_http
-from agents.http.read_model import basket_snapshot
-from agents.privacy.vault import Contact, Vault
-from agents.quoting.tables import QuoteRound
+from agents.http import demo_site, read_model
+from agents.http.publishing import bus_answers
+from agents.http.services import Services, ServicesDep
+from agents.privacy.vault import Contact
 from agents.registry.providers import list_providers
-from schemas.envelope import new_envelope
 from schemas.events import (
     Channel,
     Component,
     ConfirmSelection,
     DeliveryMethod,
-    EventData,
     MethodBrowsed,
     PaymentMethod,
     PriorityProfile,
@@ -38,10 +36,7 @@ from schemas.events import (
     payment_problem,
 )
 from schemas.providers import ProviderKind
-from streams.codec import encode
-from streams.persistence import Database
-from streams.publishing import Publisher
-from streams.topics import topic_for
+from streams.publishing import Outgoing, publish
 
 SOURCE = "urn:kitting:terminal"
 STATIC = resources.files("agents.http").joinpath("static", "terminal")
@@ -108,157 +103,163 @@ class Choose(BaseModel):
     payment: PaymentMethod | None = None
 
 
-class Accepted(BaseModel):
+class CommandAccepted(BaseModel):
     basket_id: str
     event_id: str
 
 
-def terminal_router(database: Database, publisher: Publisher, vault: Vault) -> APIRouter:
-    router = APIRouter(tags=["terminal"])
+router = APIRouter(tags=["terminal"])
 
-    async def publish(data: EventData, event_id: str | None = None) -> str:
-        envelope = new_envelope(data, source=SOURCE, subject=data.basket_id, event_id=event_id)
-        await publish_for_http(publisher, topic_for(data), data.basket_id, encode(envelope))
-        return envelope.id
 
-    def check_token(basket_id: str, token: str) -> None:
-        if not vault.basket_token_fits(basket_id, token):
-            raise HTTPException(
-                403, "this basket's token does not fit: open the page again from the terminal"
-            )
+def check_token(services: Services, basket_id: str, token: str) -> None:
+    if not services.vault.basket_token_fits(basket_id, token):
+        raise HTTPException(403, "this basket's token does not fit: open the page again from the terminal")
 
-    def snapshot(basket_id: str) -> dict[str, Any]:
-        with database.session() as session:
-            return basket_snapshot(session, basket_id, vault)
 
-    @router.get("/terminal/", response_class=HTMLResponse, include_in_schema=False)
-    async def terminal_page() -> HTMLResponse:
-        return HTMLResponse(STATIC.joinpath("index.html").read_text(encoding="utf-8"))
+def snapshot(services: Services, basket_id: str) -> dict[str, Any]:
+    with services.database.session() as session:
+        return read_model.basket_snapshot(session, basket_id, services.vault)
 
-    @router.get("/v1/terminal/demo-pages")
-    async def list_demo_pages(request: Request) -> list[dict[str, str]]:
-        """The demo site's recipe and DIY pages, to open from the terminal."""
-        return demo_site.pages(str(request.base_url))
 
-    @router.get("/v1/terminal/regions")
-    async def regions() -> list[str]:
-        """The delivery regions some enabled shop serves ("default" first)."""
-        with database.session() as session:
-            served = {
-                r for p in list_providers(session, ProviderKind.component) if p.enabled for r in p.regions
-            }
-        return sorted(served, key=lambda region: (region != "default", region))
+@router.get("/terminal/", response_class=HTMLResponse, include_in_schema=False)
+async def terminal_page() -> HTMLResponse:
+    return HTMLResponse(STATIC.joinpath("index.html").read_text(encoding="utf-8"))
 
-    @router.post("/v1/terminal/open", status_code=202)
-    async def open_page(body: OpenPage, request: Request) -> Opened:
-        """Start a basket from a page's address: Kitting reads the page and extracts its components."""
-        basket_id = str(uuid.uuid4())
-        html = demo_site.own_page_html(body.url, str(request.base_url))
-        data = MethodBrowsed(
-            basket_id=basket_id, url=body.url, html=html, channel=Channel.web, origin="terminal"
-        )
-        await publish(data)
-        return Opened(basket_id=basket_id, token=vault.basket_token(basket_id))
 
-    @router.get("/v1/terminal/baskets/{basket_id}")
-    async def basket_state(basket_id: str, token: Annotated[str, Query(max_length=64)]) -> dict[str, Any]:
-        """Everything the terminal shows about one basket (the stream sends the same, live)."""
-        check_token(basket_id, token)
-        return await asyncio.to_thread(snapshot, basket_id)
+@router.get("/v1/terminal/demo-pages")
+async def list_demo_pages(request: Request) -> list[dict[str, str]]:
+    """The demo site's recipe and DIY pages, to open from the terminal."""
+    return demo_site.pages(str(request.base_url))
 
-    @router.get("/v1/terminal/baskets/{basket_id}/stream", response_class=StreamingResponse)
-    async def basket_stream(
-        basket_id: str, token: Annotated[str, Query(max_length=64)], request: Request
-    ) -> StreamingResponse:
-        """Server-sent events: `snapshot` whenever something changed; ends once the basket has ended."""
-        check_token(basket_id, token)
 
-        async def events() -> AsyncIterator[str]:
-            last, quiet, waited = "", 0.0, 0.0
-            while waited < STREAM_MAX_S and not await request.is_disconnected():
-                state = await asyncio.to_thread(snapshot, basket_id)
-                text = json.dumps(state, separators=(",", ":"))
-                if text != last:
-                    last, quiet = text, 0.0
-                    yield f"event: snapshot\ndata: {text}\n\n"
-                    if state["basket"]["status"] in FINAL and _settled(state):
-                        return
-                elif quiet >= STREAM_HEARTBEAT_S:
-                    quiet = 0.0
-                    yield ": still here\n\n"
-                await asyncio.sleep(STREAM_POLL_S)
-                quiet += STREAM_POLL_S
-                waited += STREAM_POLL_S
+@router.get("/v1/terminal/regions")
+async def regions(services: ServicesDep) -> list[str]:
+    """The delivery regions some enabled shop serves ("default" first)."""
+    with services.database.session() as session:
+        served = {r for p in list_providers(session, ProviderKind.component) if p.enabled for r in p.regions}
+    return sorted(served, key=lambda region: (region != "default", region))
 
-        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
-    @router.post("/v1/terminal/baskets/{basket_id}/quote", status_code=202)
-    async def ask_quotes(
-        basket_id: str, token: Annotated[str, Query(max_length=64)], body: AskQuotes
-    ) -> Accepted:
-        """Ask the shops for quotes for the components the person still needs."""
-        check_token(basket_id, token)
-        problem = payment_problem(body.delivery, body.payment)
-        if problem:
-            raise HTTPException(422, problem)
-        with database.session() as session:
-            basket = session.get(Basket, basket_id)
-            if basket is None or basket.extraction is None:
-                raise HTTPException(409, "the page is still being read: wait for its components")
-            if basket.status != "extracted" or basket.preferences is not None:
-                raise HTTPException(409, f"this basket is {basket.status}: quotes were asked already")
-            extracted = json.loads(basket.extraction)
-            components = [Component.model_validate(c) for c in extracted["components"]]
-            unknown = sorted(set(body.have) - {c.line_id for c in components})
-            if unknown:
-                raise HTTPException(422, f"no component {', '.join(unknown)} in this basket")
-            if len(body.have) == len(components):
-                raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
-            contact = Contact(**body.contact.model_dump(), region=body.region)
-            customer_ref = vault.store(session, contact)
-            url, channel, origin = basket.url, basket.channel, basket.origin
-        prefs = QuotePreferences(
-            customer_ref=customer_ref, region=body.region, delivery=body.delivery, payment=body.payment,
-            have=[c.name for c in components if c.line_id in body.have], servings=body.servings,
-            profile=body.profile, priority="cheapest", confirm=body.confirm,
-        )  # fmt: skip
-        data = MethodBrowsed(
-            basket_id=basket_id, url=url, components=components, quote=prefs,
-            method_yield=extracted.get("method_yield"), channel=Channel(channel) if channel else None,
-            origin=origin,
-        )  # fmt: skip
-        event_id = await publish(data, str(uuid.uuid5(COMMANDS, f"quote:{basket_id}")))
-        return Accepted(basket_id=basket_id, event_id=event_id)
+@router.post("/v1/terminal/open", status_code=202)
+async def open_page(body: OpenPage, request: Request, services: ServicesDep) -> Opened:
+    """Start a basket from a page's address: Kitting reads the page and extracts its components."""
+    basket_id = new_basket_id()
+    html = demo_site.own_page_html(body.url, str(request.base_url))
+    job = MethodBrowsed(basket_id=basket_id, url=body.url, html=html, channel=Channel.web, origin="terminal")
+    with bus_answers():
+        await start_basket(services.publisher, job, source=SOURCE)
+    return Opened(basket_id=basket_id, token=services.vault.basket_token(basket_id))
 
-    @router.post("/v1/terminal/baskets/{basket_id}/selection", status_code=202)
-    async def choose(basket_id: str, token: Annotated[str, Query(max_length=64)], body: Choose) -> Accepted:
-        """Order the proposal as it stands, or from the shops chosen by hand."""
-        check_token(basket_id, token)
-        with database.session() as session:
-            round_ = session.get(QuoteRound, body.request_id)
-            if round_ is None or round_.basket_id != basket_id:
-                raise HTTPException(404, f"no quote round {body.request_id} for this basket")
-            if round_.decision is None:
-                raise HTTPException(409, "the shops are still answering: wait for the proposal")
-            decision = json.loads(round_.decision)
-            if decision.get("confirmed") or not decision["selected"].get("proposed"):
-                raise HTTPException(409, "this selection is ordered already")
-            prefs = QuotePreferences.model_validate(decision["preferences"])
-            answered = {offer["provider_id"] for offer in decision["offers"]}
-        problem = payment_problem(body.delivery or prefs.delivery, body.payment or prefs.payment)
-        if problem:
-            raise HTTPException(422, problem)
-        unknown = sorted(set(body.providers or []) - answered)
+
+@router.get("/v1/terminal/baskets/{basket_id}")
+async def basket_state(
+    basket_id: str, token: Annotated[str, Query(max_length=64)], services: ServicesDep
+) -> dict[str, Any]:
+    """Everything the terminal shows about one basket (the stream sends the same, live)."""
+    check_token(services, basket_id, token)
+    return await asyncio.to_thread(snapshot, services, basket_id)
+
+
+@router.get("/v1/terminal/baskets/{basket_id}/stream", response_class=StreamingResponse)
+async def basket_stream(
+    basket_id: str, token: Annotated[str, Query(max_length=64)], request: Request, services: ServicesDep
+) -> StreamingResponse:
+    """Server-sent events: `snapshot` whenever something changed; ends once the basket has ended."""
+    check_token(services, basket_id, token)
+
+    async def events() -> AsyncIterator[str]:
+        last, quiet, waited = "", 0.0, 0.0
+        while waited < STREAM_MAX_S and not await request.is_disconnected():
+            state = await asyncio.to_thread(snapshot, services, basket_id)
+            text = json.dumps(state, separators=(",", ":"))
+            if text != last:
+                last, quiet = text, 0.0
+                yield f"event: snapshot\ndata: {text}\n\n"
+                if state["basket"]["status"] in FINAL and _settled(state):
+                    return
+            elif quiet >= STREAM_HEARTBEAT_S:
+                quiet = 0.0
+                yield ": still here\n\n"
+            await asyncio.sleep(STREAM_POLL_S)
+            quiet += STREAM_POLL_S
+            waited += STREAM_POLL_S
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.post("/v1/terminal/baskets/{basket_id}/quote", status_code=202)
+async def ask_quotes(
+    basket_id: str, token: Annotated[str, Query(max_length=64)], body: AskQuotes, services: ServicesDep
+) -> CommandAccepted:
+    """Ask the shops for quotes for the components the person still needs."""
+    check_token(services, basket_id, token)
+    problem = payment_problem(body.delivery, body.payment)
+    if problem:
+        raise HTTPException(422, problem)
+    with services.database.session() as session:
+        basket = session.get(Basket, basket_id)
+        if basket is None or basket.extraction is None:
+            raise HTTPException(409, "the page is still being read: wait for its components")
+        if basket.status != "extracted" or basket.preferences is not None:
+            raise HTTPException(409, f"this basket is {basket.status}: quotes were asked already")
+        extracted = json.loads(basket.extraction)
+        components = [Component.model_validate(c) for c in extracted["components"]]
+        unknown = sorted(set(body.have) - {c.line_id for c in components})
         if unknown:
-            raise HTTPException(
-                422, f"no offer from {', '.join(unknown)}: choose among the shops that answered"
-            )
-        data = ConfirmSelection(basket_id=basket_id, **body.model_dump())
-        event_id = await publish(data, str(uuid.uuid5(COMMANDS, f"confirm:{body.request_id}")))
-        return Accepted(basket_id=basket_id, event_id=event_id)
+            raise HTTPException(422, f"no component {', '.join(unknown)} in this basket")
+        if len(body.have) == len(components):
+            raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
+        contact = Contact(**body.contact.model_dump(), region=body.region)
+        customer_ref = services.vault.store(session, contact)
+        url, channel, origin = basket.url, basket.channel, basket.origin
+    prefs = QuotePreferences(
+        customer_ref=customer_ref, region=body.region, delivery=body.delivery, payment=body.payment,
+        have=[c.name for c in components if c.line_id in body.have], servings=body.servings,
+        profile=body.profile, priority="cheapest", confirm=body.confirm,
+    )  # fmt: skip
+    job = MethodBrowsed(
+        basket_id=basket_id, url=url, components=components, quote=prefs,
+        method_yield=extracted.get("method_yield"), channel=Channel(channel) if channel else None,
+        origin=origin,
+    )  # fmt: skip
+    with bus_answers():
+        event = await start_basket(
+            services.publisher, job, source=SOURCE, event_id=str(uuid.uuid5(COMMANDS, f"quote:{basket_id}"))
+        )
+    return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
 
-    return router
+
+@router.post("/v1/terminal/baskets/{basket_id}/selection", status_code=202)
+async def choose(
+    basket_id: str, token: Annotated[str, Query(max_length=64)], body: Choose, services: ServicesDep
+) -> CommandAccepted:
+    """Order the proposal as it stands, or from the shops chosen by hand."""
+    check_token(services, basket_id, token)
+    with services.database.session() as session:
+        try:
+            decision = read_model.decision_of(session, basket_id, body.request_id)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
+        if decision is None:
+            raise HTTPException(409, "the shops are still answering: wait for the proposal")
+        if decision.get("confirmed") or not decision["selected"].get("proposed"):
+            raise HTTPException(409, "this selection is ordered already")
+        prefs = QuotePreferences.model_validate(decision["preferences"])
+        answered = {offer["provider_id"] for offer in decision["offers"]}
+    problem = payment_problem(body.delivery or prefs.delivery, body.payment or prefs.payment)
+    if problem:
+        raise HTTPException(422, problem)
+    unknown = sorted(set(body.providers or []) - answered)
+    if unknown:
+        raise HTTPException(422, f"no offer from {', '.join(unknown)}: choose among the shops that answered")
+    command = ConfirmSelection(basket_id=basket_id, **body.model_dump())
+    with bus_answers():
+        event = Outgoing.of(
+            command, source=SOURCE, event_id=str(uuid.uuid5(COMMANDS, f"confirm:{body.request_id}"))
+        )
+        await publish(services.publisher, event)
+    return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
 
 
 def _settled(state: dict[str, Any]) -> bool:

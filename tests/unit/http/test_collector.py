@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,14 +14,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agents.http.rate_limit import TokenBuckets
-from agents.http.routes.collector import BATCH_PATH, BROWSE_PATH, MAX_BATCH, SNIPPET_PATH, collector_router
+from agents.http.routes.collector import BATCH_PATH, BROWSE_PATH, MAX_BATCH, SNIPPET_PATH, router
+from agents.http.services import Services
 from agents.http.sites import SiteKeys, create_site, set_enabled
+from agents.privacy.vault import Vault
 from schemas.events import Channel, MethodBrowsed
 from streams.codec import decode
 from streams.persistence import Database
 from streams.publishing import MAX_EVENT_BYTES
+from streams.settings import Settings
 from streams.topics import Topic
-from tests.fakes import RecordingPublisher
+from tests.fakes import TEST_VAULT_KEY, RecordingPublisher
 
 ORIGIN = "https://recipes.example"
 PAGE = f"{ORIGIN}/soup"
@@ -59,15 +63,22 @@ def collector(database: Database) -> Iterator[Collector]:
     with database.session() as session:
         key = create_site(session, "recipes", "Recipes", [ORIGIN], rate_per_s=1.0, burst=5)
     publisher = RecordingPublisher()
-    app = FastAPI()
     keys = SiteKeys(database, refresh_s=5.0, clock=clock)
-    app.include_router(
-        collector_router(
-            database, publisher, keys, basket_token=lambda b: f"tok-{b}", buckets=TokenBuckets(clock=clock)
-        )
-    )
-    with TestClient(app) as client:
+    with TestClient(collector_app(database, publisher, keys, TokenBuckets(clock=clock))) as client:
         yield Collector(client, publisher, database, clock, key)
+
+
+def collector_app(
+    database: Database, publisher: RecordingPublisher, keys: SiteKeys, buckets: TokenBuckets
+) -> FastAPI:
+    """The collector's routes alone, with these keys and rate limits."""
+    settings = Settings(database_url=database.url, vault_key=TEST_VAULT_KEY)
+    app = FastAPI()
+    app.state.services = Services(
+        settings, database, publisher, Vault(base64.b64decode(TEST_VAULT_KEY)), keys, buckets, demo_key=""
+    )
+    app.include_router(router)
+    return app
 
 
 def browsed(value: bytes) -> MethodBrowsed:
@@ -82,7 +93,8 @@ def test_a_good_key_publishes_one_browse_event(collector: Collector) -> None:
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     got = answer.json()
     assert set(got) == {"basket_id", "event_id", "terminal_url"}
-    assert got["terminal_url"] == f"/terminal/?basket={got['basket_id']}&token=tok-{got['basket_id']}"
+    token = Vault(base64.b64decode(TEST_VAULT_KEY)).basket_token(got["basket_id"])
+    assert got["terminal_url"] == f"/terminal/?basket={got['basket_id']}&token={token}"
     [(topic, key, value)] = collector.publisher.sent
     assert topic is Topic.METHOD_BROWSED and key == got["basket_id"]
     envelope = decode(value, Topic.METHOD_BROWSED)
@@ -252,8 +264,7 @@ def test_the_openapi_document_describes_the_bodies(collector: Collector) -> None
 
 def test_sites_that_cannot_be_read_are_503(tmp_path: Path) -> None:
     unreadable = Database(f"sqlite:///{tmp_path}/no-tables.db")  # never migrated
-    app = FastAPI()
-    app.include_router(collector_router(unreadable, RecordingPublisher(), basket_token=lambda b: b))
+    app = collector_app(unreadable, RecordingPublisher(), SiteKeys(unreadable), TokenBuckets())
     answer = TestClient(app).post(BROWSE_PATH, json={"url": PAGE}, headers={"X-Kitting-Site-Key": "ks_x"})
     assert answer.status_code == 503 and "retry" in answer.json()["detail"]
     unreadable.engine.dispose()

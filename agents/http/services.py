@@ -1,0 +1,65 @@
+"""What the HTTP routes work with, handed to them by FastAPI's dependency injection: one `Services` per
+app (kept in `app.state`), and the guards a route declares (`require_admin`). Tests build their own
+`Services` with fakes in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from agents.http.rate_limit import TokenBuckets
+from agents.http.sites import SiteKeys, demo_site_key
+from agents.privacy.keys import vault_key
+from agents.privacy.vault import Vault
+from streams.persistence import Database
+from streams.publishing import Publisher
+from streams.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    publisher: Publisher
+    vault: Vault
+    site_keys: SiteKeys  # the upstream sites' API keys, cached
+    buckets: TokenBuckets  # the sites' rate limits
+    demo_key: str  # the demo upstream site's API key
+
+    @classmethod
+    def of(cls, settings: Settings, publisher: Publisher, database: Database | None = None) -> Services:
+        database = database or Database(settings.database_url)
+        secret = vault_key(settings)
+        return cls(
+            settings,
+            database,
+            publisher,
+            Vault(secret),
+            SiteKeys(database),
+            TokenBuckets(),
+            demo_site_key(secret),
+        )
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def require_admin(request: Request, services: ServicesDep) -> None:
+    """Changing the registry, personal data and the job channels take the admin token, or a loopback
+    client when none is set."""
+    token = services.settings.admin_token
+    if token:
+        if request.headers.get("authorization") != f"Bearer {token}":
+            raise HTTPException(401, "give the admin token: Authorization: Bearer <KITTING_ADMIN_TOKEN>")
+    elif request.client is None or request.client.host not in ("127.0.0.1", "::1"):
+        raise HTTPException(403, "set KITTING_ADMIN_TOKEN to use this endpoint from another host")
+
+
+ADMIN = [Depends(require_admin)]
