@@ -16,7 +16,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from agents.selection.optimise import Need, PackOption, Priority, ProviderOffer, select
+from agents.selection.optimise import Need, PackOption, ProviderOffer, Ranking, select
+from schemas.vocabulary import Criterion
 
 NEEDS, PROVIDERS, PACK_SIZES = 50, 20, 3
 PRIORITY_ORDERS = (("cheapest",), ("fastest",), ("fewest-providers",))
@@ -67,7 +68,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def bench(order: tuple[str, ...], runs: int, rng: random.Random) -> dict[str, Any]:
-    priority = Priority(order=order)
+    priority = Ranking(order=tuple(Criterion(word) for word in order))
     for _ in range(5):  # warm-up: imports, caches, HiGHS
         select(*instance(rng), priority)
     times = []

@@ -9,9 +9,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.values import Money, Quantity
+from schemas.vocabulary import (
+    Criterion,
+    DeliveryMethod,
+    PaymentMethod,
+    WeightedCriterion,
+)
 
 Id = str
 
@@ -24,18 +30,8 @@ class EventData(BaseModel):
     basket_id: Id = Field(min_length=1, max_length=200)
 
 
-class Priority(StrEnum):
-    cheapest = "cheapest"
-    fastest = "fastest"
-    fewest_shops = "fewest-shops"
-    preferred_shops = "preferred-shops"
-
-
-Criterion = Literal["cheapest", "fastest", "fewest-providers", "preferred", "weighted"]
-
-
 def _cheapest_first() -> list[Criterion]:
-    return ["cheapest"]
+    return [Criterion.cheapest]
 
 
 class PriorityProfile(BaseModel):
@@ -49,9 +45,15 @@ class PriorityProfile(BaseModel):
     preferred: list[Id] = Field(default_factory=list, max_length=100, description="Providers to favour")
     excluded: list[Id] = Field(default_factory=list, max_length=100, description="Providers never used")
     max_providers: int | None = Field(default=None, ge=1, le=50, description="Cap on providers per basket")
-    weights: dict[Literal["cheapest", "fastest", "fewest-providers"], Decimal] | None = Field(
+    weights: dict[WeightedCriterion, Decimal] | None = Field(
         default=None, description="For `weighted`: per currency unit, per minute of ETA, per provider"
     )
+
+    @model_validator(mode="after")
+    def _weighted_needs_weights(self) -> PriorityProfile:
+        if Criterion.weighted in self.order and not any((self.weights or {}).values()):
+            raise ValueError("the criterion 'weighted' needs weights, e.g. {'cheapest': 1, 'fastest': 0.1}")
+        return self
 
 
 class TimeWindow(BaseModel):
@@ -81,27 +83,6 @@ class ComponentKind(StrEnum):
     tool = "tool"
 
 
-class DeliveryMethod(StrEnum):
-    courier = "courier"
-    own = "own"
-    pickup = "pickup"
-
-
-class PaymentMethod(StrEnum):
-    electronic = "electronic"
-    cash_on_delivery = "cash-on-delivery"
-    pay_at_pickup = "pay-at-pickup"
-
-
-def payment_problem(delivery: DeliveryMethod, payment: PaymentMethod) -> str | None:
-    """Why a payment method does not go with a fulfilment, or None when they fit."""
-    if payment is PaymentMethod.pay_at_pickup and delivery is not DeliveryMethod.pickup:
-        return "payment at pickup needs pickup at the shop"
-    if payment is PaymentMethod.cash_on_delivery and delivery is DeliveryMethod.pickup:
-        return "with pickup, cash is paid at the counter: choose pay-at-pickup"
-    return None
-
-
 class SealedContact(BaseModel):
     """Personal data for one recipient alone: a JSON object sealed to the recipient's registered public
     key (a libsodium sealed box, X25519 + XSalsa20-Poly1305). Only the field names travel in clear."""
@@ -120,7 +101,9 @@ class QuotePreferences(BaseModel):
 
     customer_ref: Id = Field(description="Pseudonymous customer reference; contact data stays in the vault")
     region: str = Field(default="default", description="Delivery region used to route to providers")
-    priority: Priority = Priority.cheapest
+    priority: Criterion = Field(
+        default=Criterion.cheapest, description="What matters most, when no `profile` is given"
+    )
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
     have: list[str] = Field(default_factory=list, description="Component names the person already has")
@@ -133,6 +116,12 @@ class QuotePreferences(BaseModel):
         default=False,
         description="Hold the selection as a proposal until the person confirms it or chooses by hand",
     )
+
+    @model_validator(mode="after")
+    def _weighted_needs_a_profile(self) -> QuotePreferences:
+        if self.profile is None and self.priority is Criterion.weighted:
+            raise ValueError("priority 'weighted' needs a profile with weights")
+        return self
 
 
 class Component(BaseModel):
@@ -231,7 +220,7 @@ class QuoteRequested(EventData):
     provider_id: Id
     addressed: list[Id] = Field(min_length=1, description="Every provider asked in this round")
     region: str
-    priority: Priority = Priority.cheapest
+    priority: Criterion = Criterion.cheapest
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
     customer_ref: Id | None = Field(

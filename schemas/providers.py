@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas.events import DeliveryMethod, PaymentMethod
+from schemas.vocabulary import DeliveryMethod, PaymentMethod
 
 KAFKA_ADDRESS = "kafka"
 """The address of a provider that consumes Kitting's topics itself (e.g. with the provider SDK)."""

@@ -24,7 +24,8 @@ from agents.cli.processes import spawn_archiver, spawn_worker
 from agents.http import read_model
 from agents.privacy.demo_customer import seed_demo_customer
 from agents.privacy.keys import vault_key
-from schemas.events import BasketStatusChanged, DeliveryMethod, MethodBrowsed, PaymentMethod, QuotePreferences
+from schemas.events import BasketStatusChanged, MethodBrowsed, QuotePreferences
+from schemas.vocabulary import DeliveryMethod, PaymentMethod, payment_problem
 from streams.archive import ARCHIVED_TOPICS, read_archive
 from streams.codec import encode_key
 from streams.migrate import upgrade
@@ -38,29 +39,30 @@ DEMO_PAGE = "demo-pancakes.html"
 DEMO_URL = "https://recipes.example/weekend-pancakes"
 TERMINAL = {"completed", "failed"}
 DEMO_CUSTOMER = "cust-demo"
-FULFILMENT: dict[str, DeliveryMethod] = {
-    "provider-delivery": DeliveryMethod.own,
-    "courier": DeliveryMethod.courier,
-    "pickup": DeliveryMethod.pickup,
-}
-PAYMENT: dict[str, PaymentMethod] = {
-    "electronic": PaymentMethod.electronic,
-    "cod": PaymentMethod.cash_on_delivery,
-    "at-pickup": PaymentMethod.pay_at_pickup,
-}
 
 
-def combination_problem(fulfilment: str, payment: str) -> str | None:
-    """Why a fulfilment and payment do not go together, or None."""
-    if fulfilment not in FULFILMENT:
-        return f"unknown fulfilment {fulfilment!r}; choose one of {', '.join(FULFILMENT)}"
-    if payment not in PAYMENT:
-        return f"unknown payment {payment!r}; choose one of {', '.join(PAYMENT)}"
-    if payment == "at-pickup" and fulfilment != "pickup":
-        return "payment at pickup needs --fulfilment pickup"
-    if payment == "cod" and fulfilment == "pickup":
-        return "with pickup, cash is paid at the counter: use --payment at-pickup"
-    return None
+OLD_SPELLINGS = {"provider-delivery": "own", "cod": "cash-on-delivery", "at-pickup": "pay-at-pickup"}
+"""The words `kitting demo` used before it spoke the API's and the terminal's, still read."""
+
+
+def fulfilment_and_payment(fulfilment: str, payment: str) -> tuple[DeliveryMethod, PaymentMethod]:
+    """The fulfilment and payment asked for, in the one vocabulary (older spellings are read too);
+    raises ValueError saying what does not fit and what to choose instead."""
+    fulfilment, payment = OLD_SPELLINGS.get(fulfilment, fulfilment), OLD_SPELLINGS.get(payment, payment)
+    try:
+        delivery = DeliveryMethod(fulfilment)
+    except ValueError:
+        raise ValueError(
+            f"unknown fulfilment {fulfilment!r}; choose one of {', '.join(DeliveryMethod)}"
+        ) from None
+    try:
+        method = PaymentMethod(payment)
+    except ValueError:
+        raise ValueError(f"unknown payment {payment!r}; choose one of {', '.join(PaymentMethod)}") from None
+    problem = payment_problem(delivery, method)
+    if problem:
+        raise ValueError(problem)
+    return delivery, method
 
 
 def demo_page() -> str:
@@ -181,7 +183,8 @@ def orders_of(database_url: str, basket_id: str) -> list[dict[str, str]]:
                 {
                     "provider": o.provider_id, "order": o.status, "delivery_method": o.delivery_method,
                     "delivery": o.delivery_state, "payment_method": o.payment_method,
-                    "payment": o.settlement_state, "total": format(o.total_amount, "f"), "currency": o.currency,
+                    "payment": o.settlement_state, "total": format(o.total_amount, "f"),
+                    "currency": o.currency,
                 }
                 for o in read_model.orders_of(session, basket_id)
             ]  # fmt: skip
@@ -193,14 +196,12 @@ def run_demo(
     settings: Settings,
     timeout_s: float = 120.0,
     progress: Console | None = None,
-    fulfilment: str = "courier",
-    payment: str = "electronic",
+    fulfilment: DeliveryMethod = DeliveryMethod.courier,
+    payment: PaymentMethod = PaymentMethod.electronic,
     baskets: int = 1,
     restart_worker: bool = False,
 ) -> dict[str, Any]:
-    problem = combination_problem(fulfilment, payment)
-    if problem:
-        raise ValueError(problem)
+    fulfilment, payment = fulfilment_and_payment(fulfilment, payment)
     started_at = time.monotonic()
     started_ms = int(time.time() * 1000) - 1000
     ids = [str(uuid.uuid4()) for _ in range(baskets)]
@@ -215,7 +216,7 @@ def run_demo(
         upgrade(settings.database_url)
         key = vault_key(settings)
         customer_ref = seed_demo_customer(settings.database_url, key)
-        browses = {b: browse_event(b, customer_ref, FULFILMENT[fulfilment], PAYMENT[payment]) for b in ids}
+        browses = {b: browse_event(b, customer_ref, fulfilment, payment) for b in ids}
         archive = settings.archive_path.resolve()
         with broker_in_use(settings, work, announce=progress is not None) as broker, children() as started:
             bootstrap = broker.bootstrap_servers
@@ -268,8 +269,8 @@ def run_demo(
         "basket_id": ids[0],
         "baskets": {status: statuses.count(status) for status in sorted(set(statuses))},
         "restarted_worker": bool(restarted),
-        "fulfilment": fulfilment,
-        "payment": payment,
+        "fulfilment": fulfilment.value,
+        "payment": payment.value,
         "orders": orders,
         "broker": "embedded" if settings.embedded_broker else "configured",
         "contract_topics_seen": all(counts[t.topic_name] > 0 for t in CONTRACT_TOPICS),

@@ -159,10 +159,10 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the basket to finish")] = 120.0,
     fulfilment: Annotated[
-        str, typer.Option(help="provider-delivery (the shop's own), courier, or pickup at the shop")
+        str, typer.Option(help="courier, own (the shop's own fleet) or pickup (at the shop)")
     ] = "courier",
     payment: Annotated[
-        str, typer.Option(help="electronic, cod (cash on delivery) or at-pickup (pickup only)")
+        str, typer.Option(help="electronic, cash-on-delivery, or pay-at-pickup (with pickup only)")
     ] = "electronic",
     baskets: Annotated[int, typer.Option(min=1, max=10000, help="How many baskets to send at once")] = 1,
     restart_worker: Annotated[
@@ -171,19 +171,20 @@ def demo(
 ) -> None:
     """Run one scripted customer and basket from a bundled recipe page through every topic, by the
     fulfilment and payment asked for, and report what was seen. Exits 0 only if the basket completed."""
-    from agents.cli.demo import combination_problem, run_demo
+    from agents.cli.demo import fulfilment_and_payment, run_demo
 
-    problem = combination_problem(fulfilment, payment)
-    if problem:
+    try:
+        delivery, method = fulfilment_and_payment(fulfilment, payment)
+    except ValueError as problem:
         err.print(f"[red]error:[/red] {problem}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     logging.basicConfig(level=logging.WARNING)
     summary = run_demo(
         _settings(),
         timeout_s=timeout,
         progress=None if as_json else err,
-        fulfilment=fulfilment,
-        payment=payment,
+        fulfilment=delivery,
+        payment=method,
         baskets=baskets,
         restart_worker=restart_worker,
     )
@@ -196,7 +197,7 @@ def demo(
         for name, count in summary["topics"].items():
             table.add_row(name, str(count))
         Console().print(table)
-        orders = Table(title=f"orders ({fulfilment}, {payment})")
+        orders = Table(title=f"orders ({delivery}, {method})")
         for column in ("provider", "order", "delivery", "payment", "total"):
             orders.add_column(column)
         for o in summary["orders"]:

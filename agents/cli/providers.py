@@ -21,8 +21,8 @@ from agents.registry.providers import (
     list_providers,
     set_enabled,
 )
-from schemas.events import DeliveryMethod, PaymentMethod
 from schemas.providers import Provider, ProviderKind
+from schemas.vocabulary import DeliveryMethod, PaymentMethod
 
 out = Console()
 

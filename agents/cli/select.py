@@ -17,12 +17,13 @@ from rich.table import Table
 from agents.selection.optimise import (
     Need,
     PackOption,
-    Priority,
     ProviderOffer,
+    Ranking,
     Selection,
     select,
     select_by_hand,
 )
+from schemas.vocabulary import Criterion
 
 EXAMPLE = (
     '{"needs": [{"line": "flour", "quantity": "300", "unit": "g"}], "offers": [{"provider": "shop", '
@@ -77,6 +78,16 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(_text(v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
+def _criteria(value: Any, where: str) -> tuple[Criterion, ...]:
+    criteria = []
+    for word in _strings(value, where):
+        try:
+            criteria.append(Criterion(word))
+        except ValueError:
+            raise BadInput(f"unknown priority {word!r}: use one of {', '.join(Criterion)}") from None
+    return tuple(criteria)
+
+
 def _list(document: Mapping[str, Any], name: str) -> list[Any]:
     value = _field(document, name, "the file")
     if not isinstance(value, list):
@@ -123,17 +134,17 @@ def parse_offer(item: Any, index: int) -> ProviderOffer:
     )
 
 
-def parse_priority(item: Any) -> Priority:
+def parse_priority(item: Any) -> Ranking:
     if item is None:
-        return Priority()
+        return Ranking()
     if not isinstance(item, Mapping):
         raise BadInput('"priority" must be a JSON object')
     cap = item.get("max_providers")
     weights = item.get("weights")
     if weights is not None and not isinstance(weights, Mapping):
         raise BadInput('"priority.weights" must be an object like {"cheapest": 1, "fastest": 0.1}')
-    return Priority(
-        order=_strings(item.get("order", ["cheapest"]), "priority.order"),
+    return Ranking(
+        order=_criteria(item.get("order", ["cheapest"]), "priority.order"),
         preferred=_strings(item.get("preferred", []), "priority.preferred"),
         excluded=_strings(item.get("excluded", []), "priority.excluded"),
         max_providers=None if cap is None else _integer(cap, "priority.max_providers"),
@@ -143,7 +154,7 @@ def parse_priority(item: Any) -> Priority:
     )
 
 
-def read_request(text: str) -> tuple[list[Need], list[ProviderOffer], Priority, dict[str, str] | None, str]:
+def read_request(text: str) -> tuple[list[Need], list[ProviderOffer], Ranking, dict[str, str] | None, str]:
     """(needs, offers, priority, picks or None, currency) from the JSON text; raises BadInput."""
     try:
         document = json.loads(text, parse_float=Decimal)

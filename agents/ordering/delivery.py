@@ -15,20 +15,13 @@ from agents.privacy.policy import contact_values, sealed_fields
 from agents.privacy.sealing import SealedContactError, seal
 from agents.privacy.vault import Vault
 from agents.registry.providers import UnknownProvider, get_provider, providers_for
-from schemas.events import (
-    DeliveryMethod,
-    DeliveryRequested,
-    ParcelSize,
-    PaymentMethod,
-    QuotePreferences,
-    SealedContact,
-)
+from schemas.events import DeliveryRequested, ParcelSize, QuotePreferences, SealedContact
 from schemas.providers import ProviderKind
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod, is_cash
 from streams.topics import Topic
 
 PACKS_PER_PARCEL = 20
-CASH_METHODS = (PaymentMethod.cash_on_delivery, PaymentMethod.pay_at_pickup)
 
 
 class NoCarrier(LookupError):
@@ -76,7 +69,7 @@ def delivery_request(
             except SealedContactError as exc:
                 withheld = str(exc)
     cash = None
-    if PaymentMethod(order.payment_method) in CASH_METHODS:
+    if is_cash(order.payment_method):
         cash = Money(amount=order.total_amount, currency=order.currency)
     packs = packs_of(order)
     reference = vault.reference(session, order.customer_ref, order.order_id, carrier_id)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from agents.baskets.store import FINAL, Basket, preferences_of, set_status
 from agents.ordering.delivery import NoCarrier, delivery_request
-from agents.ordering.settlement import settlement_request
+from agents.ordering.payments import OUTCOME_STATE, PENDING_ACTION, first_step, settlement_request
 from agents.ordering.states import ACTIVE, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
 from agents.privacy.audit import record
@@ -41,7 +41,6 @@ from schemas.events import (
     BasketStatus,
     DeliveryArranged,
     DeliveryFailed,
-    DeliveryMethod,
     DeliveryOption,
     OfferLine,
     OrderCancelled,
@@ -50,7 +49,6 @@ from schemas.events import (
     OrderRejected,
     ParcelCollected,
     ParcelDelivered,
-    PaymentMethod,
     ProvidersSelected,
     QuotePreferences,
     SelectedLine,
@@ -60,29 +58,13 @@ from schemas.events import (
 )
 from schemas.providers import ProviderKind
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod, is_cash
 from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
 from streams.topics import Topic
 
 log = logging.getLogger(__name__)
 
-OUTCOME_STATE = {
-    "authorised": "authorised",
-    "captured": "captured",
-    "voided": "voided",
-    "refunded": "refunded",
-    "collect-on-delivery": "cash-due",
-    "collect-at-pickup": "cash-due",
-    "cash-collected": "cash-collected",
-}
-PENDING_ACTION: dict[str, SettlementAction] = {
-    "authorising": "authorise",
-    "capturing": "capture",
-    "voiding": "void",
-    "refunding": "refund",
-    "expecting": "expect-cash",
-    "recording": "record-cash",
-}
 TIMEOUT_BATCH = 100
 REASON_CHARS = 300  # a provider's free text is passed on shortened
 
@@ -207,10 +189,7 @@ class Ordering:
             topic=Topic.ORDER_PLACED.topic_name, reference=reference, fields=[], sealed=False,
         )  # fmt: skip
         move(uow, order, "order", "placed", f"replaces {replaces}" if replaces else None)
-        if prefs.payment is PaymentMethod.electronic:
-            self.settle(uow, order, "authorise", "authorising")
-        else:
-            self.settle(uow, order, "expect-cash", "expecting")
+        self.settle(uow, order, *first_step(prefs.payment))
 
     def settle(self, uow: UnitOfWork, order: Order, action: SettlementAction, state: str) -> None:
         move(uow, order, "payment", state)
@@ -385,7 +364,7 @@ class Ordering:
     def delivered(self, uow: UnitOfWork, order: Order, report: ParcelDelivered) -> None:
         how = "handed over at the counter" if report.method is DeliveryMethod.pickup else "delivered"
         move(uow, order, "delivery", "delivered", how)
-        if PaymentMethod(order.payment_method) is not PaymentMethod.electronic:
+        if is_cash(order.payment_method):
             collected = report.cash_collected
             due = Money(amount=order.total_amount, currency=order.currency)
             if collected is None or collected != due:

@@ -4,8 +4,8 @@ own key, for which delivery method."""
 from __future__ import annotations
 
 from agents.privacy.vault import Contact
-from schemas.events import DeliveryMethod
 from schemas.providers import ProviderKind
+from schemas.vocabulary import DeliveryMethod
 
 PERSONAL_FIELDS = ("name", "street_address", "phone", "email", "payment_instrument")
 PICKUP_CODE = "pickup_code"

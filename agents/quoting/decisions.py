@@ -17,12 +17,11 @@ from agents.baskets.store import preferences_of, remember_preferences, set_statu
 from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import note_round
-from agents.selection.optimise import Need, PackOption, Priority, ProviderOffer, Selection, select
+from agents.selection.optimise import Need, PackOption, ProviderOffer, Ranking, Selection, select
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
     ConfirmSelection,
-    Criterion,
     DeliveryOption,
     OfferLine,
     PriorityProfile,
@@ -31,18 +30,11 @@ from schemas.events import (
     QuoteOffered,
     QuotePreferences,
     SelectedLine,
-    payment_problem,
 )
 from schemas.values import Money, Quantity
+from schemas.vocabulary import payment_problem
 from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
-
-PROFILE_OF_PRIORITY: dict[str, list[Criterion]] = {
-    "cheapest": ["cheapest"],
-    "fastest": ["fastest"],
-    "fewest-shops": ["fewest-providers"],
-    "preferred-shops": ["preferred"],
-}
 
 
 def on_quote_offered(envelope: Envelope[Any], uow: UnitOfWork) -> None:
@@ -70,7 +62,7 @@ def profile_of(prefs: QuotePreferences | None) -> PriorityProfile:
         return PriorityProfile()
     if prefs.profile is not None:
         return prefs.profile
-    return PriorityProfile(order=PROFILE_OF_PRIORITY[prefs.priority.value])
+    return PriorityProfile(order=[prefs.priority])
 
 
 def offer_problem(
@@ -167,11 +159,7 @@ def run_selection(
             )
             for offer, delivery in usable
         ],
-        Priority(
-            order=tuple(profile.order), preferred=tuple(profile.preferred), excluded=tuple(profile.excluded),
-            max_providers=profile.max_providers,
-            weights={str(k): v for k, v in profile.weights.items()} if profile.weights else None,
-        ),
+        Ranking.of(profile),
     )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ from agents.reference.faults import Faults
 from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,
-    DeliveryMethod,
     DeliveryRequested,
     EventData,
     OrderCancelled,
@@ -26,6 +25,7 @@ from schemas.events import (
     ParcelDelivered,
 )
 from schemas.providers import Provider
+from schemas.vocabulary import DeliveryMethod
 
 COURIER_ETA = timedelta(hours=24)
 COURIER_NEEDS = frozenset({"name", "phone", "street_address"})

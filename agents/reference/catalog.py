@@ -18,9 +18,10 @@ from importlib import resources
 from typing import Any
 
 from agents.reference.matching import Phrase, Scored, parse_phrase, rank
-from schemas.events import ComponentKind, DeliveryMethod, PaymentMethod
+from schemas.events import ComponentKind
 from schemas.units import convert, dimension
 from schemas.values import Money, Quantity
+from schemas.vocabulary import DeliveryMethod, PaymentMethod
 
 GROCERY, HARDWARE = "grocery", "hardware"
 _DATA_FILES = {GROCERY: "grocery_products.json", HARDWARE: "hardware_products.json"}

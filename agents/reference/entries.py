@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from agents.providers.sdk import derived_private_key, public_key_of
 from agents.reference.catalog import REFERENCE_SHOPS, ShopProfile
-from schemas.events import PaymentMethod
 from schemas.providers import KAFKA_ADDRESS, Provider, ProviderKind
+from schemas.vocabulary import PaymentMethod
 
 COURIER = Provider(
     provider_id="swift-courier",

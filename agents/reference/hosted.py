@@ -12,7 +12,7 @@ from agents.reference.catalog import REFERENCE_SHOPS, catalog_of
 from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key
 from agents.reference.faults import Faults
 from agents.reference.shop import ReferenceShop
-from schemas.events import DeliveryMethod
+from schemas.vocabulary import DeliveryMethod
 
 
 def reference_adapters(

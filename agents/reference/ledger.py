@@ -32,7 +32,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from agents.providers.sdk.storage import Base, Database, DecimalText, UtcDateTime, utcnow
 from schemas.events import (
     PayeeSplit,
-    PaymentMethod,
     SettlementAction,
     SettlementCompleted,
     SettlementFailed,
@@ -40,6 +39,7 @@ from schemas.events import (
     SettlementRequested,
 )
 from schemas.values import Money
+from schemas.vocabulary import PaymentMethod
 
 ZERO = Decimal(0)
 MAX_ID = 200

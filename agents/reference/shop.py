@@ -13,7 +13,6 @@ from agents.providers.sdk import ProviderAdapter
 from agents.reference.catalog import Catalog, DeliveryTerms, Product, ProductMatch, ShopProfile
 from agents.reference.faults import Faults
 from schemas.events import (
-    DeliveryMethod,
     DeliveryOption,
     OfferLine,
     OrderCancelled,
@@ -27,6 +26,7 @@ from schemas.events import (
 )
 from schemas.units import IncompatibleUnits, convert
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod
 
 OFFER_VALIDITY = timedelta(hours=1)
 

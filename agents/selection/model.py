@@ -1,4 +1,4 @@
-"""What a selection takes and gives: the needs, the providers' offers in packs, the priority, and the
+"""What a selection takes and gives: the needs, the providers' offers in packs, the ranking, and the
 chosen lines. Plain frozen dataclasses, shared by the optimiser (optimise.py) and pack rounding
 (packs.py)."""
 
@@ -8,13 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-CHEAPEST = "cheapest"
-FASTEST = "fastest"
-FEWEST = "fewest-providers"
-PREFERRED = "preferred"
-WEIGHTED = "weighted"
-PRIORITIES = (CHEAPEST, FASTEST, FEWEST, PREFERRED, WEIGHTED)
-WEIGHT_KEYS = (CHEAPEST, FASTEST, FEWEST)
+from schemas.events import PriorityProfile
+from schemas.vocabulary import Criterion
+
+CHEAPEST = Criterion.cheapest
+FASTEST = Criterion.fastest
+FEWEST = Criterion.fewest_providers
+PREFERRED = Criterion.preferred
+WEIGHTED = Criterion.weighted
+PRIORITIES: tuple[Criterion, ...] = tuple(Criterion)
+WEIGHT_KEYS: tuple[Criterion, ...] = (CHEAPEST, FASTEST, FEWEST)
 ONLY_EXCLUDED = "offered only by excluded providers"
 PROVIDER_CAP = "provider cap"
 NOT_PICKED = "not picked"
@@ -53,13 +56,26 @@ class ProviderOffer:
 
 
 @dataclass(frozen=True)
-class Priority:
-    order: tuple[str, ...] = (CHEAPEST,)
+class Ranking:
+    """How selections are ranked: the person's criteria in order (the contract's `Criterion`), then
+    tie-breaks; the optimiser's frozen form of a `PriorityProfile`."""
+
+    order: tuple[Criterion, ...] = (CHEAPEST,)
     preferred: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     max_providers: int | None = None
     # for "weighted": per currency unit of the total, per minute of the latest ETA, per provider used
     weights: Mapping[str, Decimal] | None = None
+
+    @classmethod
+    def of(cls, profile: PriorityProfile) -> Ranking:
+        return cls(
+            order=tuple(profile.order),
+            preferred=tuple(profile.preferred),
+            excluded=tuple(profile.excluded),
+            max_providers=profile.max_providers,
+            weights={str(k): v for k, v in profile.weights.items()} if profile.weights else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,8 @@ from agents.selection.model import (
     WEIGHTED,
     Need,
     PackOption,
-    Priority,
     ProviderOffer,
+    Ranking,
     SelectedLine,
     Selection,
 )
@@ -64,6 +64,7 @@ from agents.selection.packs import (
     decimal_places,
     round_packs,
 )
+from schemas.vocabulary import Criterion
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Candidate:
 # ---------------------------------------------------------------------------------------------- public
 
 
-def select(needs: Sequence[Need], offers: Sequence[ProviderOffer], priority: Priority) -> Selection:
+def select(needs: Sequence[Need], offers: Sequence[ProviderOffer], priority: Ranking) -> Selection:
     """The selection that covers the most needs (within the cap, never from excluded providers), then is
     best by `priority.order`, then cheapest, then most preferred, then deterministic."""
     validate(needs, offers, priority)
@@ -97,7 +98,7 @@ def select_by_hand(
     needs: Sequence[Need], offers: Sequence[ProviderOffer], picks: Mapping[str, str]
 ) -> Selection:
     """The user's choice of provider per line, packs still rounded optimally within that provider."""
-    validate(needs, offers, Priority())
+    validate(needs, offers, Ranking())
     lines = {n.line for n in needs}
     if unknown := sorted(set(picks) - lines):
         raise ValueError(f"picks name lines that are not in the basket: {', '.join(unknown)}")
@@ -119,7 +120,7 @@ def select_by_hand(
     return _selection(needs, offers_by_id, chosen, reasons)
 
 
-def validate(needs: Sequence[Need], offers: Sequence[ProviderOffer], priority: Priority) -> None:
+def validate(needs: Sequence[Need], offers: Sequence[ProviderOffer], priority: Ranking) -> None:
     """Raise ValueError, naming the problem, for input no selection can be made from."""
     _validate_needs(needs)
     _validate_offers(offers)
@@ -161,14 +162,14 @@ def _validate_offers(offers: Sequence[ProviderOffer]) -> None:
                 raise ValueError(f"{where}: packs_available must not be negative")
 
 
-def _validate_priority(priority: Priority) -> None:
+def _validate_priority(priority: Ranking) -> None:
     if unknown := [w for w in priority.order if w not in PRIORITIES]:
         raise ValueError(f"unknown priority {unknown[0]!r}: use one of {', '.join(PRIORITIES)}")
     if priority.max_providers is not None and priority.max_providers < 0:
         raise ValueError("max_providers must not be negative")
     weights = priority.weights or {}
-    if unknown := [k for k in weights if k not in WEIGHT_KEYS]:
-        raise ValueError(f"unknown weight {unknown[0]!r}: use {', '.join(WEIGHT_KEYS)}")
+    if unknown_weights := [k for k in weights if k not in WEIGHT_KEYS]:
+        raise ValueError(f"unknown weight {unknown_weights[0]!r}: use {', '.join(WEIGHT_KEYS)}")
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must not be negative")
     if WEIGHTED in priority.order and not any(weights.values()):
@@ -219,7 +220,7 @@ def _candidates(
 # ------------------------------------------------------------------------------------------------ stages
 
 
-def stage_words(priority: Priority) -> list[str]:
+def stage_words(priority: Ranking) -> list[Criterion]:
     """The stages in force, in order: the priority's own, then cost, then preferred providers."""
     words = list(dict.fromkeys(priority.order))
     if CHEAPEST not in words:
@@ -229,7 +230,7 @@ def stage_words(priority: Priority) -> list[str]:
     return words
 
 
-def _weights(priority: Priority) -> tuple[dict[str, int], int]:
+def _weights(priority: Ranking) -> tuple[dict[str, int], int]:
     """The weights as integers, and the power of ten they were multiplied by."""
     weights = priority.weights or {}
     exact = {k: weights.get(k, Decimal(0)) for k in WEIGHT_KEYS}
@@ -256,7 +257,7 @@ class _Subsets:
     is optimal."""
 
     def __init__(
-        self, candidates: list[Candidate], offers_by_id: Mapping[str, ProviderOffer], priority: Priority
+        self, candidates: list[Candidate], offers_by_id: Mapping[str, ProviderOffer], priority: Ranking
     ) -> None:
         self.candidates, self.priority = candidates, priority
         self.words = stage_words(priority)
@@ -391,7 +392,7 @@ class _Model:
     """The assignment MILP: z (one per candidate), y (one per provider with a candidate), T last."""
 
     def __init__(
-        self, candidates: list[Candidate], offers_by_id: Mapping[str, ProviderOffer], priority: Priority
+        self, candidates: list[Candidate], offers_by_id: Mapping[str, ProviderOffer], priority: Ranking
     ) -> None:
         self.candidates = candidates
         self.priority = priority
@@ -537,7 +538,7 @@ class _Model:
             stages.append(self._objective(word))
         return stages
 
-    def _objective(self, word: str) -> np.ndarray:
+    def _objective(self, word: Criterion) -> np.ndarray:
         return {
             CHEAPEST: self._cost,
             FASTEST: self._latest_eta,

@@ -40,7 +40,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("fulfilment", "payment", "paid"),
-    [("pickup", "at-pickup", "cash-collected")],  # every pair runs in tests/integration/test_saga.py
+    [("pickup", "pay-at-pickup", "cash-collected")],  # every pair runs in tests/integration/test_saga.py
 )
 def test_demo_json_completes_through_every_topic_and_leaves_no_process(
     fulfilment: str, payment: str, paid: str
@@ -65,11 +65,11 @@ def test_demo_json_completes_through_every_topic_and_leaves_no_process(
 
 
 def test_demo_refuses_a_payment_that_does_not_fit_the_fulfilment() -> None:
-    result = subprocess.run(
+    result = subprocess.run(  # `at-pickup`: an older spelling of pay-at-pickup, still read
         [*KITTING, "demo", "--fulfilment", "courier", "--payment", "at-pickup"],
         capture_output=True, text=True, timeout=60, env=clean_env(),
     )  # fmt: skip
-    assert result.returncode == 2 and "needs --fulfilment pickup" in result.stderr
+    assert result.returncode == 2 and "payment at pickup needs pickup at the shop" in result.stderr
 
 
 COMMANDS = [

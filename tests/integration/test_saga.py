@@ -16,7 +16,7 @@ from pathlib import Path
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import create_engine, select, text
 
-from agents.cli.demo import FULFILMENT, PAYMENT, browse_event, combination_problem
+from agents.cli.demo import browse_event
 from agents.cli.processes import spawn_archiver
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
@@ -24,8 +24,9 @@ from agents.privacy.policy import sealed_fields
 from agents.privacy.sealing import open_sealed
 from agents.privacy.vault import Contact, Vault
 from agents.reference.entries import reference_private_key
-from schemas.events import DeliveryMethod, PaymentMethod, SealedContact
+from schemas.events import SealedContact
 from schemas.providers import ProviderKind
+from schemas.vocabulary import DeliveryMethod, PaymentMethod, payment_problem
 from streams.archive import read_archive
 from streams.migrate import upgrade
 from streams.persistence import Database
@@ -39,7 +40,7 @@ from tests.integration.kafka_helpers import collect, produce
 Records = list[ConsumerRecord[bytes, bytes]]
 KEY = bytes(range(100, 132))
 KEY_B64 = base64.b64encode(KEY).decode()
-COMBINATIONS = [(f, p) for f in FULFILMENT for p in PAYMENT if combination_problem(f, p) is None]
+COMBINATIONS = [(f, p) for f in DeliveryMethod for p in PaymentMethod if payment_problem(f, p) is None]
 FINAL = (b'"completed"', b'"failed"')
 
 
@@ -113,9 +114,7 @@ def test_every_path_completes_and_personal_data_never_shows_in_clear(
     )
     run = uuid.uuid4().hex[:6]
     baskets = {
-        f"canary-{run}-{f}-{p}": browse_event(
-            f"canary-{run}-{f}-{p}", f"cust-{f}-{p}", FULFILMENT[f], PAYMENT[p]
-        )
+        f"canary-{run}-{f}-{p}": browse_event(f"canary-{run}-{f}-{p}", f"cust-{f}-{p}", f, p)
         for f, p in COMBINATIONS
     }
     send_baskets(bootstrap, baskets)
@@ -214,5 +213,5 @@ def _customer_of(basket: str, run: str) -> str:
 
 def _payment_of(basket: str, run: str) -> str:
     fulfilment_payment = basket.removeprefix(f"canary-{run}-")
-    payment = next(p for p in PAYMENT if fulfilment_payment.endswith("-" + p))
-    return PAYMENT[payment].value
+    payment = next(p for p in PaymentMethod if fulfilment_payment.endswith("-" + p))
+    return payment.value

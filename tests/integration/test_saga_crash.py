@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from agents.cli.demo import FULFILMENT, PAYMENT, browse_event
+from agents.cli.demo import browse_event
 from streams.topics import Topic
 from tests.integration.conftest import WorkerFactory
 from tests.integration.test_saga import (
@@ -42,7 +42,7 @@ def test_a_worker_killed_mid_run_loses_and_repeats_nothing(
     env = {"KITTING_VAULT_KEY": KEY_B64, "KITTING_APP_ID": app_id, "KITTING_QUOTE_DEADLINE_S": "30"}
     first = start_worker(postgres_url, **env)
     run = uuid.uuid4().hex[:6]
-    combos = [(FULFILMENT[f], PAYMENT[p]) for f, p in COMBINATIONS]
+    combos = COMBINATIONS
     baskets = {
         f"kill-{run}-{i:03d}": browse_event(f"kill-{run}-{i:03d}", "cust-kill", *combos[i % len(combos)])
         for i in range(BASKETS)

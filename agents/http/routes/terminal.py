@@ -6,6 +6,8 @@ party, the token only to the person's browser."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import html
 import json
 import re
 import uuid
@@ -28,14 +30,12 @@ from schemas.events import (
     Channel,
     Component,
     ConfirmSelection,
-    DeliveryMethod,
     MethodBrowsed,
-    PaymentMethod,
     PriorityProfile,
     QuotePreferences,
-    payment_problem,
 )
 from schemas.providers import ProviderKind
+from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, payment_problem
 from streams.publishing import Outgoing, publish
 
 SOURCE = "urn:kitting:terminal"
@@ -123,7 +123,31 @@ def snapshot(services: Services, basket_id: str) -> dict[str, Any]:
 
 @router.get("/terminal/", response_class=HTMLResponse, include_in_schema=False)
 async def terminal_page() -> HTMLResponse:
-    return HTMLResponse(STATIC.joinpath("index.html").read_text(encoding="utf-8"))
+    return HTMLResponse(terminal_html())
+
+
+@functools.cache
+def terminal_html() -> str:
+    """The terminal's page, with the payment choices the payment rules allow (schemas/vocabulary.py)."""
+    page = STATIC.joinpath("index.html").read_text(encoding="utf-8")
+    choices = "".join(
+        f'            <div class="choice">\n'
+        f'              <input type="radio" name="payment" id="payment-{method}" value="{method}"'
+        f"{' checked' if index == 0 else ''}>\n"
+        f'              <label for="payment-{method}">{html.escape(rule.choice)}</label>\n'
+        f"            </div>\n"
+        for index, (method, rule) in enumerate(PAYMENT_RULES.items())
+    )
+    rules = {
+        method.value: {
+            "short": rule.short,
+            "fulfilments": sorted(rule.fulfilments),
+            "unavailable": rule.unavailable,
+        }
+        for method, rule in PAYMENT_RULES.items()
+    }
+    data = json.dumps(rules).replace("<", "\\u003c")
+    return page.replace("<!-- payment choices -->\n", choices).replace("<!-- payment rules -->", data)
 
 
 @router.get("/v1/terminal/demo-pages")

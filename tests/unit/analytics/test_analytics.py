@@ -25,18 +25,17 @@ from schemas.events import (
     BasketStatus,
     BasketStatusChanged,
     ComponentsExtracted,
-    DeliveryMethod,
     DeliveryOption,
     EventData,
     MethodBrowsed,
     OrderPlaced,
-    PaymentMethod,
     ProvidersSelected,
     QuoteOffered,
     QuoteRequested,
 )
 from schemas.examples import example
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod, PaymentMethod
 from streams.archive import ArchiveWriter, read_archive
 from streams.codec import encode
 from streams.handling import DLQ_HEADER_CONSUMER, DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC

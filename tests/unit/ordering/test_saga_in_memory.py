@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from agents.baskets.store import Basket
-from agents.cli.demo import FULFILMENT, PAYMENT, browse_event, combination_problem
+from agents.cli.demo import browse_event
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CONTACT, DEMO_CUSTOMER, seed_demo_customer
 from agents.reference.ledger import LedgerEntry, LedgerTransaction
-from schemas.events import DeliveryMethod, PaymentMethod
+from schemas.vocabulary import DeliveryMethod, PaymentMethod, payment_problem
 from streams.codec import encode_key
 from streams.persistence import Database, utcnow
 from streams.settings import Settings
@@ -26,7 +26,7 @@ from streams.topics import Topic
 from tests.fakes import TEST_VAULT_KEY, InMemoryBus
 
 COMBINATIONS = [
-    (f, p) for f in FULFILMENT for p in PAYMENT if combination_problem(f, p) is None
+    (f, p) for f in DeliveryMethod for p in PaymentMethod if payment_problem(f, p) is None
 ]  # fmt: skip
 
 
@@ -79,9 +79,11 @@ def canaries() -> list[str]:
 
 
 @pytest.mark.parametrize(("fulfilment", "payment"), COMBINATIONS)
-def test_every_fulfilment_and_payment_completes(database: Database, fulfilment: str, payment: str) -> None:
+def test_every_fulfilment_and_payment_completes(
+    database: Database, fulfilment: DeliveryMethod, payment: PaymentMethod
+) -> None:
     bus = bus_for(database)
-    run_basket(bus, "b1", FULFILMENT[fulfilment], PAYMENT[payment])
+    run_basket(bus, "b1", fulfilment, payment)
     basket = basket_of(database, "b1")
     assert (basket.status, basket.reason) == ("completed", None), bus.dead
     orders = orders_of(database, "b1")
@@ -89,7 +91,7 @@ def test_every_fulfilment_and_payment_completes(database: Database, fulfilment: 
     paid = "captured" if payment == "electronic" else "cash-collected"
     assert {o.settlement_state for o in orders} == {paid}
     requests = [e["data"] for e in events(bus, Topic.DELIVERY_REQUESTED)]
-    assert {r["method"] for r in requests} == {FULFILMENT[fulfilment].value}
+    assert {r["method"] for r in requests} == {fulfilment.value}
     if fulfilment == "courier":
         assert {r["carrier_id"] for r in requests} == {"swift-courier"}
         assert Topic.DELIVERY_STATUS.topic_name in bus.counts()

@@ -28,8 +28,8 @@ from agents.privacy.vault import (
     VaultKeyMismatch,
     VaultReference,
 )
-from schemas.events import DeliveryMethod
 from schemas.providers import ProviderKind
+from schemas.vocabulary import DeliveryMethod
 from streams.migrate import upgrade
 from streams.persistence import Database
 

@@ -28,9 +28,9 @@ from agents.reference.faults import Faults, parse_faults
 from agents.registry.providers import ensure_registered, get_provider, list_providers
 from schemas import events as ev
 from schemas.envelope import new_envelope
-from schemas.events import DeliveryMethod
 from schemas.examples import example
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod
 from streams.codec import encode, encode_key
 from streams.persistence import Database, utcnow
 from streams.settings import Settings

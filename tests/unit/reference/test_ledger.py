@@ -15,13 +15,13 @@ from agents.reference.ledger import Ledger, LedgerEntry, LedgerTransaction
 from schemas.envelope import new_envelope
 from schemas.events import (
     PayeeSplit,
-    PaymentMethod,
     SettlementAction,
     SettlementCompleted,
     SettlementFailed,
     SettlementRequested,
 )
 from schemas.values import Money
+from schemas.vocabulary import PaymentMethod
 from streams.persistence import Database
 
 AGENT = "ledger-pay"

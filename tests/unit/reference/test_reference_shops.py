@@ -30,10 +30,11 @@ from agents.reference.pack_sizes import parse_pack
 from agents.reference.shop import ReferenceShop
 from schemas import events as ev
 from schemas.envelope import new_envelope
-from schemas.events import ComponentKind, DeliveryMethod, PaymentMethod
+from schemas.events import ComponentKind
 from schemas.examples import example
 from schemas.units import COUNTED, PINT_OF
 from schemas.values import Money, Quantity
+from schemas.vocabulary import DeliveryMethod, PaymentMethod
 from streams.topics import Topic
 
 ROOT = Path(__file__).resolve().parents[3]

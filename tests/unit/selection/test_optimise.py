@@ -16,12 +16,13 @@ from agents.selection import optimise
 from agents.selection.optimise import (
     Need,
     PackOption,
-    Priority,
     ProviderOffer,
+    Ranking,
     Selection,
     select,
     select_by_hand,
 )
+from schemas.vocabulary import Criterion
 
 D = Decimal
 
@@ -58,43 +59,44 @@ def by_line(selection: Selection) -> dict[str, str]:
 
 
 def test_each_priority_picks_its_own_answer(engine: str) -> None:
-    cheapest = select(NEEDS, OFFERS, Priority(order=("cheapest",)))
+    cheapest = select(NEEDS, OFFERS, Ranking(order=(Criterion.cheapest,)))
     assert by_line(cheapest) == {"a": "A", "b": "B"} and cheapest.total == D(6)
     assert cheapest.providers == ("A", "B") and cheapest.delivery_fees == {"A": D(2), "B": D(2)}
-    fastest = select(NEEDS, OFFERS, Priority(order=("fastest",)))
+    fastest = select(NEEDS, OFFERS, Ranking(order=(Criterion.fastest,)))
     assert fastest.providers == ("C",) and fastest.latest_eta_minutes == 30 and fastest.total == D(41)
-    fewest = select(NEEDS, OFFERS, Priority(order=("fewest-providers",)))
+    fewest = select(NEEDS, OFFERS, Ranking(order=(Criterion.fewest_providers,)))
     assert fewest.providers == ("D",) and fewest.total == D(15)
 
 
 def test_cap_excluded_and_preferred(engine: str) -> None:
-    capped = select(NEEDS, OFFERS, Priority(max_providers=1))
+    capped = select(NEEDS, OFFERS, Ranking(max_providers=1))
     assert capped.providers == ("D",) and capped.uncovered == ()
-    excluded = select(NEEDS, OFFERS, Priority(excluded=("A", "D")))
+    excluded = select(NEEDS, OFFERS, Ranking(excluded=("A", "D")))
     assert by_line(excluded) == {"a": "C", "b": "B"}
-    preferred = select(NEEDS, OFFERS, Priority(order=("preferred", "cheapest"), preferred=("C",)))
+    first_preferred = Ranking(order=(Criterion.preferred, Criterion.cheapest), preferred=("C",))
+    preferred = select(NEEDS, OFFERS, first_preferred)
     assert preferred.providers == ("C",)
     # preferred only breaks ties after cost when it is not listed
-    assert select(NEEDS, OFFERS, Priority(preferred=("C",))).providers == ("A", "B")
+    assert select(NEEDS, OFFERS, Ranking(preferred=("C",))).providers == ("A", "B")
 
 
 def test_preferred_breaks_cost_ties(engine: str) -> None:
     offers = [offer("X", "1", 60, piece("a", "2")), offer("Y", "1", 60, piece("a", "2"))]
     needs = [Need("a", D(1), "piece")]
-    assert select(needs, offers, Priority()).providers == ("X",)  # deterministic: first id
-    assert select(needs, offers, Priority(preferred=("Y",))).providers == ("Y",)
+    assert select(needs, offers, Ranking()).providers == ("X",)  # deterministic: first id
+    assert select(needs, offers, Ranking(preferred=("Y",))).providers == ("Y",)
 
 
 def test_weighted(engine: str) -> None:
-    minutes_matter = Priority(order=("weighted",), weights={"cheapest": D(1), "fastest": D("0.1")})
+    minutes_matter = Ranking(order=(Criterion.weighted,), weights={"cheapest": D(1), "fastest": D("0.1")})
     assert select(NEEDS, OFFERS, minutes_matter).providers == ("C",)  # 41 + 3 beats 6 + 60
-    money_matters = Priority(order=("weighted",), weights={"cheapest": D(1), "fastest": D("0.001")})
+    money_matters = Ranking(order=(Criterion.weighted,), weights={"cheapest": D(1), "fastest": D("0.001")})
     assert select(NEEDS, OFFERS, money_matters).providers == ("A", "B")
 
 
 def test_split_basket_with_cap_leaves_a_line_uncovered(engine: str) -> None:
     offers = [offer("A", "0", 60, piece("a", "1")), offer("B", "0", 60, piece("b", "1"))]
-    selection = select(NEEDS, offers, Priority(max_providers=1))
+    selection = select(NEEDS, offers, Ranking(max_providers=1))
     assert len(selection.uncovered) == 1 and selection.reasons == {selection.uncovered[0]: "provider cap"}
 
 
@@ -109,7 +111,7 @@ def test_uncovered_reasons(engine: str) -> None:
         offer("A", "1", 60, piece("stock", "1", stock=2), PackOption("units", "u", D(1), "piece", D(1))),
         offer("Z", "1", 60, piece("excluded", "1")),
     ]
-    selection = select(needs, offers, Priority(excluded=("Z",)))
+    selection = select(needs, offers, Ranking(excluded=("Z",)))
     assert selection.uncovered == ("excluded", "none", "stock", "units")
     assert selection.reasons == {
         "none": "no offer",
@@ -125,7 +127,7 @@ def test_packs_are_rounded_per_provider_and_leftover_reported(engine: str) -> No
         PackOption("eggs", "dozen", D(12), "piece", D("3.60")),
         PackOption("eggs", "six", D(6), "pcs", D("1.50")),
     ]
-    selection = select([Need("eggs", D(9), None)], [offer("A", "0", 60, *eggs)], Priority())
+    selection = select([Need("eggs", D(9), None)], [offer("A", "0", 60, *eggs)], Ranking())
     (line,) = selection.lines
     assert (line.sku, line.packs, line.cost, line.leftover) == ("six", 2, D("3.00"), D(3))
 
@@ -133,13 +135,13 @@ def test_packs_are_rounded_per_provider_and_leftover_reported(engine: str) -> No
 def test_shuffled_input_gives_the_same_answer(engine: str) -> None:
     rng = random.Random(5)
     needs, offers = random_instance(rng, lines=6, providers=5)
-    expected = select(needs, offers, Priority())
+    expected = select(needs, offers, Ranking())
     for _ in range(5):
         shuffled = [
             ProviderOffer(o.provider, o.delivery_fee, o.eta_minutes, tuple(rng.sample(o.lines, len(o.lines))))
             for o in rng.sample(offers, len(offers))
         ]
-        assert select(rng.sample(needs, len(needs)), shuffled, Priority()) == expected
+        assert select(rng.sample(needs, len(needs)), shuffled, Ranking()) == expected
 
 
 def test_select_by_hand() -> None:
@@ -154,16 +156,16 @@ def test_select_by_hand() -> None:
 @pytest.mark.parametrize(
     ("needs", "offers", "priority", "message"),
     [
-        (NEEDS, [*OFFERS, OFFERS[0]], Priority(), "more than one offer"),
-        (NEEDS, OFFERS, Priority(order=("quickest",)), "unknown priority 'quickest'"),
-        (NEEDS, [offer("A", "1", 6, piece("a", "-1"))], Priority(), "pack_price"),
-        (NEEDS, [offer("A", "1", 6, PackOption("a", "s", D(0), "g", D(1)))], Priority(), "pack_quantity"),
-        (NEEDS, OFFERS, Priority(order=("weighted",)), "needs weights"),
-        ([*NEEDS, NEEDS[0]], OFFERS, Priority(), "more than once"),
+        (NEEDS, [*OFFERS, OFFERS[0]], Ranking(), "more than one offer"),
+        (NEEDS, OFFERS, Ranking(order=("quickest",)), "unknown priority 'quickest'"),  # type: ignore[arg-type]
+        (NEEDS, [offer("A", "1", 6, piece("a", "-1"))], Ranking(), "pack_price"),
+        (NEEDS, [offer("A", "1", 6, PackOption("a", "s", D(0), "g", D(1)))], Ranking(), "pack_quantity"),
+        (NEEDS, OFFERS, Ranking(order=(Criterion.weighted,)), "needs weights"),
+        ([*NEEDS, NEEDS[0]], OFFERS, Ranking(), "more than once"),
     ],
 )
 def test_bad_input_is_a_value_error(
-    needs: list[Need], offers: list[ProviderOffer], priority: Priority, message: str
+    needs: list[Need], offers: list[ProviderOffer], priority: Ranking, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         select(needs, offers, priority)
@@ -205,7 +207,7 @@ def best_pack_cost(need: Need, options: list[PackOption]) -> Decimal | None:
     return min(costs, default=None)
 
 
-def brute_force(needs: list[Need], offers: list[ProviderOffer], priority: Priority) -> tuple[object, ...]:
+def brute_force(needs: list[Need], offers: list[ProviderOffer], priority: Ranking) -> tuple[object, ...]:
     """The best value of (covered, stage values..., [cost], [preferred]) over every assignment."""
     allowed = [o for o in offers if o.provider not in priority.excluded]
     price = {
@@ -238,7 +240,7 @@ def brute_force(needs: list[Need], offers: list[ProviderOffer], priority: Priori
     return best
 
 
-def weighted(priority: Priority, cost: Decimal, latest: int, providers: int) -> Decimal:
+def weighted(priority: Ranking, cost: Decimal, latest: int, providers: int) -> Decimal:
     w = priority.weights or {}
     return (
         w.get("cheapest", D(0)) * cost
@@ -247,7 +249,7 @@ def weighted(priority: Priority, cost: Decimal, latest: int, providers: int) -> 
     )
 
 
-def achieved(selection: Selection, needs: list[Need], priority: Priority) -> tuple[object, ...]:
+def achieved(selection: Selection, needs: list[Need], priority: Ranking) -> tuple[object, ...]:
     latest = selection.latest_eta_minutes or 0
     values = {
         "cheapest": selection.total,
@@ -264,24 +266,31 @@ def achieved(selection: Selection, needs: list[Need], priority: Priority) -> tup
 
 
 ORDERS = [
-    ("cheapest",),
-    ("fastest",),
-    ("fewest-providers",),
-    ("preferred",),
-    ("weighted",),
-    ("fastest", "fewest-providers"),
-    ("fewest-providers", "fastest"),
-    ("preferred", "fastest"),
+    tuple(Criterion(word) for word in words)
+    for words in (
+        ("cheapest",),
+        ("fastest",),
+        ("fewest-providers",),
+        ("preferred",),
+        ("weighted",),
+        ("fastest", "fewest-providers"),
+        ("fewest-providers", "fastest"),
+        ("preferred", "fastest"),
+    )
 ]
 
 
+def test_every_criterion_of_the_contract_is_checked_against_brute_force() -> None:
+    assert {criterion for order in ORDERS for criterion in order} == set(Criterion)
+
+
 @st.composite
-def instances(draw: st.DrawFn) -> tuple[list[Need], list[ProviderOffer], Priority]:
+def instances(draw: st.DrawFn) -> tuple[list[Need], list[ProviderOffer], Ranking]:
     seed = draw(st.integers(0, 2**32 - 1))
     rng = random.Random(seed)
     needs, offers = random_instance(rng, lines=draw(st.integers(1, 4)), providers=draw(st.integers(1, 3)))
     names = [o.provider for o in offers]
-    priority = Priority(
+    priority = Ranking(
         order=draw(st.sampled_from(ORDERS)),
         preferred=tuple(draw(st.lists(st.sampled_from(names), max_size=2, unique=True))),
         excluded=tuple(draw(st.lists(st.sampled_from(names), max_size=1))),
@@ -299,7 +308,7 @@ def instances(draw: st.DrawFn) -> tuple[list[Need], list[ProviderOffer], Priorit
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(instance=instances())
 def test_matches_brute_force(
-    subset_limit: int, instance: tuple[list[Need], list[ProviderOffer], Priority]
+    subset_limit: int, instance: tuple[list[Need], list[ProviderOffer], Ranking]
 ) -> None:
     needs, offers, priority = instance
     previous = optimise.SUBSET_LIMIT

@@ -7,7 +7,8 @@
   const CONTACT_KEY = "kitting.contact";
   const KIND_TITLES = { ingredient: "Ingredients", supply: "Supplies", tool: "Tools" };
   const DELIVERY_NAMES = { courier: "Courier", own: "The shop delivers", pickup: "Pick up at the shop" };
-  const PAYMENT_NAMES = { electronic: "paid online", "cash-on-delivery": "cash on delivery", "pay-at-pickup": "pay at the shop" };
+  // the payment methods, which fulfilments each goes with, and their words: from Kitting's payment rules
+  const PAYMENT_RULES = JSON.parse(document.getElementById("payment-rules").textContent);
   const GOOD_STATES = ["completed", "confirmed", "delivered", "captured", "cash-collected", "authorised"];
   const BAD_STATES = ["rejected", "cancelled", "failed", "voided", "refunded", "released"];
   const FINISHED = ["done", "failed"];
@@ -495,7 +496,7 @@
     return el("li", { class: "order", "data-testid": `order-${order.order_id}` },
       el("h3", { text: name }),
       el("p", null, "Total: ", el("strong", { text: money(order.total) }),
-        method ? ` · ${method}` : "", order.payment_method ? ` · ${PAYMENT_NAMES[order.payment_method] || order.payment_method}` : ""),
+        method ? ` · ${method}` : "", order.payment_method ? ` · ${(PAYMENT_RULES[order.payment_method] || {}).short || order.payment_method}` : ""),
       el("ul", { class: "badges", "aria-label": "State" },
         stateBadge("Order", order.status), stateBadge("Delivery", order.delivery), stateBadge("Payment", order.payment)),
       order.pickup_code && !BAD_STATES.includes(order.status) ? el("p", { class: "pickup", "data-testid": `pickup-${order.order_id}` },
@@ -540,13 +541,19 @@
   /* --- the forms ------------------------------------------------------------------------- */
 
   function applyPaymentRules() {
-    const pickup = radioValue("delivery") === "pickup";
-    $("payment-cash-on-delivery").disabled = pickup;
-    $("payment-pay-at-pickup").disabled = !pickup;
+    const delivery = radioValue("delivery");
+    const hints = [];
+    document.querySelectorAll('input[name="payment"]').forEach((input) => {
+      const rule = PAYMENT_RULES[input.value];
+      input.disabled = !rule.fulfilments.includes(delivery);
+      if (input.disabled && rule.unavailable) hints.push(rule.unavailable);
+    });
     const chosen = document.querySelector('input[name="payment"]:checked');
-    if (!chosen || chosen.disabled) $("payment-electronic").checked = true;
-    $("payment-hint").textContent = pickup ? "Cash on delivery is not possible when you pick the kit up."
-      : "Paying at the shop is only possible when you pick the kit up.";
+    if (!chosen || chosen.disabled) {
+      const first = document.querySelector('input[name="payment"]:not(:disabled)');
+      if (first) first.checked = true;
+    }
+    $("payment-hint").textContent = hints.join(" ");
   }
 
   function collectProfile() {

@@ -1,5 +1,8 @@
-"""Build one settlement request: authorise, capture, void or refund an electronic payment, or expect and
-record cash. The accounting agent gets a payment token and amounts: no name, address or items."""
+"""How the saga settles an order's payment. Which methods exist, go with which fulfilment and are paid in
+cash is the contract's (schemas/vocabulary.py: PAYMENT_RULES); here: the first step of each kind, the
+state each outcome leads to, the step under way in each state, and the settlement request itself
+(authorise, capture, void or refund an electronic payment, or expect and record cash). The accounting
+agent gets a payment token and amounts: no name, address or items."""
 
 from __future__ import annotations
 
@@ -13,10 +16,35 @@ from agents.ordering.tables import Order
 from agents.privacy.audit import record
 from agents.privacy.vault import Vault
 from agents.registry.providers import providers_for
-from schemas.events import DeliveryMethod, PayeeSplit, PaymentMethod, SettlementAction, SettlementRequested
+from schemas.events import PayeeSplit, SettlementAction, SettlementRequested
 from schemas.providers import ProviderKind
 from schemas.values import Money
+from schemas.vocabulary import DeliveryMethod, PaymentMethod, is_cash
 from streams.topics import Topic
+
+OUTCOME_STATE = {
+    "authorised": "authorised",
+    "captured": "captured",
+    "voided": "voided",
+    "refunded": "refunded",
+    "collect-on-delivery": "cash-due",
+    "collect-at-pickup": "cash-due",
+    "cash-collected": "cash-collected",
+}
+PENDING_ACTION: dict[str, SettlementAction] = {
+    "authorising": "authorise",
+    "capturing": "capture",
+    "voiding": "void",
+    "refunding": "refund",
+    "expecting": "expect-cash",
+    "recording": "record-cash",
+}
+
+
+def first_step(payment: PaymentMethod) -> tuple[SettlementAction, str]:
+    """How a payment starts when its order is placed (the action, and the payment state it moves to):
+    an electronic payment is authorised; cash is announced, to be collected on hand-over."""
+    return ("expect-cash", "expecting") if is_cash(payment) else ("authorise", "authorising")
 
 
 def idempotency_key(order: Order, action: SettlementAction) -> str:
@@ -63,7 +91,7 @@ def settlement_request(
         if action in ("capture", "record-cash"):
             order.splits = json.dumps([split.model_dump(mode="json") for split in splits])
     reference = vault.reference(session, order.customer_ref, order.order_id, party)
-    token = vault.payment_token(order.customer_ref) if method is PaymentMethod.electronic else None
+    token = None if is_cash(method) else vault.payment_token(order.customer_ref)
     request = SettlementRequested(
         basket_id=order.basket_id,
         settlement_id=str(uuid.uuid4()),

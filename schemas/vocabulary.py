@@ -1,0 +1,134 @@
+"""The words every part of Kitting shares, each spelled one way: the criteria a person ranks selections
+by, how a kit reaches the person (fulfilment), how it is paid, and which payment goes with which
+fulfilment. Contracts, the optimiser, the saga, the commands, the API and the terminal all use these.
+
+Older spellings of a criterion that events carried (`fewest-shops`, `preferred-shops`) are still read
+and become the one spelling; nothing writes them any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+
+class _Spelled(StrEnum):
+    """A vocabulary: its members' values are the one spelling; `OLD_SPELLINGS` (on the subclass) maps
+    spellings still read to members. The JSON Schema lists both, the old ones marked deprecated."""
+
+    @classmethod
+    def old_spellings(cls) -> dict[str, str]:
+        return {}
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str) and value in cls.old_spellings():
+            return cls(cls.old_spellings()[value])
+        return None
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core))
+        old = sorted(cls.old_spellings())
+        if old:
+            schema["enum"] = [*schema["enum"], *old]
+            note = f"Read but no longer written: {', '.join(f'{o} ({cls.old_spellings()[o]})' for o in old)}."
+            schema["description"] = f"{schema['description']} {note}" if schema.get("description") else note
+        return schema
+
+
+class Criterion(_Spelled):
+    """What matters most when providers are chosen; a profile lists criteria, most important first."""
+
+    cheapest = "cheapest"
+    fastest = "fastest"
+    fewest_providers = "fewest-providers"
+    preferred = "preferred"
+    weighted = "weighted"  # a weighted sum of the first three (PriorityProfile.weights)
+
+    @classmethod
+    def old_spellings(cls) -> dict[str, str]:
+        return {"fewest-shops": "fewest-providers", "preferred-shops": "preferred"}
+
+
+WeightedCriterion = Literal["cheapest", "fastest", "fewest-providers"]
+"""The criteria a `weighted` profile weighs: per currency unit, per minute of ETA, per provider."""
+assert set(WeightedCriterion.__args__) <= set(Criterion)  # type: ignore[attr-defined]
+
+
+class DeliveryMethod(StrEnum):
+    """How the kit reaches the person (the fulfilment)."""
+
+    courier = "courier"  # a delivery service collects it at the shop and brings it
+    own = "own"  # the shop's own fleet brings it
+    pickup = "pickup"  # the person collects it at the shop's counter
+
+
+class PaymentMethod(StrEnum):
+    electronic = "electronic"
+    cash_on_delivery = "cash-on-delivery"
+    pay_at_pickup = "pay-at-pickup"
+
+
+@dataclass(frozen=True)
+class PaymentRule:
+    """Everything Kitting's own code knows of one payment method. A new method is a member of
+    `PaymentMethod` and a rule here; the accounting agents that settle it must know it too."""
+
+    method: PaymentMethod
+    cash: bool  # paid in cash on hand-over: no payment instrument; the carrier or counter collects it
+    fulfilments: frozenset[DeliveryMethod]  # the fulfilments it goes with
+    choice: str  # the person's choice, as the terminal offers it
+    short: str  # an order's payment, in a few words
+    misfit: str  # why it does not go with another fulfilment, and the fix (an API answer)
+    unavailable: str  # the terminal's hint when the fulfilment chosen rules it out
+
+
+PAYMENT_RULES: dict[PaymentMethod, PaymentRule] = {
+    rule.method: rule
+    for rule in (
+        PaymentRule(
+            PaymentMethod.electronic,
+            cash=False,
+            fulfilments=frozenset(DeliveryMethod),
+            choice="Pay online now",
+            short="paid online",
+            misfit="",
+            unavailable="",
+        ),
+        PaymentRule(
+            PaymentMethod.cash_on_delivery,
+            cash=True,
+            fulfilments=frozenset({DeliveryMethod.courier, DeliveryMethod.own}),
+            choice="Cash on delivery",
+            short="cash on delivery",
+            misfit="with pickup, cash is paid at the counter: choose pay-at-pickup",
+            unavailable="Cash on delivery is not possible when you pick the kit up.",
+        ),
+        PaymentRule(
+            PaymentMethod.pay_at_pickup,
+            cash=True,
+            fulfilments=frozenset({DeliveryMethod.pickup}),
+            choice="Pay at the shop when I pick it up",
+            short="pay at the shop",
+            misfit="payment at pickup needs pickup at the shop",
+            unavailable="Paying at the shop is only possible when you pick the kit up.",
+        ),
+    )
+}
+
+
+def payment_problem(delivery: DeliveryMethod, payment: PaymentMethod) -> str | None:
+    """Why a payment method does not go with a fulfilment, or None when they fit."""
+    rule = PAYMENT_RULES[payment]
+    return None if delivery in rule.fulfilments else rule.misfit
+
+
+def is_cash(payment: PaymentMethod | str) -> bool:
+    """Paid in cash on hand-over (so nothing is authorised first, and the carrier collects it)."""
+    return PAYMENT_RULES[PaymentMethod(payment)].cash
