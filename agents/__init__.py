@@ -1,1 +1,3 @@
-"""Kitting's roles. Each role keeps its domain logic in plain functions beside a thin agent module."""
+"""Everything above the runtime (see docs/architecture.md for the layers): roles (extraction, quoting,
+ordering, providers), the libraries they share (selection, privacy, baskets, registry), the edges
+(http, channels, analytics, cli, the composition root) and the reference providers."""

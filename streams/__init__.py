@@ -1,1 +1,2 @@
-"""Kitting runtime: the Faust app, topic registry, broker runtime, codecs, persistence, CLI."""
+"""Kitting's runtime: the Faust app, topic registry, codec, record pipeline, persistence (unit of work,
+idempotency ledger, outbox), publishing, broker, archive and migrations. It knows no role."""

@@ -1,1 +1,2 @@
-"""The providers role."""
+"""The providers role: the provider SDK, the webhook bridge to providers reached over HTTPS, and hosting
+provider adapters inside a worker."""

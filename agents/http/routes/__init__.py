@@ -1,0 +1,1 @@
+"""One FastAPI router per area of the HTTP API; endpoints get their services through Depends."""
