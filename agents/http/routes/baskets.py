@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from agents.baskets.start import new_basket_id, start_basket
+from agents.baskets.start import new_basket_id, start_basket, start_received_basket
 from agents.http import read_model
 from agents.http.problems import Problem
 from agents.http.publishing import bus_answers
@@ -17,8 +17,7 @@ from agents.http.services import ADMIN, ServicesDep
 from agents.privacy.vault import Contact
 from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
 from streams.codec import UndecodableEvent
-from streams.publishing import MAX_EVENT_BYTES, Outgoing, publish
-from streams.topics import Topic
+from streams.publishing import MAX_EVENT_BYTES
 
 SOURCE = "urn:kitting:gateway"
 
@@ -55,10 +54,9 @@ async def post_cloudevent(request: Request, services: ServicesDep) -> dict[str, 
     raw = await request.body()
     with bus_answers():
         try:
-            event = Outgoing.received(raw, Topic.METHOD_BROWSED)
+            event = await start_received_basket(services.publisher, raw)
         except UndecodableEvent as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        await publish(services.publisher, event)
     return {"id": event.event_id, "basket_id": event.key}
 
 
