@@ -9,13 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.values import Money, Quantity
 from schemas.vocabulary import (
     Criterion,
     DeliveryMethod,
     PaymentMethod,
+    V1Priority,
     WeightedCriterion,
 )
 
@@ -48,12 +49,6 @@ class PriorityProfile(BaseModel):
     weights: dict[WeightedCriterion, Decimal] | None = Field(
         default=None, description="For `weighted`: per currency unit, per minute of ETA, per provider"
     )
-
-    @model_validator(mode="after")
-    def _weighted_needs_weights(self) -> PriorityProfile:
-        if Criterion.weighted in self.order and not any((self.weights or {}).values()):
-            raise ValueError("the criterion 'weighted' needs weights, e.g. {'cheapest': 1, 'fastest': 0.1}")
-        return self
 
 
 class TimeWindow(BaseModel):
@@ -101,7 +96,7 @@ class QuotePreferences(BaseModel):
 
     customer_ref: Id = Field(description="Pseudonymous customer reference; contact data stays in the vault")
     region: str = Field(default="default", description="Delivery region used to route to providers")
-    priority: Criterion = Field(
+    priority: V1Priority = Field(
         default=Criterion.cheapest, description="What matters most, when no `profile` is given"
     )
     delivery: DeliveryMethod = DeliveryMethod.courier
@@ -116,12 +111,6 @@ class QuotePreferences(BaseModel):
         default=False,
         description="Hold the selection as a proposal until the person confirms it or chooses by hand",
     )
-
-    @model_validator(mode="after")
-    def _weighted_needs_a_profile(self) -> QuotePreferences:
-        if self.profile is None and self.priority is Criterion.weighted:
-            raise ValueError("priority 'weighted' needs a profile with weights")
-        return self
 
 
 class Component(BaseModel):
@@ -220,7 +209,7 @@ class QuoteRequested(EventData):
     provider_id: Id
     addressed: list[Id] = Field(min_length=1, description="Every provider asked in this round")
     region: str
-    priority: Criterion = Criterion.cheapest
+    priority: V1Priority = Criterion.cheapest
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
     customer_ref: Id | None = Field(

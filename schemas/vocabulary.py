@@ -2,17 +2,19 @@
 by, how a kit reaches the person (fulfilment), how it is paid, and which payment goes with which
 fulfilment. Contracts, the optimiser, the saga, the commands, the API and the terminal all use these.
 
-Older spellings of a criterion that events carried (`fewest-shops`, `preferred-shops`) are still read
-and become the one spelling; nothing writes them any more.
+The `priority` of the v1 events was first written `fewest-shops` and `preferred-shops`; those spellings
+are read everywhere as `fewest-providers` and `preferred`, and the `priority` of a v1 event is still
+written the first way (`V1Priority`), so a reader of the older contract (a provider, a worker not yet
+upgraded) keeps understanding it. Everything else writes the one spelling.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import GetJsonSchemaHandler
+from pydantic import GetJsonSchemaHandler, PlainSerializer
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -37,7 +39,7 @@ class _Spelled(StrEnum):
         old = sorted(cls.old_spellings())
         if old:
             schema["enum"] = [*schema["enum"], *old]
-            note = f"Read but no longer written: {', '.join(f'{o} ({cls.old_spellings()[o]})' for o in old)}."
+            note = f"Older spellings, read too: {', '.join(f'{o} ({cls.old_spellings()[o]})' for o in old)}."
             schema["description"] = f"{schema['description']} {note}" if schema.get("description") else note
         return schema
 
@@ -55,6 +57,14 @@ class Criterion(_Spelled):
     def old_spellings(cls) -> dict[str, str]:
         return {"fewest-shops": "fewest-providers", "preferred-shops": "preferred"}
 
+
+def _first_written(criterion: Criterion) -> str:
+    old = {new: old for old, new in Criterion.old_spellings().items()}
+    return old.get(criterion.value, criterion.value)
+
+
+V1Priority = Annotated[Criterion, PlainSerializer(_first_written, return_type=str, when_used="json")]
+"""A criterion in the `priority` of a v1 event: written as the v1 contract first spelled it."""
 
 WeightedCriterion = Literal["cheapest", "fastest", "fewest-providers"]
 """The criteria a `weighted` profile weighs: per currency unit, per minute of ETA, per provider."""
@@ -77,11 +87,14 @@ class PaymentMethod(StrEnum):
 
 @dataclass(frozen=True)
 class PaymentRule:
-    """Everything Kitting's own code knows of one payment method. A new method is a member of
-    `PaymentMethod` and a rule here; the accounting agents that settle it must know it too."""
+    """Everything Kitting's own code knows of one payment method: the saga, the delivery requests, the
+    API, `kitting demo` and the terminal follow it. A new method is a member of `PaymentMethod` and a
+    rule here (and, for a new kind of cash, its outcome in `SettlementOutcome`); the accounting agents
+    that settle it must know it too."""
 
     method: PaymentMethod
     cash: bool  # paid in cash on hand-over: no payment instrument; the carrier or counter collects it
+    collected_as: str | None  # cash: the settlement outcome that announces the cash to collect
     fulfilments: frozenset[DeliveryMethod]  # the fulfilments it goes with
     choice: str  # the person's choice, as the terminal offers it
     short: str  # an order's payment, in a few words
@@ -95,6 +108,7 @@ PAYMENT_RULES: dict[PaymentMethod, PaymentRule] = {
         PaymentRule(
             PaymentMethod.electronic,
             cash=False,
+            collected_as=None,
             fulfilments=frozenset(DeliveryMethod),
             choice="Pay online now",
             short="paid online",
@@ -104,6 +118,7 @@ PAYMENT_RULES: dict[PaymentMethod, PaymentRule] = {
         PaymentRule(
             PaymentMethod.cash_on_delivery,
             cash=True,
+            collected_as="collect-on-delivery",
             fulfilments=frozenset({DeliveryMethod.courier, DeliveryMethod.own}),
             choice="Cash on delivery",
             short="cash on delivery",
@@ -113,6 +128,7 @@ PAYMENT_RULES: dict[PaymentMethod, PaymentRule] = {
         PaymentRule(
             PaymentMethod.pay_at_pickup,
             cash=True,
+            collected_as="collect-at-pickup",
             fulfilments=frozenset({DeliveryMethod.pickup}),
             choice="Pay at the shop when I pick it up",
             short="pay at the shop",

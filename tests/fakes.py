@@ -119,7 +119,7 @@ class InMemoryBus:
 
 
 class RecordingPublisher:
-    """The gateway's Publisher for tests: keeps what would have gone on the bus; `fail` makes it refuse."""
+    """A Publisher for tests: keeps what would have gone on the bus; `fail` makes it refuse."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[Topic, str, bytes]] = []

@@ -1,7 +1,8 @@
 """How a basket starts. Every way a job enters Kitting (the API, the terminal, an upstream site's
-collector, the fax, e-mail and text channels, the spool folder, `kitting demo`, another server's own
-CloudEvent) makes its method-browsed event here and puts it on the bus; the person's request for
-quotes re-sends the basket's job the same way, with their choices."""
+collector, the fax, e-mail and text channels, the spool folder, another server's own CloudEvent) makes
+its method-browsed event here and puts it on the bus (`kitting demo` and the tests make theirs here
+and send it with their own producer); the person's request for quotes re-sends the basket's job the
+same way, with their choices."""
 
 from __future__ import annotations
 

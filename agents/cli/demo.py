@@ -24,8 +24,9 @@ from agents.cli.processes import spawn_archiver, spawn_worker
 from agents.http import read_model
 from agents.privacy.demo_customer import seed_demo_customer
 from agents.privacy.keys import vault_key
+from agents.privacy.vault import Vault
 from schemas.events import BasketStatusChanged, MethodBrowsed, QuotePreferences
-from schemas.vocabulary import DeliveryMethod, PaymentMethod, payment_problem
+from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, payment_problem
 from streams.archive import ARCHIVED_TOPICS, read_archive
 from streams.codec import encode_key
 from streams.migrate import upgrade
@@ -61,7 +62,8 @@ def fulfilment_and_payment(fulfilment: str, payment: str) -> tuple[DeliveryMetho
         raise ValueError(f"unknown payment {payment!r}; choose one of {', '.join(PaymentMethod)}") from None
     problem = payment_problem(delivery, method)
     if problem:
-        raise ValueError(problem)
+        fits = " or ".join(sorted(PAYMENT_RULES[method].fulfilments))
+        raise ValueError(f"{problem}: --payment {method} needs --fulfilment {fits}")
     return delivery, method
 
 
@@ -174,22 +176,23 @@ def wait_for_archive(bootstrap: str, root: Path, since_ms: int, timeout_s: float
     return {"folder": str(root), "complete": archived == held, "topics": held, "archived": archived}
 
 
-def orders_of(database_url: str, basket_id: str) -> list[dict[str, str]]:
-    """Each order of the basket with the final state of its three machines."""
+def orders_of(database_url: str, vault_key: bytes, basket_id: str) -> list[dict[str, str]]:
+    """Each order of the basket with the final state of its three machines (the read model's view)."""
     database = Database(database_url)
     try:
         with database.session() as session:
-            return [
-                {
-                    "provider": o.provider_id, "order": o.status, "delivery_method": o.delivery_method,
-                    "delivery": o.delivery_state, "payment_method": o.payment_method,
-                    "payment": o.settlement_state, "total": format(o.total_amount, "f"),
-                    "currency": o.currency,
-                }
-                for o in read_model.orders_of(session, basket_id)
-            ]  # fmt: skip
+            views = read_model.orders_view(session, basket_id, Vault(vault_key))
     finally:
         database.engine.dispose()
+    return [
+        {
+            "provider": view["provider_id"], "order": view["status"],
+            "delivery_method": view["delivery_method"], "delivery": view["delivery"],
+            "payment_method": view["payment_method"], "payment": view["payment"],
+            "total": view["total"]["amount"], "currency": view["total"]["currency"],
+        }
+        for view in views
+    ]  # fmt: skip
 
 
 def run_demo(
@@ -249,7 +252,7 @@ def run_demo(
                 follow_baskets(bootstrap, browses, timeout_s, progress, restart if restart_worker else None)
             )
             archived = wait_for_archive(bootstrap, archive, started_ms) if settings.archive else None
-            orders = orders_of(settings.database_url, ids[0])
+            orders = orders_of(settings.database_url, key, ids[0])
             worker = started[-1]
             reason = ended.get(ids[0], ("timeout", None))[1]
             if len(ended) < baskets and worker.poll() is not None:

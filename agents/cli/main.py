@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli import analytics, extract, privacy, providers, replay, select, sites
+from agents.cli.common import fail
 from schemas.events import event_type_of
 from streams.settings import Settings
 from streams.topics import Topic
@@ -176,8 +177,7 @@ def demo(
     try:
         delivery, method = fulfilment_and_payment(fulfilment, payment)
     except ValueError as problem:
-        err.print(f"[red]error:[/red] {problem}")
-        raise typer.Exit(2) from None
+        raise fail(str(problem)) from None
     logging.basicConfig(level=logging.WARNING)
     summary = run_demo(
         _settings(),

@@ -70,17 +70,17 @@ def decision_of(session: Session, basket_id: str, request_id: str) -> dict[str, 
 # --- what the API's basket routes show ------------------------------------------------------------
 
 
+API_BASKET = ("basket_id", "url", "status", "reason", "updated_at")
+API_ROUND = ("request_id", "status", "addressed", "deadline", "closed_by")
+
+
+def _only(view: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: view[key] for key in keys}
+
+
 def basket_view(session: Session, basket_id: str) -> dict[str, Any] | None:
     row = session.get(Basket, basket_id)
-    if row is None:
-        return None
-    return {
-        "basket_id": row.basket_id,
-        "url": row.url,
-        "status": row.status,
-        "reason": row.reason,
-        "updated_at": row.updated_at.isoformat(),
-    }
+    return None if row is None else _only(_basket_view(row, basket_id), API_BASKET)
 
 
 def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:
@@ -91,13 +91,8 @@ def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:
         return None
     return {
         "basket_id": basket_id,
-        "rounds": [
-            {
-                "request_id": r.request_id, "status": r.status, "addressed": json.loads(r.addressed),
-                "deadline": r.deadline.isoformat(), "closed_by": r.closed_by,
-                "selection": json.loads(r.decision)["selected"] if r.decision else None,
-            }
-            for r in rounds
+        "rounds": [  # each with its first selection (a proposal, when the person confirms first)
+            {**_only(view, API_ROUND), "selection": view["decided"]} for view in map(_round_view, rounds)
         ],
         "offers": [
             {
@@ -112,17 +107,8 @@ def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:
 
 def orders_view(session: Session, basket_id: str, vault: Vault) -> list[dict[str, Any]]:
     """Each order with its order, delivery and payment states; a pickup shows its code."""
-    return [
-        {
-            "order_id": o.order_id, "provider_id": o.provider_id, "status": o.status, "reason": o.reason,
-            "delivery_method": o.delivery_method, "delivery": o.delivery_state,
-            "payment_method": o.payment_method, "payment": o.settlement_state,
-            "total": {"amount": format(o.total_amount, "f"), "currency": o.currency},
-            "replaces": o.replaces,
-            "pickup_code": vault.pickup_code(o.order_id) if o.delivery_method == "pickup" else None,
-        }
-        for o in orders_of(session, basket_id)
-    ]  # fmt: skip
+    views = (_order_view(order, {}, vault) for order in orders_of(session, basket_id))
+    return [{key: value for key, value in view.items() if key != "provider_name"} for view in views]
 
 
 # --- the terminal's snapshot ------------------------------------------------------------------------
@@ -144,7 +130,7 @@ def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str,
     prefs = (
         QuotePreferences.model_validate_json(basket.preferences) if basket and basket.preferences else None
     )
-    round_views = [_round_view(r) for r in rounds]
+    round_views = [{k: v for k, v in _round_view(r).items() if k != "decided"} for r in rounds]
     return {
         "basket": _basket_view(basket, basket_id),
         "method": _method_view(basket),
@@ -195,16 +181,17 @@ def _method_view(basket: Basket | None) -> dict[str, Any] | None:
 
 
 def _round_view(round_: QuoteRound) -> dict[str, Any]:
+    """A round with its selection as it stands (the confirmed one once the person confirmed), and the
+    one it was first decided with (`decided`)."""
     decision = json.loads(round_.decision) if round_.decision else None
-    selection = None
-    if decision:
-        selection = decision.get("confirmed_selection") or decision["selected"]
+    decided = decision["selected"] if decision else None
     return {
         "request_id": round_.request_id, "status": round_.status, "addressed": json.loads(round_.addressed),
         "deadline": round_.deadline.isoformat(), "closed_by": round_.closed_by,
-        "proposed": bool(decision and decision["selected"].get("proposed")),
+        "proposed": bool(decided and decided.get("proposed")),
         "confirmed": bool(decision and decision.get("confirmed")),
-        "selection": selection,
+        "selection": (decision or {}).get("confirmed_selection") or decided,
+        "decided": decided,
     }  # fmt: skip
 
 

@@ -29,8 +29,8 @@ class Services:
     demo_key: str  # the demo upstream site's API key
 
     @classmethod
-    def of(cls, settings: Settings, publisher: Publisher, database: Database | None = None) -> Services:
-        database = database or Database(settings.database_url)
+    def of(cls, settings: Settings, publisher: Publisher) -> Services:
+        database = Database(settings.database_url)
         secret = vault_key(settings)
         return cls(
             settings,

@@ -19,19 +19,18 @@ from agents.registry.providers import providers_for
 from schemas.events import PayeeSplit, SettlementAction, SettlementRequested
 from schemas.providers import ProviderKind
 from schemas.values import Money
-from schemas.vocabulary import DeliveryMethod, PaymentMethod, is_cash
+from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, is_cash
 from streams.topics import Topic
 
-OUTCOME_STATE = {
+OUTCOME_STATE: dict[str, str] = {  # the payment state an accounting agent's outcome moves an order to
     "authorised": "authorised",
     "captured": "captured",
     "voided": "voided",
     "refunded": "refunded",
-    "collect-on-delivery": "cash-due",
-    "collect-at-pickup": "cash-due",
     "cash-collected": "cash-collected",
+    **{rule.collected_as: "cash-due" for rule in PAYMENT_RULES.values() if rule.collected_as},
 }
-PENDING_ACTION: dict[str, SettlementAction] = {
+PENDING_ACTION: dict[str, SettlementAction] = {  # the step under way in a payment state
     "authorising": "authorise",
     "capturing": "capture",
     "voiding": "void",

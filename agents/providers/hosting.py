@@ -1,4 +1,4 @@
-"""Hosting a provider adapter (agents/providers/sdk.py) inside a Kitting worker: the reference
+"""Hosting a provider adapter (agents/providers/sdk/) inside a Kitting worker: the reference
 providers run this way on one machine, exactly as they would in their own process.
 
 The adapter answers outside Kitting's transaction (as a remote provider would, with its own storage);

@@ -17,7 +17,15 @@ from agents.baskets.store import preferences_of, remember_preferences, set_statu
 from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import note_round
-from agents.selection.optimise import Need, PackOption, ProviderOffer, Ranking, Selection, select
+from agents.selection.optimise import (
+    Need,
+    PackOption,
+    ProviderOffer,
+    Ranking,
+    Selection,
+    ranking_problem,
+    select,
+)
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
@@ -220,6 +228,12 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
         set_status(uow, round_.basket_id, BasketStatus.failed, "the basket's quote preferences are missing")
         return True
     profile = profile_of(prefs)
+    problem = ranking_problem(Ranking.of(profile))
+    if problem:  # the contract cannot say it all (e.g. `weighted` without weights): fail with the reason
+        set_status(
+            uow, round_.basket_id, BasketStatus.failed, f"the priority profile cannot be used: {problem}"
+        )
+        return True
     offers = offers_of(value)
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
     selection = run_selection(needs, usable, profile)

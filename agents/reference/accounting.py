@@ -1,4 +1,4 @@
-"""The reference accounting agent ("Ledger Pay"): a double-entry ledger in SQL (agents/providers/ledger.py).
+"""The reference accounting agent ("Ledger Pay"): a double-entry ledger in SQL (ledger.py).
 
 It settles every payment method Kitting offers:
 

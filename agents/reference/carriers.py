@@ -1,4 +1,4 @@
-"""The reference delivery services as provider adapters (agents/providers/sdk.py): an independent
+"""The reference delivery services as provider adapters (agents/providers/sdk/): an independent
 courier, a shop's own delivery fleet and a shop's counter. Each holds its own private key and opens
 the contact Kitting sealed to it; the opened values are used for the hand-over only, and are never
 logged nor put in an event or an error.

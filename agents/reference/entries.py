@@ -1,6 +1,6 @@
-"""The reference providers as registry entries: the shops of reference_shops.py, a courier and an
-accounting agent. `kitting worker` registers them at start (settings.reference_providers), each with
-the public key of a private key derived from the vault key, so contact data can be sealed to it."""
+"""The reference providers as registry entries: the shops of catalog.py, a courier and an accounting
+agent. The composition root registers them when a worker starts (settings.reference_providers), each
+with the public key of a private key derived from the vault key, so contact data can be sealed to it."""
 
 from __future__ import annotations
 

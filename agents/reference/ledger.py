@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select, update
@@ -39,14 +40,15 @@ from schemas.events import (
     SettlementRequested,
 )
 from schemas.values import Money
-from schemas.vocabulary import PaymentMethod
+from schemas.vocabulary import PAYMENT_RULES, PaymentMethod
 
 ZERO = Decimal(0)
 MAX_ID = 200
 MAX_TOKEN = 100
-CASH_OUTCOMES: dict[PaymentMethod, SettlementOutcome] = {
-    PaymentMethod.cash_on_delivery: "collect-on-delivery",
-    PaymentMethod.pay_at_pickup: "collect-at-pickup",
+CASH_OUTCOMES: dict[PaymentMethod, SettlementOutcome] = {  # what expect-cash answers, per cash method
+    method: cast(SettlementOutcome, rule.collected_as)
+    for method, rule in PAYMENT_RULES.items()
+    if rule.cash and rule.collected_as
 }
 HOLD_CUSTOMER = "holds:customer"
 HOLD_AUTHORISED = "holds:authorised"

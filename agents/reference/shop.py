@@ -1,6 +1,6 @@
-"""A reference shop as a provider adapter (agents/providers/sdk.py): quotes from its catalog in its own
+"""A reference shop as a provider adapter (agents/providers/sdk/): quotes from its catalog in its own
 packs (every pack size it has, with stock), confirms orders or rejects them, whole or line by line.
-Its own delivery fleet and its counter are separate adapters (agents/providers/delivery_services.py)."""
+Its own delivery fleet and its counter are separate adapters (carriers.py)."""
 
 from __future__ import annotations
 

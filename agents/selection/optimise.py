@@ -162,6 +162,15 @@ def _validate_offers(offers: Sequence[ProviderOffer]) -> None:
                 raise ValueError(f"{where}: packs_available must not be negative")
 
 
+def ranking_problem(ranking: Ranking) -> str | None:
+    """Why no selection can be ranked this way (e.g. `weighted` without weights), or None."""
+    try:
+        _validate_priority(ranking)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _validate_priority(priority: Ranking) -> None:
     if unknown := [w for w in priority.order if w not in PRIORITIES]:
         raise ValueError(f"unknown priority {unknown[0]!r}: use one of {', '.join(PRIORITIES)}")

@@ -1,14 +1,14 @@
-"""Alembic environment. Upgrades need no models; to compare the models with the migrations (or to
-autogenerate one), import the whole schema first: the composition root's `schema()`."""
+"""Alembic environment. Upgrades need no models. To compare the models with the migrations, or to
+autogenerate a revision, hand the whole schema over (`alembic_config(url, metadata=schema())`, with
+the composition root's `schema()`); without it Alembic refuses to autogenerate rather than propose to
+drop the tables it was not shown."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool, text
 
-from streams.persistence import Base
-
 MIGRATION_LOCK_KEY = 0x4B17_7146  # any constant; the same for every Kitting process
-target_metadata = Base.metadata
 config = context.config
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run_offline() -> None:

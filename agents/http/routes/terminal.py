@@ -39,7 +39,8 @@ from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, pay
 from streams.publishing import Outgoing, publish
 
 SOURCE = "urn:kitting:terminal"
-STATIC = resources.files("agents.http").joinpath("static", "terminal")
+STATIC = resources.files("agents.http").joinpath("static", "terminal")  # its script and style sheet
+TEMPLATE = resources.files("agents.http").joinpath("templates", "terminal.html")  # its page
 STREAM_POLL_S = 0.5
 STREAM_HEARTBEAT_S = 15.0
 STREAM_MAX_S = 30 * 60.0
@@ -129,7 +130,7 @@ async def terminal_page() -> HTMLResponse:
 @functools.cache
 def terminal_html() -> str:
     """The terminal's page, with the payment choices the payment rules allow (schemas/vocabulary.py)."""
-    page = STATIC.joinpath("index.html").read_text(encoding="utf-8")
+    page = TEMPLATE.read_text(encoding="utf-8")
     choices = "".join(
         f'            <div class="choice">\n'
         f'              <input type="radio" name="payment" id="payment-{method}" value="{method}"'

@@ -1,6 +1,7 @@
 """The provider SDK: everything a provider needs to take part in Kitting, in its own process or hosted
-in a Kitting worker, and nothing of Kitting's inside. The reference providers (agents/reference/) use
-only this and the contracts (schemas/), exactly as a third-party provider would.
+in a Kitting worker. It is built on Kitting's contracts and wire format (the codec and the topic
+registry) and its sealing of contact data; a provider needs nothing else of Kitting's. The reference
+providers (agents/reference/) use only this and the contracts (schemas/), as a third-party provider would.
 
 - `ProviderAdapter`: answer the events addressed to you with a few decorated functions (adapter.py);
 - contacts: make your key pair, open the contact data Kitting sealed to you (contacts.py);

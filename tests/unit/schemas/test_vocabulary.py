@@ -3,19 +3,28 @@ spellings are still read, and the payment rules decide what goes with what."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime
 
 import jsonschema
 import pytest
-from pydantic import ValidationError
 
-from agents.cli.demo import fulfilment_and_payment
+from agents.baskets.start import basket_event
+from agents.baskets.store import Basket
+from agents.cli.demo import demo_page, fulfilment_and_payment
 from agents.http.routes.terminal import terminal_html
+from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
 from agents.selection.model import PRIORITIES, WEIGHT_KEYS
 from schemas.envelope import new_envelope
-from schemas.events import PriorityProfile, QuoteLine, QuotePreferences, QuoteRequested
+from schemas.events import (
+    MethodBrowsed,
+    PriorityProfile,
+    QuoteLine,
+    QuotePreferences,
+    QuoteRequested,
+)
 from schemas.jsonschema import event_schema
 from schemas.vocabulary import (
     PAYMENT_RULES,
@@ -26,18 +35,23 @@ from schemas.vocabulary import (
     is_cash,
     payment_problem,
 )
-from streams.codec import decode, encode
+from streams.codec import decode, encode, encode_key
+from streams.persistence import Database
 from streams.topics import Topic
+from tests.fakes import TEST_VAULT_KEY, InMemoryBus
+
+OLD_CRITERIA = [("fewest-shops", "fewest-providers"), ("preferred-shops", "preferred")]
 
 
-@pytest.mark.parametrize(
-    ("old", "new"), [("fewest-shops", "fewest-providers"), ("preferred-shops", "preferred")]
-)
-def test_an_old_criterion_is_read_as_the_new_one_and_written_new(old: str, new: str) -> None:
-    prefs = QuotePreferences.model_validate({"customer_ref": "c", "priority": old})
-    assert prefs.priority is Criterion(new)
-    assert prefs.model_dump(mode="json")["priority"] == new
-    assert PriorityProfile.model_validate({"order": [old]}).order == [Criterion(new)]
+@pytest.mark.parametrize(("old", "new"), OLD_CRITERIA)
+def test_an_old_criterion_is_read_as_the_new_one(old: str, new: str) -> None:
+    for spelling in (old, new):
+        prefs = QuotePreferences.model_validate({"customer_ref": "c", "priority": spelling})
+        assert prefs.priority is Criterion(new)
+        # the priority of a v1 event is written as v1 first spelled it, for readers of the older contract
+        assert prefs.model_dump(mode="json")["priority"] == old
+        profile = PriorityProfile.model_validate({"order": [spelling]})
+        assert profile.order == [Criterion(new)] and profile.model_dump(mode="json")["order"] == [new]
 
 
 def test_an_archived_quote_request_with_an_old_criterion_still_decodes_and_validates() -> None:
@@ -60,13 +74,28 @@ def test_the_optimiser_knows_every_criterion_and_weighs_the_contracts_weights() 
     assert {str(k) for k in WEIGHT_KEYS} == set(WeightedCriterion.__args__)  # type: ignore[attr-defined]
 
 
-def test_weighted_needs_weights() -> None:
-    with pytest.raises(ValidationError, match="needs weights"):
-        PriorityProfile(order=[Criterion.weighted])
-    with pytest.raises(ValidationError, match="needs a profile"):
-        QuotePreferences(customer_ref="c", priority=Criterion.weighted)
-    weighted = PriorityProfile(order=[Criterion.weighted], weights={"cheapest": 1, "fastest": "0.1"})
-    assert QuotePreferences(customer_ref="c", priority=Criterion.weighted, profile=weighted).profile
+def test_a_profile_no_selection_can_follow_fails_its_basket_with_the_reason(database: Database) -> None:
+    seed_demo_customer(database.url, base64.b64decode(TEST_VAULT_KEY))
+    bus = InMemoryBus(database).register_roles()
+    for basket_id, prefs in (
+        ("weighted-alone", QuotePreferences(customer_ref=DEMO_CUSTOMER, priority=Criterion.weighted)),
+        (
+            "no-weights",
+            QuotePreferences(customer_ref=DEMO_CUSTOMER, profile=PriorityProfile(order=["weighted"])),
+        ),
+    ):
+        job = MethodBrowsed(
+            basket_id=basket_id, url="https://recipes.example/p", html=demo_page(), quote=prefs
+        )
+        bus.publish(Topic.METHOD_BROWSED, encode_key(basket_id), basket_event(job, source="urn:test").value)
+        with database.session() as session:
+            basket = session.get(Basket, basket_id)
+            assert basket is not None and basket.status == "failed"
+            assert basket.reason == (
+                "the priority profile cannot be used: priority 'weighted' needs weights, "
+                "e.g. {'cheapest': 1, 'fastest': 0.1}"
+            )
+    assert bus.dead == []
 
 
 def test_the_payment_rules_say_what_goes_with_what() -> None:

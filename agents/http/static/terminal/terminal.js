@@ -8,7 +8,9 @@
   const KIND_TITLES = { ingredient: "Ingredients", supply: "Supplies", tool: "Tools" };
   const DELIVERY_NAMES = { courier: "Courier", own: "The shop delivers", pickup: "Pick up at the shop" };
   // the payment methods, which fulfilments each goes with, and their words: from Kitting's payment rules
-  const PAYMENT_RULES = JSON.parse(document.getElementById("payment-rules").textContent);
+  const PAYMENT_RULES = (() => {
+    try { return JSON.parse(document.getElementById("payment-rules").textContent); } catch (e) { return {}; }
+  })();
   const GOOD_STATES = ["completed", "confirmed", "delivered", "captured", "cash-collected", "authorised"];
   const BAD_STATES = ["rejected", "cancelled", "failed", "voided", "refunded", "released"];
   const FINISHED = ["done", "failed"];
@@ -545,6 +547,7 @@
     const hints = [];
     document.querySelectorAll('input[name="payment"]').forEach((input) => {
       const rule = PAYMENT_RULES[input.value];
+      if (!rule) return;  // a page without its rules: every choice stays open, Kitting checks the pair
       input.disabled = !rule.fulfilments.includes(delivery);
       if (input.disabled && rule.unavailable) hints.push(rule.unavailable);
     });
