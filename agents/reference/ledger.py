@@ -40,7 +40,7 @@ from schemas.events import (
     SettlementRequested,
 )
 from schemas.values import Money
-from schemas.vocabulary import PAYMENT_RULES, PaymentMethod
+from schemas.vocabulary import PAYMENT_RULES, PaymentMethod, is_cash
 
 ZERO = Decimal(0)
 MAX_ID = 200
@@ -428,7 +428,7 @@ class Ledger:
     # --- helpers of the actions ---
     @staticmethod
     def _need_electronic(request: SettlementRequested) -> None:
-        if request.method != PaymentMethod.electronic:
+        if is_cash(request.method):  # any method not paid in cash is settled through its instrument
             raise _Refused(f"{effective_action(request)} needs an electronic payment, not {request.method}")
 
     @staticmethod

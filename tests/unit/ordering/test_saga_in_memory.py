@@ -18,7 +18,7 @@ from agents.cli.demo import browse_event
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CONTACT, DEMO_CUSTOMER, seed_demo_customer
 from agents.reference.ledger import LedgerEntry, LedgerTransaction
-from schemas.vocabulary import DeliveryMethod, PaymentMethod, payment_problem
+from schemas.vocabulary import DeliveryMethod, PaymentMethod, is_cash, payment_problem
 from streams.codec import encode_key
 from streams.persistence import Database, utcnow
 from streams.settings import Settings
@@ -88,7 +88,7 @@ def test_every_fulfilment_and_payment_completes(
     assert (basket.status, basket.reason) == ("completed", None), bus.dead
     orders = orders_of(database, "b1")
     assert orders and all(o.status == "completed" and o.delivery_state == "delivered" for o in orders)
-    paid = "captured" if payment == "electronic" else "cash-collected"
+    paid = "cash-collected" if is_cash(payment) else "captured"
     assert {o.settlement_state for o in orders} == {paid}
     requests = [e["data"] for e in events(bus, Topic.DELIVERY_REQUESTED)]
     assert {r["method"] for r in requests} == {fulfilment.value}
@@ -97,7 +97,7 @@ def test_every_fulfilment_and_payment_completes(
         assert Topic.DELIVERY_STATUS.topic_name in bus.counts()
         kinds = {e["type"] for e in events(bus, Topic.DELIVERY_STATUS)}
         assert "dev.kitting.parcel.collected.v1" in kinds
-    if payment != "electronic":
+    if is_cash(payment):
         assert all(r["cash_to_collect"] is not None for r in requests)
     assert ledger_is_balanced(database)
     with database.session() as session:
