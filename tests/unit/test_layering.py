@@ -32,7 +32,7 @@ import pytest
 from tests.conftest import ROOT
 
 PACKAGES = ("schemas", "streams", "agents")
-LIBRARIES = ("agents.selection", "agents.privacy", "agents.baskets", "agents.registry")
+LIBRARIES = ("agents.selection", "agents.privacy", "agents.baskets", "agents.registry", "agents.concepts")
 ROLES = ("agents.extraction", "agents.quoting", "agents.ordering", "agents.providers")
 REFERENCE = "agents.reference"
 SDK = "agents.providers.sdk"

@@ -1,0 +1,208 @@
+"""What a component is: its name ("mature cheddar", "2 cloves garlic", "Silicone grease, 10 g tube") read
+as a concept of the taxonomy (schemas/concepts.py), and whether it is wanted fresh.
+
+A name is read as a noun phrase. Its words are compared with the names and synonyms of every concept
+(after the recipe words of kitchens are read as the taxonomy names them, words.py): a concept fits when
+all its words are in the name and its last word is the name's head ("brown sugars" fits "light brown
+soft sugar"); the concept with the most words that fit wins ("extra virgin olive oils" over "olive
+oils"). How the line asks for it decides whether it is wanted fresh: fresh or ripe said, counted produce
+(cloves, a bunch, a head, 4 tomatoes) or chopped herbs are fresh, unless the line says canned, dried,
+frozen, ground; a can or a tin means canned. Things nobody buys (water, ice) are not needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+
+from agents.concepts.words import EXTRA_NAMES, RECIPE_PHRASES, words_of
+from schemas.concepts import Taxonomy, taxonomy
+from schemas.events import ComponentKind
+from schemas.units import unit_symbol
+
+NOT_NEEDED = frozenset(
+    {
+        ("water",), ("tap", "water"), ("boiling", "water"), ("cold", "water"), ("warm", "water"),
+        ("hot", "water"), ("lukewarm", "water"), ("ice",), ("ice", "cube"), ("ice", "water"),
+        ("crushed", "ice"), ("filtered", "water"), ("room", "temperature", "water"),
+    }
+)  # fmt: skip
+# words naming a part or a measure of the thing rather than the thing ("garlic clove", "basil leaves")
+PART_WORDS = frozenset(
+    {"clove", "bulb", "head", "sprig", "leaf", "stalk", "piece", "knob", "bunch", "handful"}
+)
+PROCESSED = {  # a word of the line -> the word a processed concept is named with
+    "canned": "canned", "tinned": "canned", "can": "canned", "tin": "canned",
+    "dried": "dried", "dry": "dried", "dehydrated": "dried",
+    "frozen": "frozen", "ground": "ground", "powdered": "powder", "smoked": "smoked", "pickled": "pickled",
+}  # fmt: skip
+FRESH_WORDS = frozenset({"fresh", "ripe"})
+# words that describe rather than name: a concept that leaves only these of a name unsaid still is it
+DESCRIPTIVE = frozenset(
+    {
+        "large", "small", "medium", "big", "extra", "jumbo", "ripe", "fresh", "freshly", "mature", "mild",
+        "light", "dark", "soft", "organic", "free", "range", "good", "quality", "best", "finely", "roughly",
+        "chopped", "minced", "sliced", "diced", "grated", "crushed", "melted", "softened", "beaten", "cold",
+        "warm", "hot", "room", "temperature", "raw", "plain", "natural", "pure", "lean", "boneless",
+        "skinless", "baby", "young", "flat", "leaf", "italian", "english", "french", "spanish", "greek",
+        "homemade", "store", "bought", "sifted", "packed", "heaped", "level", "generous",
+        "unsweetened", "sweet", "regular", "thick", "thin", "cut", "peeled", "trimmed", "halved", "whole",
+        "firm", "ground", "cracked", "coarse", "fine", "smoked", "toasted", "roasted", "cooked",
+        "uncooked", "dry", "dried", "canned", "tinned", "frozen", "thawed", "drained", "rinsed", "optional",
+        "handful", "pinch", "dash", "piece", "clove", "sprig", "bunch", "stalk", "head", "knob",
+        "low", "fat", "reduced", "sodium", "salt", "sugar", "full", "skim", "skimmed", "semi",
+    }
+)  # fmt: skip
+FRESH_UNITS = frozenset(
+    {"clove", "bunch", "sprig", "head", "stalk", "leaf", "handful", "piece", "ear", "stem", "knob", "thumb"}
+)
+FRESH_PREPARATION = frozenset(
+    {"chopped", "minced", "sliced", "diced", "torn", "julienned", "shredded", "crushed", "grated", "peeled"}
+)
+
+
+@dataclass(frozen=True)
+class ConceptMatch:
+    concept: str | None
+    fresh: bool = False  # wanted fresh: canned, dried, frozen… forms are not the exact thing
+    words: tuple[str, ...] = ()  # the words of the concept's name that fit
+    confidence: float = 0.0  # the share of the name's words that fit
+    not_needed: bool = False  # nobody buys it (water, ice)
+    approximate: bool = False  # the name says more than the concept (a kind the taxonomy does not name)
+
+
+@dataclass
+class _Phrase:
+    words: tuple[str, ...]
+    concept: str
+    primary: bool  # the concept's own name, not a synonym
+
+
+@dataclass
+class Matcher:
+    """Concepts by the words of their names; one for foods, one for supplies and tools."""
+
+    taxonomy: Taxonomy
+    food: bool
+    by_head: dict[str, list[_Phrase]] = field(default_factory=lambda: defaultdict(list))
+    phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for concept in self.taxonomy:
+            if is_food(self.taxonomy, concept.id) != self.food:
+                continue
+            names = [(concept.name, True), *((s, False) for s in concept.synonyms)]
+            names += [(extra, False) for extra in EXTRA_NAMES.get(concept.id, ())]
+            for name, primary in names:
+                words = words_of(name)
+                if words:
+                    self.by_head[words[-1]].append(_Phrase(words, concept.id, primary))
+        rewrites = ((words_of(a), words_of(b)) for a, b in RECIPE_PHRASES.items())
+        self.phrases = sorted(rewrites, key=lambda ab: -len(ab[0]))
+
+    def rewrite(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """The recipe's phrases in the taxonomy's words, longest first, each word rewritten once."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for old, new in self.phrases:
+                if old and tuple(words[i : i + len(old)]) == old:
+                    out.extend(new)
+                    i += len(old)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return tuple(out)
+
+    def best(self, words: tuple[str, ...]) -> tuple[_Phrase, tuple[str, ...]] | None:
+        """The concept whose name fits most words of `words` with the same head; the head may shed
+        the words naming a part of it ("garlic clove")."""
+        while words:
+            candidates = [
+                phrase for phrase in self.by_head.get(words[-1], []) if set(phrase.words) <= set(words)
+            ]
+            if candidates:
+                chosen = max(
+                    candidates,
+                    key=lambda p: (
+                        len(p.words), p.primary, -self.taxonomy.descendants(p.concept), p.concept,
+                    ),
+                )  # fmt: skip
+                return chosen, words
+            if words[-1] in PART_WORDS and len(words) > 1:
+                words = words[:-1]
+                continue
+            return None
+        return None
+
+
+def is_food(tx: Taxonomy, concept_id: str) -> bool:
+    if concept_id.startswith("en:"):
+        return True
+    return any(a.startswith("en:") for a in tx.ancestors(concept_id))
+
+
+@cache
+def matchers() -> tuple[Matcher, Matcher]:
+    """(foods, supplies and tools): built once, about half a second."""
+    tx = taxonomy()
+    return Matcher(tx, food=True), Matcher(tx, food=False)
+
+
+def concept_of(
+    name: str,
+    line: str = "",
+    kind: ComponentKind = ComponentKind.ingredient,
+    unit: str | None = None,
+    preparation: str | None = None,
+) -> ConceptMatch:
+    """The concept a component's `name` stands for, read with its whole `line`, unit and preparation."""
+    food, hardware = matchers()
+    own, other = (food, hardware) if kind is ComponentKind.ingredient else (hardware, food)
+    name_words = own.rewrite(words_of(name))
+    if not name_words:
+        return ConceptMatch(None)
+    if name_words in NOT_NEEDED or (name_words[-1] == "water" and "water" not in words_of(line)[:-1] and
+                                    len(name_words) <= 2 and kind is ComponentKind.ingredient):  # fmt: skip
+        return ConceptMatch(None, not_needed=True)
+    symbol = (unit_symbol(unit) or unit.strip().lower()) if unit else None
+    line_words = set(words_of(f"{line} {preparation or ''}", keep_stop_words=True))
+    processed = {PROCESSED[w] for w in line_words | {symbol or ""} if w in PROCESSED}
+    processed -= set(name_words)
+    found = own.best(_with_form(name_words, processed)) or own.best(name_words)
+    if found is None and kind is not ComponentKind.ingredient:
+        found = other.best(other.rewrite(words_of(name)))
+    if found is None:
+        return ConceptMatch(None)
+    phrase, fitted = found
+    produce = _is_produce(phrase.concept)
+    fresh = (
+        not processed
+        and kind is ComponentKind.ingredient
+        and (
+            bool(FRESH_WORDS & line_words)
+            or symbol in FRESH_UNITS
+            or (produce and (symbol is None or bool(FRESH_PREPARATION & line_words)))
+        )
+    )
+    significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
+    if significant and not phrase.primary:  # a broader sense found through a synonym ("starter")
+        return ConceptMatch(None)
+    confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
+    return ConceptMatch(phrase.concept, fresh, phrase.words, confidence, approximate=bool(significant))
+
+
+def _with_form(words: tuple[str, ...], processed: set[str]) -> tuple[str, ...]:
+    """The words with the processed forms the line says, before the head ("canned tomatoes")."""
+    extra = tuple(sorted(w for w in processed if w not in words))
+    return (*words[:-1], *extra, words[-1]) if extra else words
+
+
+PRODUCE_ROOTS = ("en:fruits-and-vegetables-based-foods", "en:aromatic-herbs", "en:culinary-plants")
+
+
+def _is_produce(concept_id: str) -> bool:
+    tx = taxonomy()
+    return any(tx.is_within(concept_id, root) for root in PRODUCE_ROOTS if root in tx)

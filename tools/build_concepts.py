@@ -1,0 +1,188 @@
+"""Build the concept taxonomy Kitting ships (schemas/data/concepts.json.gz): run by hand, never at run time.
+
+    .venv/bin/python tools/build_concepts.py [--data ../shared/data]
+
+What a component is, and what a shop sells, are both named by a concept id of one taxonomy:
+- foods: the Open Food Facts categories taxonomy (2023-01; ODbL 1.0, "Open Food Facts contributors"),
+  every category with an English name and their parents (ids like `en:cheddar-cheese`);
+- supplies and tools: the Google Product Taxonomy's Hardware subtree (2019-07-10; published by Google,
+  used as reference) as `gpt:<id>`, with Kitting's own finer leaves below it (`kitting:<slug>`), since
+  a category like "Lubricants" cannot tell silicone grease from a penetrating oil.
+
+Each concept keeps its English name, English synonyms, parents, and what animal products it is or
+contains (`meat`, `fish`, `dairy`, `egg`, `honey`) as far as its place in the taxonomy and its name
+say, so a vegetarian kit never gets chicken stock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+OUT = REPO / "schemas" / "data" / "concepts.json.gz"
+
+# what a food is made of, by its place in the taxonomy (any ancestor) ...
+ANIMAL_ROOTS: dict[str, tuple[str, ...]] = {
+    "meat": (
+        "en:meats-and-their-products", "en:meats", "en:poultries", "en:meat-based-products",
+        "en:prepared-meats", "en:sausages", "en:hams", "en:beef-broth", "en:poultry-broth",
+        "en:mutton-broth", "en:liquid-chicken-broths", "en:meals-with-meat", "en:gelatins",
+    ),
+    "fish": (
+        "en:seafood", "en:fishes", "en:fish-and-seafood", "en:meals-with-fish", "en:fish-sauces",
+        "en:worcestershire-sauces",
+    ),
+    "dairy": ("en:dairies", "en:milks", "en:cheeses", "en:butters", "en:creams", "en:yogurts"),
+    "egg": ("en:eggs",),
+    "honey": ("en:honeys",),
+}  # fmt: skip
+# ... and by the words of its name (a broth of poultry is meat whatever its parents say)
+ANIMAL_WORDS: dict[str, tuple[str, ...]] = {
+    "meat": (
+        "meat", "meats", "beef", "pork", "veal", "lamb", "mutton", "poultry", "chicken", "turkey", "duck",
+        "goose", "ham", "hams", "bacon", "lard", "suet", "gelatin", "gelatine", "chorizo", "salami",
+        "sausage", "sausages", "pepperoni", "prosciutto", "pancetta", "venison", "rabbit",
+    ),
+    "fish": (
+        "fish", "fishes", "anchovy", "anchovies", "tuna", "tunas", "salmon", "cod", "sardine", "sardines",
+        "mackerel", "shrimp", "shrimps", "prawn", "prawns", "crab", "lobster", "oyster", "oysters",
+        "mussel", "mussels", "clam", "clams", "squid", "octopus", "seafood",
+    ),
+}  # fmt: skip
+NOT_ANIMAL = re.compile(
+    r"\b(meat[- ]?free|vegetarian|vegan|plant[- ]based|meat alternatives?|veggie)\b", re.I
+)
+
+# Kitting's own leaves below Google's hardware categories: (slug, name, synonyms, parent gpt id)
+HARDWARE_LEAVES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("silicone-grease", "Silicone grease", ("silicone lubricant grease", "plumber's grease"), "1753"),
+    ("penetrating-oil", "Penetrating oil", ("maintenance spray", "lubricating oil", "wd-40"), "1753"),
+    ("ptfe-tape", "PTFE tape", ("thread seal tape", "plumber's tape", "teflon tape"), "2212"),
+    ("masking-tape", "Masking tape", ("painter's tape", "decorator's tape"), "2212"),
+    ("duct-tape", "Duct tape", ("gaffer tape",), "2212"),
+    ("silicone-sealant", "Silicone sealant", ("bathroom sealant", "sanitary silicone"), "503744"),
+    ("decorators-caulk", "Decorator's caulk", ("acrylic caulk", "caulk"), "503744"),
+    ("wood-filler", "Wood filler", ("filler", "wall filler", "polyfilla", "spackle"), "503744"),
+    ("wood-glue", "Wood glue", ("pva glue", "carpenter's glue"), "503742"),
+    ("epoxy-adhesive", "Epoxy adhesive", ("two-part epoxy", "epoxy glue"), "503742"),
+    ("tap-washers", "Tap washers", ("faucet washers", "rubber washers"), "2195"),
+    ("o-rings", "O-rings", ("o ring", "rubber o-rings"), "6732"),
+    ("wood-screws", "Wood screws", ("screws",), "2251"),
+    ("wall-plugs", "Wall plugs", ("rawlplugs", "anchors", "wall anchors"), "2251"),
+    ("panel-pins", "Panel pins", ("nails", "pins"), "2408"),
+    ("emulsion-paint", "Emulsion paint", ("wall paint", "matt emulsion", "vinyl emulsion"), "1361"),
+    ("primer-paint", "Primer", ("undercoat", "primer undercoat"), "1361"),
+    ("sandpaper", "Sandpaper", ("abrasive paper", "glasspaper", "sanding sheets"), "503739"),
+)  # fmt: skip
+
+
+def off_concepts(data: Path) -> dict[str, dict[str, Any]]:
+    path = data / "taxonomy" / "off" / "categories.full.2023-01.json.gz"
+    raw: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    named = {cid for cid, entry in raw.items() if entry.get("name", {}).get("en")}
+    kept: set[str] = set()
+    stack = list(named)
+    while stack:  # every English-named category and all its ancestors
+        cid = stack.pop()
+        if cid in kept or cid not in raw:
+            continue
+        kept.add(cid)
+        stack.extend(raw[cid].get("parents", []))
+    concepts = {}
+    for cid in sorted(kept):
+        entry = raw[cid]
+        name = entry.get("name", {}).get("en") or _fallback_name(cid)
+        synonyms = [s for s in entry.get("synonyms", {}).get("en", []) if s and s != name]
+        parents = [p for p in entry.get("parents", []) if p in kept]
+        concepts[cid] = {"name": name, "synonyms": synonyms, "parents": parents}
+    return concepts
+
+
+def _fallback_name(cid: str) -> str:
+    return cid.split(":", 1)[-1].replace("-", " ").capitalize()
+
+
+def hardware_concepts(data: Path) -> dict[str, dict[str, Any]]:
+    path = data / "taxonomy" / "google-product" / "google_product_taxonomy_hardware_subtree.tsv"
+    concepts: dict[str, dict[str, Any]] = {}
+    by_path: dict[str, str] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            parts = row["path"].split(" > ")
+            cid = f"gpt:{row['id']}"
+            by_path[row["path"]] = cid
+            parent = by_path.get(" > ".join(parts[:-1]))
+            concepts[cid] = {"name": parts[-1], "synonyms": [], "parents": [parent] if parent else []}
+    for slug, name, synonyms, parent in HARDWARE_LEAVES:
+        assert f"gpt:{parent}" in concepts, parent
+        concepts[f"kitting:{slug}"] = {"name": name, "synonyms": list(synonyms), "parents": [f"gpt:{parent}"]}
+    return concepts
+
+
+def animal_markers(concepts: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """What animal products each food concept is or contains, by its ancestors and its name."""
+    roots = {root: kind for kind, ids in ANIMAL_ROOTS.items() for root in ids}
+    words = {word: kind for kind, ws in ANIMAL_WORDS.items() for word in ws}
+    memo: dict[str, set[str]] = {}
+
+    def markers(cid: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if cid in memo:
+            return memo[cid]
+        entry = concepts[cid]
+        found: set[str] = set()
+        if not NOT_ANIMAL.search(entry["name"]):
+            if cid in roots:
+                found.add(roots[cid])
+            found |= {words[w] for w in re.findall(r"[a-z]+", entry["name"].lower()) if w in words}
+            for parent in entry["parents"]:
+                if parent not in seen:
+                    found |= markers(parent, seen | {cid})
+        memo[cid] = found
+        return found
+
+    return {cid: sorted(markers(cid)) for cid in concepts if cid.startswith("en:") and markers(cid)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
+    args = parser.parse_args()
+    if not (args.data / "taxonomy").is_dir():
+        print(f"no taxonomies under {args.data}: give --data <the shared data folder>", file=sys.stderr)
+        return 2
+    concepts = off_concepts(args.data) | hardware_concepts(args.data)
+    animal = animal_markers(concepts)
+    rows = [
+        [cid, entry["name"], entry["synonyms"], entry["parents"], animal.get(cid, [])]
+        for cid, entry in sorted(concepts.items())
+    ]
+    document = {
+        "about": "Kitting's concept taxonomy: [id, English name, English synonyms, parents, animal "
+        "products it is or contains]. Built by tools/build_concepts.py.",
+        "attribution": [
+            "Food categories: Open Food Facts categories taxonomy (2023-01), Open Food Facts contributors, "
+            "ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/), https://world.openfoodfacts.org",
+            "Supplies and tools: Google Product Taxonomy 2019-07-10 (Hardware), used as reference; "
+            "kitting:* leaves are Kitting's own",
+        ],
+        "concepts": rows,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    OUT.write_bytes(gzip.compress(payload, mtime=0))
+    foods = sum(1 for r in rows if r[0].startswith("en:"))
+    print(f"{OUT.relative_to(REPO)}: {len(rows)} concepts ({foods} foods, {len(animal)} of animal origin), "
+          f"{len(payload) // 1024} KiB raw, {OUT.stat().st_size // 1024} KiB compressed")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
