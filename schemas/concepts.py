@@ -19,7 +19,18 @@ from importlib import resources
 from typing import Literal
 
 MAX_SUBSTITUTE_STEPS = 2  # a substitute shares an ancestor at most this many steps above the need ...
-MAX_SHARED_DESCENDANTS = 400  # ... that is not too general a family (e.g. "another plant-based food")
+MAX_SHARED_DESCENDANTS = 600  # ... that is not too general a family (e.g. "another plant-based food") ...
+HUBS = frozenset(  # ... nor one of these, which gather things nobody would swap for each other
+    {
+        "en:condiments", "en:plant-based-foods", "en:plant-based-foods-and-beverages",
+        "en:fruits-and-vegetables-based-foods", "en:vegetables-based-foods", "en:culinary-plants",
+        "en:dairies", "en:fermented-foods", "en:fermented-milk-products", "en:meats-and-their-products",
+        "en:beverages", "en:snacks", "en:meals", "en:canned-foods", "en:frozen-foods", "en:dried-products",
+        "en:fresh-foods", "en:cereals-and-potatoes", "en:food-additives", "en:cooking-helpers",
+        "en:farming-products", "en:sweet-snacks", "en:salty-snacks", "en:groceries", "en:spreads",
+        "en:desserts", "en:sweeteners", "en:seafood", "en:fish-and-meat-and-eggs",
+    }
+)  # fmt: skip
 PROCESSED_ROOTS = (
     "en:canned-foods", "en:frozen-foods", "en:dried-products", "en:dried-products-to-be-rehydrated",
     "en:freeze-dried-foods",
@@ -161,6 +172,7 @@ class Taxonomy:
             for parent, steps in self.ancestors(needed).items()
             if (parent in above_offer or parent == offered)
             and steps <= MAX_SUBSTITUTE_STEPS
+            and parent not in HUBS
             and self.descendants(parent) <= MAX_SHARED_DESCENDANTS
         ]
         if not shared:

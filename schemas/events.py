@@ -11,11 +11,13 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.values import Money, Quantity
+from schemas.concepts import Diet
+from schemas.values import DecimalString, Money, Quantity
 from schemas.vocabulary import (
     Criterion,
     DeliveryMethod,
     PaymentMethod,
+    SubstitutePolicy,
     V1Priority,
     WeightedCriterion,
 )
@@ -49,6 +51,11 @@ class PriorityProfile(BaseModel):
     weights: dict[WeightedCriterion, Decimal] | None = Field(
         default=None, description="For `weighted`: per currency unit, per minute of ETA, per provider"
     )
+    substitutes: SubstitutePolicy = Field(
+        default=SubstitutePolicy.ask,
+        description="never: no substitute; ask: proposed with their reason, ordered only once accepted; "
+        "similar: only close ones (another variety of the same thing), without asking",
+    )
 
 
 class TimeWindow(BaseModel):
@@ -70,6 +77,10 @@ class Channel(StrEnum):
 
 
 MAX_JOB_TEXT = 100_000
+CONCEPT_DOC = (
+    "What it is: a concept id of Kitting's taxonomy (schemas/concepts.py): an Open Food Facts category "
+    "(en:…), a hardware category (gpt:…) or one of Kitting's own (kitting:…)"
+)
 
 
 class ComponentKind(StrEnum):
@@ -199,6 +210,22 @@ class QuoteLine(BaseModel):
     quantity: Quantity | None = None
     kind: ComponentKind = ComponentKind.ingredient
     category: str | None = Field(default=None, description="Provider category it was routed by, e.g. grocery")
+    concept: str | None = Field(default=None, max_length=200, description=CONCEPT_DOC)
+    fresh: bool = Field(
+        default=False, description="Wanted fresh: a canned, dried or frozen form is a substitute"
+    )
+    broader: bool = Field(
+        default=False,
+        description="The concept is broader than the name (none narrower exists): mind the name",
+    )
+    diet: Diet | None = Field(default=None, description="The method's diet, which the product must keep to")
+    grams: DecimalString | None = Field(
+        default=None, description="What the line amounts to in grams, when Kitting can tell (2 cloves: 6)"
+    )
+    piece_grams: DecimalString | None = Field(
+        default=None, description="What one whole piece of this food weighs (a bulb of garlic, an onion)"
+    )
+    density: DecimalString | None = Field(default=None, description="Grams per millilitre of this food")
 
 
 class QuoteRequested(EventData):
@@ -231,6 +258,7 @@ class PackOption(BaseModel):
     unit_price: Money = Field(description="Price of one pack")
     packs_available: int | None = Field(default=None, ge=0, description="Stock in packs; none: unlimited")
     substitute: bool = Field(default=False, description="Not exactly what was asked, e.g. another variety")
+    concept: str | None = Field(default=None, max_length=200, description=CONCEPT_DOC)
 
 
 class OfferLine(BaseModel):
@@ -249,6 +277,7 @@ class OfferLine(BaseModel):
     )
     packs_available: int | None = Field(default=None, ge=0, description="Stock of `sku` in packs")
     substitute: bool = False
+    concept: str | None = Field(default=None, max_length=200, description=CONCEPT_DOC)
 
 
 class DeliveryOption(BaseModel):
@@ -477,6 +506,12 @@ class SelectedLine(BaseModel):
     cost: Money
     leftover: Quantity | None = Field(default=None, description="What is left over, in the pack's unit")
     substitute: bool = False
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why it is not exactly what was asked, said for the person"
+    )
+    concept: str | None = Field(
+        default=None, max_length=200, description="What the product is (a concept id)"
+    )
 
 
 class ProvidersSelected(EventData):
@@ -515,14 +550,30 @@ class ConfirmSelection(EventData):
     )
     delivery: DeliveryMethod | None = None
     payment: PaymentMethod | None = None
+    accept_substitutes: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="The lines whose proposed substitute the person accepts",
+    )
 
 
 class BasketStatus(StrEnum):
     extracted = "extracted"
     quoting = "quoting"
     ordering = "ordering"
-    completed = "completed"
+    completed = "completed"  # every needed line delivered and paid
+    completed_partially = "completed-partially"  # ended, delivered and paid, but some lines are missing
     failed = "failed"
+
+
+class MissingLine(BaseModel):
+    """A line of the kit that did not reach the person, and why."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str = Field(max_length=200)
+    name: str = Field(max_length=300)
+    reason: str = Field(max_length=500)
 
 
 class BasketStatusChanged(EventData):
@@ -531,6 +582,11 @@ class BasketStatusChanged(EventData):
     status: BasketStatus
     reason: str | None = None
     at: AwareDatetime
+    missing: list[MissingLine] = Field(
+        default_factory=list,
+        max_length=500,
+        description="When the kit is incomplete: what is missing and why",
+    )
 
 
 # --- registry of types ----------------------------------------------------------------------------

@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import TypeVar
 
 from schemas import events as ev
+from schemas.concepts import Diet
 from schemas.envelope import Envelope
 from schemas.events import EventData, event_type_of
 from schemas.values import Money, Quantity
+from schemas.vocabulary import SubstitutePolicy
 
 E = TypeVar("E", bound=EventData)
 
@@ -44,6 +46,7 @@ _LINE = ev.OfferLine(
     packs=1,
     unit_price=_eur("1.19"),
     total=_eur("1.19"),
+    concept="en:wheat-flours",
 )
 _OFFERED_LINE = _LINE.model_copy(
     update={
@@ -51,11 +54,11 @@ _OFFERED_LINE = _LINE.model_copy(
         "options": [
             ev.PackOption(
                 sku="CG-FLOUR-1K", product="Plain wheat flour 1 kg", pack=_qty("1", "kg"),
-                unit_price=_eur("1.19"), packs_available=12,
+                unit_price=_eur("1.19"), packs_available=12, concept="en:wheat-flours",
             ),
             ev.PackOption(
                 sku="CG-FLOUR-500", product="Plain wheat flour 500 g", pack=_qty("500", "g"),
-                unit_price=_eur("0.79"), packs_available=3,
+                unit_price=_eur("0.79"), packs_available=3, concept="en:wheat-flours",
             ),
         ],
     }
@@ -89,7 +92,29 @@ EXAMPLES: dict[type[EventData], EventData] = {
         provider_id="corner-grocer",
         addressed=["corner-grocer", "market-hall"],
         region="default",
-        lines=[ev.QuoteLine(line_id="c1", name="plain flour", quantity=_qty("250", "g"), category="grocery")],
+        lines=[
+            ev.QuoteLine(
+                line_id="c1",
+                name="plain flour",
+                quantity=_qty("250", "g"),
+                category="grocery",
+                concept="en:wheat-flours",
+                diet=Diet.vegetarian,
+                grams=Decimal("250"),
+                density=Decimal("0.53"),
+            ),
+            ev.QuoteLine(
+                line_id="c2",
+                name="eggs",
+                quantity=_qty("2", "piece"),
+                category="grocery",
+                concept="en:eggs",
+                fresh=True,
+                diet=Diet.vegetarian,
+                grams=Decimal("100"),
+                piece_grams=Decimal("50"),
+            ),
+        ],
         deadline=LATER,
     ),
     ev.QuoteOffered: ev.QuoteOffered(
@@ -222,7 +247,9 @@ EXAMPLES: dict[type[EventData], EventData] = {
     ev.ProvidersSelected: ev.ProvidersSelected(
         basket_id=BASKET,
         request_id=REQUEST,
-        profile=ev.PriorityProfile(order=["cheapest"], excluded=["market-hall"], max_providers=2),
+        profile=ev.PriorityProfile(
+            order=["cheapest"], excluded=["market-hall"], max_providers=2, substitutes=SubstitutePolicy.ask
+        ),
         providers=["corner-grocer"],
         lines=[
             ev.SelectedLine(
@@ -235,7 +262,22 @@ EXAMPLES: dict[type[EventData], EventData] = {
                 unit_price=_eur("0.79"),
                 cost=_eur("0.79"),
                 leftover=_qty("250", "g"),
-            )
+                concept="en:wheat-flours",
+            ),
+            ev.SelectedLine(
+                line_id="c2",
+                provider_id="corner-grocer",
+                sku="CG-DUCK-EGGS-4",
+                product="Duck eggs, 4",
+                packs=1,
+                pack=_qty("4", "piece"),
+                unit_price=_eur("2.40"),
+                cost=_eur("2.40"),
+                leftover=_qty("2", "piece"),
+                substitute=True,
+                reason="Duck eggs for eggs: another egg",
+                concept="en:duck-eggs",
+            ),
         ],
         deliveries={"corner-grocer": _COURIER},
         total=_eur("5.69"),
@@ -249,9 +291,14 @@ EXAMPLES: dict[type[EventData], EventData] = {
         providers=["corner-grocer"],
         delivery=ev.DeliveryMethod.pickup,
         payment=ev.PaymentMethod.pay_at_pickup,
+        accept_substitutes=["c2"],
     ),
     ev.BasketStatusChanged: ev.BasketStatusChanged(
-        basket_id=BASKET, status=ev.BasketStatus.completed, at=LATER
+        basket_id=BASKET,
+        status=ev.BasketStatus.completed_partially,
+        reason="1 of 2 items could not be had: c2",
+        at=LATER,
+        missing=[ev.MissingLine(line_id="c2", name="eggs", reason="you did not accept the substitute")],
     ),
 }
 

@@ -71,6 +71,14 @@ WeightedCriterion = Literal["cheapest", "fastest", "fewest-providers"]
 assert set(WeightedCriterion.__args__) <= set(Criterion)  # type: ignore[attr-defined]
 
 
+class SubstitutePolicy(StrEnum):
+    """Whether the person takes a product that is not exactly what was asked."""
+
+    never = "never"  # the line stays uncovered
+    ask = "ask"  # proposed with its reason; ordered only once the person accepts it
+    similar = "similar"  # taken without asking when close (another variety, a processed form of the same)
+
+
 class DeliveryMethod(StrEnum):
     """How the kit reaches the person (the fulfilment)."""
 

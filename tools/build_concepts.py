@@ -4,7 +4,8 @@
 
 What a component is, and what a shop sells, are both named by a concept id of one taxonomy:
 - foods: the Open Food Facts categories taxonomy (2023-01; ODbL 1.0, "Open Food Facts contributors"),
-  every category with an English name and their parents (ids like `en:cheddar-cheese`);
+  every category (ids like `en:cheddar-cheese`, `fr:jalapeno`), with Kitting's own families where
+  kitchens group things the taxonomy does not (neutral cooking oils: any oil but olive or a nut's);
 - supplies and tools: the Google Product Taxonomy's Hardware subtree (2019-07-10; published by Google,
   used as reference) as `gpt:<id>`, with Kitting's own finer leaves below it (`kitting:<slug>`), since
   a category like "Lubricants" cannot tell silicone grease from a penetrating oil.
@@ -84,25 +85,39 @@ HARDWARE_LEAVES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )  # fmt: skip
 
 
+# Kitting's own food families, with the categories they gather as extra parents of those categories:
+# (slug, name, synonyms, parent, children)
+FOOD_FAMILIES: tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...]], ...] = (
+    (
+        "neutral-cooking-oils", "Neutral cooking oils", ("neutral cooking oil", "cooking oils"),
+        "en:vegetable-oils",
+        (
+            "en:sunflower-oils", "en:rapeseed-oils", "en:canola-oils", "en:soybean-oils", "en:corn-oils",
+            "en:mixed-vegetable-oils", "en:combined-oil-blended-vegetable-oils", "en:frying-oil",
+            "en:safflower-oils", "en:grape-seed-oils", "en:peanut-oils",
+        ),
+    ),
+)  # fmt: skip
+
+
 def off_concepts(data: Path) -> dict[str, dict[str, Any]]:
+    """Every category: English names and synonyms where the taxonomy has them (only those are matched
+    against what people write), else a name made from its id."""
     path = data / "taxonomy" / "off" / "categories.full.2023-01.json.gz"
     raw: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
-    named = {cid for cid, entry in raw.items() if entry.get("name", {}).get("en")}
-    kept: set[str] = set()
-    stack = list(named)
-    while stack:  # every English-named category and all its ancestors
-        cid = stack.pop()
-        if cid in kept or cid not in raw:
-            continue
-        kept.add(cid)
-        stack.extend(raw[cid].get("parents", []))
     concepts = {}
-    for cid in sorted(kept):
+    for cid in sorted(raw):
         entry = raw[cid]
-        name = entry.get("name", {}).get("en") or _fallback_name(cid)
-        synonyms = [s for s in entry.get("synonyms", {}).get("en", []) if s and s != name]
-        parents = [p for p in entry.get("parents", []) if p in kept]
-        concepts[cid] = {"name": name, "synonyms": synonyms, "parents": parents}
+        english = entry.get("name", {}).get("en")
+        synonyms = [s for s in entry.get("synonyms", {}).get("en", []) if s and s != english] if english else []
+        parents = [p for p in entry.get("parents", []) if p in raw]
+        concepts[cid] = {"name": english or _fallback_name(cid), "synonyms": synonyms, "parents": parents}
+    for slug, name, synonyms, parent, children in FOOD_FAMILIES:
+        family = f"kitting:{slug}"
+        concepts[family] = {"name": name, "synonyms": list(synonyms), "parents": [parent]}
+        for child in children:
+            assert child in concepts, child
+            concepts[child]["parents"].append(family)
     return concepts
 
 
@@ -148,7 +163,12 @@ def animal_markers(concepts: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
         memo[cid] = found
         return found
 
-    return {cid: sorted(markers(cid)) for cid in concepts if cid.startswith("en:") and markers(cid)}
+    return {cid: sorted(markers(cid)) for cid in concepts if is_food(cid, concepts) and markers(cid)}
+
+
+def is_food(cid: str, concepts: dict[str, dict[str, Any]]) -> bool:
+    """Everything but the hardware (Google's categories and Kitting's leaves below them)."""
+    return not cid.startswith("gpt:") and not any(p.startswith("gpt:") for p in concepts[cid]["parents"])
 
 
 def main() -> int:
@@ -178,7 +198,7 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     OUT.write_bytes(gzip.compress(payload, mtime=0))
-    foods = sum(1 for r in rows if r[0].startswith("en:"))
+    foods = sum(1 for r in rows if is_food(r[0], concepts))
     print(f"{OUT.relative_to(REPO)}: {len(rows)} concepts ({foods} foods, {len(animal)} of animal origin), "
           f"{len(payload) // 1024} KiB raw, {OUT.stat().st_size // 1024} KiB compressed")  # fmt: skip
     return 0

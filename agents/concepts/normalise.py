@@ -12,11 +12,12 @@ frozen, ground; a can or a tin means canned. Things nobody buys (water, ice) are
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
-from agents.concepts.words import EXTRA_NAMES, RECIPE_PHRASES, words_of
+from agents.concepts.words import DEFAULTS, EXTRA_NAMES, RECIPE_PHRASES, words_of
 from schemas.concepts import Taxonomy, taxonomy
 from schemas.events import ComponentKind
 from schemas.units import unit_symbol
@@ -33,11 +34,20 @@ PART_WORDS = frozenset(
     {"clove", "bulb", "head", "sprig", "leaf", "stalk", "piece", "knob", "bunch", "handful"}
 )
 PROCESSED = {  # a word of the line -> the word a processed concept is named with
-    "canned": "canned", "tinned": "canned", "can": "canned", "tin": "canned",
-    "dried": "dried", "dry": "dried", "dehydrated": "dried",
+    "canned": "canned", "tinned": "canned", "dried": "dried", "dehydrated": "dried", "flake": "dried",
     "frozen": "frozen", "ground": "ground", "powdered": "powder", "smoked": "smoked", "pickled": "pickled",
 }  # fmt: skip
+CANNED = re.compile(  # a can or a tin as what it comes in, not "you can use"
+    r"(?<!you )\b(?:cans?|tins?)\b(?!\s+(?:be|also|use|substitute|omit|add|make|leave|swap|replace|easily))",
+    re.IGNORECASE,
+)
 FRESH_WORDS = frozenset({"fresh", "ripe"})
+ANIMAL_NAME = re.compile(
+    r"\b(meat|beef|pork|veal|lamb|mutton|chicken|turkey|duck|ham|bacon|lard|gelatine?|chorizo|salami|"
+    r"sausages?|pancetta|prosciutto|fish|anchov(?:y|ies)|tuna|salmon|cod|shrimps?|prawns?|crab|oysters?|"
+    r"mussels?|clams?|squid|octopus)\b",
+    re.IGNORECASE,
+)  # a name of meat or fish, for components the taxonomy does not know
 # words that describe rather than name: a concept that leaves only these of a name unsaid still is it
 DESCRIPTIVE = frozenset(
     {
@@ -87,6 +97,7 @@ class Matcher:
     food: bool
     by_head: dict[str, list[_Phrase]] = field(default_factory=lambda: defaultdict(list))
     phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    defaults: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for concept in self.taxonomy:
@@ -100,9 +111,13 @@ class Matcher:
                     self.by_head[words[-1]].append(_Phrase(words, concept.id, primary))
         rewrites = ((words_of(a), words_of(b)) for a, b in RECIPE_PHRASES.items())
         self.phrases = sorted(rewrites, key=lambda ab: -len(ab[0]))
+        self.defaults = {words_of(a): words_of(b) for a, b in DEFAULTS.items()}
 
     def rewrite(self, words: tuple[str, ...]) -> tuple[str, ...]:
-        """The recipe's phrases in the taxonomy's words, longest first, each word rewritten once."""
+        """The recipe's phrases in the taxonomy's words, longest first, each word rewritten once; a bare
+        word that is the whole name takes its default meaning ("sugar": granulated sugar)."""
+        if words in self.defaults:
+            return self.defaults[words]
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -139,9 +154,10 @@ class Matcher:
 
 
 def is_food(tx: Taxonomy, concept_id: str) -> bool:
-    if concept_id.startswith("en:"):
-        return True
-    return any(a.startswith("en:") for a in tx.ancestors(concept_id))
+    """Everything but supplies and tools (Google's hardware categories and Kitting's leaves below them)."""
+    return not concept_id.startswith("gpt:") and not any(
+        a.startswith("gpt:") for a in tx.ancestors(concept_id)
+    )
 
 
 @cache
@@ -158,18 +174,45 @@ def concept_of(
     unit: str | None = None,
     preparation: str | None = None,
 ) -> ConceptMatch:
-    """The concept a component's `name` stands for, read with its whole `line`, unit and preparation."""
+    """The concept a component's `name` stands for, read with its whole `line`, unit and preparation.
+    A name offering alternatives ("butter or margarine", "salt and pepper") is read as its first one
+    the taxonomy knows."""
+    matches = [
+        _concept_of(alternative, line, kind, unit, preparation) for alternative in alternatives_of(name)
+    ]
+    for match in matches:
+        if match.concept is not None and not match.approximate:
+            return match
+    return next((m for m in matches if m.concept is not None or m.not_needed), ConceptMatch(None))
+
+
+def alternatives_of(name: str) -> list[str]:
+    """ "Pecorino or Parmesan cheese" -> ["Pecorino", "Parmesan cheese", the whole]; "tomatoes with
+    juices" -> ["tomatoes"]; "Shaoxing wine (or dry sherry)" -> ["Shaoxing wine", "dry sherry", …]; any
+    other note in brackets is dropped."""
+    name = re.sub(r"\(\s*or\s+([^)]*)\)", r" or \1", name, flags=re.IGNORECASE)
+    name = re.sub(r"\([^)]*\)", " ", name)
+    name = re.split(r"\bwith\b", name, maxsplit=1, flags=re.IGNORECASE)[0]
+    parts = [p.strip(" ,") for p in re.split(r"\b(?:and|or)\b|/", name, flags=re.IGNORECASE)]
+    parts = [p for p in parts if p]
+    return [*parts, name] if len(parts) > 1 else [name]
+
+
+def _concept_of(
+    name: str, line: str, kind: ComponentKind, unit: str | None, preparation: str | None
+) -> ConceptMatch:
     food, hardware = matchers()
     own, other = (food, hardware) if kind is ComponentKind.ingredient else (hardware, food)
     name_words = own.rewrite(words_of(name))
     if not name_words:
         return ConceptMatch(None)
-    if name_words in NOT_NEEDED or (name_words[-1] == "water" and "water" not in words_of(line)[:-1] and
-                                    len(name_words) <= 2 and kind is ComponentKind.ingredient):  # fmt: skip
+    if name_words in NOT_NEEDED:
         return ConceptMatch(None, not_needed=True)
     symbol = (unit_symbol(unit) or unit.strip().lower()) if unit else None
     line_words = set(words_of(f"{line} {preparation or ''}", keep_stop_words=True))
-    processed = {PROCESSED[w] for w in line_words | {symbol or ""} if w in PROCESSED}
+    processed = {PROCESSED[w] for w in line_words if w in PROCESSED}
+    if symbol in ("can", "tin") or CANNED.search(line):
+        processed.add("canned")
     processed -= set(name_words)
     found = own.best(_with_form(name_words, processed)) or own.best(name_words)
     if found is None and kind is not ComponentKind.ingredient:
@@ -177,19 +220,20 @@ def concept_of(
     if found is None:
         return ConceptMatch(None)
     phrase, fitted = found
-    produce = _is_produce(phrase.concept)
+    significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
+    if significant and len(name_words) > 1:  # "feta cheese": the taxonomy's feta, not any cheese
+        narrower = own.best(name_words[:-1])
+        kept = set(phrase.words[:-1]) | set(significant)
+        if narrower is not None and kept <= set(narrower[0].words):
+            phrase, fitted = narrower
+            significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
+    if significant and not phrase.primary:  # a broader sense found through a synonym ("starter")
+        return ConceptMatch(None)
     fresh = (
         not processed
         and kind is ComponentKind.ingredient
-        and (
-            bool(FRESH_WORDS & line_words)
-            or symbol in FRESH_UNITS
-            or (produce and (symbol is None or bool(FRESH_PREPARATION & line_words)))
-        )
+        and (bool(FRESH_WORDS & line_words) or symbol in FRESH_UNITS or _is_produce(phrase.concept))
     )
-    significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
-    if significant and not phrase.primary:  # a broader sense found through a synonym ("starter")
-        return ConceptMatch(None)
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
     return ConceptMatch(phrase.concept, fresh, phrase.words, confidence, approximate=bool(significant))
 
@@ -200,7 +244,10 @@ def _with_form(words: tuple[str, ...], processed: set[str]) -> tuple[str, ...]:
     return (*words[:-1], *extra, words[-1]) if extra else words
 
 
-PRODUCE_ROOTS = ("en:fruits-and-vegetables-based-foods", "en:aromatic-herbs", "en:culinary-plants")
+PRODUCE_ROOTS = (  # what is sold fresh unless the line says otherwise
+    "en:fruits-and-vegetables-based-foods", "en:aromatic-herbs", "en:culinary-plants", "en:potatoes",
+    "en:ginger", "en:chili-peppers",
+)  # fmt: skip
 
 
 def _is_produce(concept_id: str) -> bool:

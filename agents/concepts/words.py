@@ -13,7 +13,7 @@ INVARIANT = frozenset(
         "asparagus", "couscous", "hummus", "molasses", "swiss", "brussels", "citrus", "octopus",
         "bus", "cress", "grass", "glass", "gas", "hibiscus", "lotus", "cactus", "tortellinis", "gnocchi",
         "series", "species", "oats", "grits", "greens", "plus", "this", "is", "was", "has", "its",
-        "cannellinis", "chips",
+        "cannellinis",
     }
 )  # fmt: skip
 IRREGULAR = {
@@ -122,7 +122,6 @@ large egg = egg
 free range egg = free range egg
 black pepper = black pepper
 freshly ground black pepper, cracked black pepper = ground black pepper
-pepper = pepper
 ground pepper = ground pepper
 vanilla, vanilla essence, pure vanilla extract = vanilla extract
 dijon = dijon mustard
@@ -134,12 +133,13 @@ golden syrup = golden syrup
 instant yeast, active dry yeast, dried yeast, fast action yeast = yeast
 bittersweet chocolate, semisweet chocolate, semi sweet chocolate = dark chocolate
 chocolate chip = chocolate chip
-cocoa, unsweetened cocoa powder, cacao powder = cocoa powder
+unsweetened cocoa powder, cacao powder = cocoa powder
 lemon juice = lemon juice
 lime juice = lime juice
 lemon zest = lemon zest
-porridge oat, old fashioned oat, quick oat, oat, oat flake = rolled oat
-panko, panko breadcrumb, breadcrumb = bread crumb
+porridge oat, old fashioned oat, quick oat, oat flake = rolled oat
+panko breadcrumb, panko bread crumb = panko
+breadcrumb = bread crumb
 passata, tomato passata = tomato puree
 tomato paste = tomato paste
 chopped tomato = chopped tomato
@@ -150,6 +150,65 @@ fresh ginger = fresh ginger
 mayo = mayonnaise
 ketchup = ketchup
 plumbers grease = silicone grease
+vegetable oil, neutral oil, cooking oil, frying oil, canola or vegetable oil = neutral cooking oil
+greek yogurt, greek style yogurt = greek style yogurt
+plain greek yogurt, plain greek style yogurt, nonfat plain greek yogurt = plain greek style yogurt
+ground turkey, turkey mince, minced turkey, ground chicken, chicken mince = poultry minced meat
+minced chicken = poultry minced meat
+tapioca starch, tapioca flour = tapioca
+cardamom seed, cardamom pod, green cardamom seed, green cardamom pod = green cardamom
+sweet apple cider = apple juice
+jalapeno pepper, jalapeno chile, jalapeno chili = jalapeno
+red chilli, fresh red chilli, red chili pepper = red chilli
+chilli pepper, chili pepper, fresh chilli, green chilli = chili pepper
+red pepper flake, crushed red pepper flake, chilli flake, chili flake, crushed red pepper = chili pepper
+chocolate chip, semi sweet chocolate chip, semisweet chocolate chip, dark chocolate chip = dark chocolate
+bittersweet chocolate chip = dark chocolate
+milk chocolate chip = milk chocolate
+white chocolate chip = white chocolate
+espresso powder, instant espresso, instant espresso powder, instant coffee granule = instant coffee
+bay leaf, dried bay leaf = bay laurel
+chicken bouillon, chicken boullion, chicken bouillon powder, chicken stock powder = chicken bouillon
+beef bouillon cube, beef stock cube, beef bouillon = beef broth
+vegetable stock cube, vegetable bouillon cube = dehydrated vegetable bouillon
+miso paste, white miso, yellow miso, red miso = miso
+sriracha, sriracha sauce, sriracha hot chili sauce = sriracha sauce
+flaxseed, linseed, flax = flax seed
+ground flaxseed, ground linseed = ground flax seed
+sherry vinegar = xeres vinegar
+italian seasoning, italian herb seasoning, italian herbs seasoning, mixed herb = mixtures aromatic plant
+dried mixed herb = mixtures aromatic plant
+mexican oregano = dried oregano
+cayenne, cayenne pepper, ground cayenne, ground cayenne pepper = cayenne powder
+bok choy, pak choi, bok choi = chinese cabbage
+apple cider vinegar, cider vinegar = cider vinegar
+vegetable bouillon, vegetable bouillon powder, vegetable stock powder = dehydrated vegetable bouillon
+sesame seed oil, toasted sesame oil = sesame oil
+tomato puree = tomato paste
+flank steak, skirt steak = beef flank steak
+yellow miso paste, white miso paste, red miso paste = miso
+italian seasoning blend = mixtures aromatic plant
+gluten free oat, gluten free rolled oat = rolled oat
+""".strip().splitlines()
+    for aliases, target in [line.split(" = ")]
+    for alias in aliases.split(",")
+}
+
+# what a bare word means in a recipe, only when it is the whole name ("sugar", not "coconut sugar")
+DEFAULTS: dict[str, str] = {
+    alias.strip(): target.strip()
+    for line in """
+pepper = pepper
+cocoa = cocoa powder
+oat = rolled oat
+sugar = granulated sugar
+flour = wheat flour
+pepper = black pepper
+oil = neutral cooking oil
+cardamom = green cardamom
+chilli = chili pepper
+coriander = coriander leaf
+apple cider = apple juice
 """.strip().splitlines()
     for aliases, target in [line.split(" = ")]
     for alias in aliases.split(",")
@@ -171,8 +230,20 @@ EXTRA_NAMES: dict[str, tuple[str, ...]] = {
     "en:vanilla-extract": ("vanilla extract",),
     "en:creams": ("cream",),
     "en:peppers": ("pepper",),
-    "en:rolled-oats": ("rolled oat", "oat flake"),
+    "en:rolled-oats": ("rolled oat", "oat flake", "oat"),
+    "en:spinach-young-leaves": ("baby spinach",),
     "en:parmigiano-reggiano": ("parmesan cheese", "parmesan"),
     "en:poultry-broth": ("chicken broth", "poultry broth"),
+    "fr:jalapeno": ("jalapeno",),
+    "fr:piments-rouges": ("red chilli",),
+    "en:misos": ("miso",),
+    "en:xeres-vinegars": ("xeres vinegar",),
+    "en:mixtures-of-aromatic-plants": ("mixtures aromatic plant",),
+    "en:instant-coffees": ("instant coffee",),
+    "en:dehydrated-poultry-broth-stock": ("chicken bouillon",),
+    "en:dehydrated-vegetable-bouillons": ("dehydrated vegetable bouillon",),
+    "en:poultry-minced-meat": ("poultry minced meat",),
+    "en:ground-flax-seeds": ("ground flax seed",),
+    "kitting:neutral-cooking-oils": ("neutral cooking oil",),
     "en:tomato-purees": ("tomato puree",),
 }

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from agents.concepts.normalise import ANIMAL_NAME, ConceptMatch, concept_of
+from agents.concepts.portions import grams_of, portion_of
+from schemas.concepts import Diet, taxonomy
 from schemas.events import Component, QuoteLine
 from schemas.units import IncompatibleUnits, convert, dimension
 from schemas.values import Quantity
@@ -99,3 +102,49 @@ def merge_needs(components: list[Component]) -> list[QuoteLine]:
                 )
             )
     return lines
+
+
+def described(lines: list[QuoteLine], components: list[Component]) -> list[QuoteLine]:
+    """Each need with what it is: its concept, whether it is wanted fresh, the method's diet (when the
+    need itself keeps to it), its weight in grams and its food's piece weight and density. Things
+    nobody buys (water, ice) are left out."""
+    matches = {
+        c.line_id: concept_of(c.name, c.text, c.kind, c.quantity.unit if c.quantity else None, c.preparation)
+        for c in components
+    }
+    diet = method_diet(components, matches)
+    tx = taxonomy()
+    described_lines = []
+    for line in lines:
+        match = matches.get(line.line_id.split("+")[0])
+        if match is None or match.concept is None:
+            if match is None or not match.not_needed:
+                described_lines.append(line)
+            continue
+        portion = portion_of(match.concept)
+        quantity = line.quantity
+        grams = grams_of(quantity.amount, quantity.unit, portion, line.name) if quantity else None
+        facts = {
+            "concept": match.concept, "fresh": match.fresh, "broader": match.approximate,
+            "diet": diet if tx.suits(match.concept, diet) else None,
+            "grams": _plain(grams), "piece_grams": portion.piece, "density": portion.density,
+        }  # fmt: skip
+        described_lines.append(line.model_copy(update=facts))
+    return described_lines
+
+
+def method_diet(components: list[Component], matches: dict[str, ConceptMatch]) -> Diet | None:
+    """The diet the method keeps to: the strictest all its known components allow; none when a
+    component the taxonomy does not know is named like meat or fish."""
+    for component in components:
+        match = matches.get(component.line_id)
+        if (match is None or match.concept is None) and ANIMAL_NAME.search(component.name):
+            return None
+    return taxonomy().diet_of(m.concept for m in matches.values() if m.concept)
+
+
+def _plain(amount: Decimal | None) -> Decimal | None:
+    if amount is None:
+        return None
+    rounded = amount.quantize(Decimal("0.01"))
+    return Decimal(format(rounded.normalize(), "f")) if rounded > 0 else None

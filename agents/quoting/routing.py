@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from agents.baskets.store import remember_preferences, set_status
-from agents.quoting.needs import merge_needs, need_key, scale
+from agents.quoting.needs import described, merge_needs, need_key, scale
 from agents.quoting.round_ids import new_round_id
 from agents.quoting.tables import QuoteRound
 from agents.registry.providers import ProviderView, providers_for
@@ -36,12 +36,13 @@ CATEGORY_OF_KIND: dict[ComponentKind, str] = {
 
 def needs_of(extracted: ComponentsExtracted, prefs: QuotePreferences) -> list[QuoteLine]:
     """What is to be bought: the components the person does not have, scaled to the servings asked,
-    merged, each with the category it is routed by (also what replay recomputes)."""
+    merged, each with what it is and the category it is routed by (also what replay recomputes)."""
     have = {need_key(name) for name in prefs.have}
     wanted = [c for c in extracted.components if need_key(c.name) not in have]
+    lines = merge_needs(scale(wanted, extracted.method_yield, prefs.servings))
     return [
         line.model_copy(update={"category": CATEGORY_OF_KIND[line.kind]})
-        for line in merge_needs(scale(wanted, extracted.method_yield, prefs.servings))
+        for line in described(lines, extracted.components)
     ]
 
 

@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 from agents.extraction.extract import RawLine, components_from
-from agents.quoting.needs import merge_needs, scale, yield_number
+from agents.quoting.needs import described, merge_needs, scale, yield_number
+from schemas.concepts import Diet
+from schemas.events import QuoteLine
 
 
 def lines(*texts: str) -> list[RawLine]:
@@ -31,3 +33,40 @@ def test_scaling_to_servings() -> None:
     assert [c.quantity and c.quantity.amount for c in scaled] == [Decimal("375"), Decimal("4.5"), None]
     unscaled = components_from(lines("250 g flour"), "t")
     assert scale(unscaled, None, 6) == unscaled
+
+
+def described_needs(*texts: str) -> dict[str, QuoteLine]:
+    components = components_from(lines(*texts), "t")
+    return {line.name: line for line in described(merge_needs(components), components)}
+
+
+def test_each_need_says_what_it_is_how_much_it_weighs_and_the_methods_diet() -> None:
+    needs = described_needs(
+        "2 cloves garlic, crushed",
+        "1 litre vegetable stock",
+        "200 g mature cheddar",
+        "1 cup water",
+        "1 onion",
+    )
+    assert "water" not in needs  # nobody buys it
+    garlic, stock, cheddar, onion = (
+        needs[n] for n in ("garlic", "vegetable stock", "mature cheddar", "onion")
+    )
+    assert isinstance(garlic, QuoteLine) and isinstance(stock, QuoteLine) and isinstance(onion, QuoteLine)
+    assert (garlic.concept, garlic.fresh, garlic.grams, garlic.piece_grams) == (
+        "en:garlic",
+        True,
+        Decimal(6),
+        Decimal(40),
+    )
+    assert stock.concept == "en:vegetable-broths" and stock.grams == Decimal(1000)
+    assert cheddar.concept == "en:mature-cheddar"
+    assert {line.diet for line in (garlic, stock, cheddar, onion)} == {Diet.vegetarian}  # cheese: not vegan
+    assert onion.fresh and onion.piece_grams == Decimal(110) and onion.grams == Decimal(110)
+
+
+def test_a_method_with_meat_keeps_to_no_diet() -> None:
+    needs = described_needs("2 chicken breasts", "1 litre chicken stock", "1 onion")
+    assert {line.diet for line in needs.values()} == {None}
+    vegan = described_needs("1 litre vegetable stock", "1 onion", "2 tbsp olive oil")
+    assert {line.diet for line in vegan.values()} == {Diet.vegan}
