@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from schemas.envelope import Envelope
@@ -63,6 +64,7 @@ class KittingApp:
             settings.app_id,
             broker=faust_broker_url(bootstrap_servers),
             store="memory://",
+            datadir=str(Path(settings.var_dir) / "faust" / settings.app_id),
             autodiscover=False,
             web_enabled=False,
             topic_partitions=settings.topic_partitions or 1,
