@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
-from agents.reference.catalog import DeliveryTerms, ShopProfile
 from agents.reference.faults import Faults
+from agents.reference.profiles import DeliveryTerms, ShopProfile
 from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,

@@ -1,4 +1,4 @@
-"""The reference shops: who they are (delivery, payment, regions) and what they sell, as plain data.
+"""What the reference shops sell, as plain data.
 
 Catalogs come from the committed product data (`data/grocery_products.json`, from Open Food Facts,
 ODbL 1.0, and `data/hardware_products.json`, hand-written). Each shop carries a fixed subset of those
@@ -18,31 +18,12 @@ from importlib import resources
 from typing import Any
 
 from agents.reference.matching import Phrase, Scored, parse_phrase, rank
+from agents.reference.profiles import GROCERY, HARDWARE, RANGES, ShopRange, profile_of
 from schemas.events import ComponentKind
 from schemas.units import convert, dimension
 from schemas.values import Money, Quantity
-from schemas.vocabulary import DeliveryMethod, PaymentMethod
 
-GROCERY, HARDWARE = "grocery", "hardware"
 _DATA_FILES = {GROCERY: "grocery_products.json", HARDWARE: "hardware_products.json"}
-
-
-@dataclass(frozen=True)
-class DeliveryTerms:
-    method: DeliveryMethod  # courier | own | pickup
-    fee: Decimal
-    eta_minutes: int
-
-
-@dataclass(frozen=True)
-class ShopProfile:
-    provider_id: str
-    name: str
-    categories: frozenset[str]  # "grocery" and/or "hardware"
-    regions: frozenset[str]
-    delivery: tuple[DeliveryTerms, ...]
-    payment_methods: tuple[PaymentMethod, ...]
-    currency: str = "EUR"
 
 
 @dataclass(frozen=True)
@@ -103,72 +84,6 @@ def _varied_packs(ranked: list[Scored], products: Sequence[Product], limit: int)
     return sorted(chosen[: max(0, limit)], key=lambda hit: (hit.substitute, -hit.score, hit.index))
 
 
-@dataclass(frozen=True)
-class _Range:
-    """What a shop stocks and how it prices: its share of the products, pack sizes, markup, stock."""
-
-    prefix: str  # of its SKUs
-    markup: Decimal
-    share: Decimal  # of the ordinary products carried
-    core_share: Decimal  # of the staples and the items the demo pages need
-    packs: str  # "small", "large" or "any"
-    stock: tuple[int, int]  # packs on hand, lowest and highest
-
-
-def _terms(method: DeliveryMethod, fee: str, eta_minutes: int) -> DeliveryTerms:
-    return DeliveryTerms(method, Decimal(fee), eta_minutes)
-
-
-_COURIER, _OWN, _PICKUP = DeliveryMethod.courier, DeliveryMethod.own, DeliveryMethod.pickup
-_ELECTRONIC, _CASH, _AT_PICKUP = (
-    PaymentMethod.electronic,
-    PaymentMethod.cash_on_delivery,
-    PaymentMethod.pay_at_pickup,
-)
-_DEFAULT, _NORTH = frozenset({"default"}), frozenset({"north"})
-
-REFERENCE_SHOPS: tuple[ShopProfile, ...] = (
-    ShopProfile(
-        "discount-depot", "Discount Depot", frozenset({GROCERY}), _DEFAULT,
-        (_terms(_COURIER, "2.99", 1440),), (_ELECTRONIC,),
-    ),
-    ShopProfile(
-        "fresh-express", "Fresh Express", frozenset({GROCERY}), _DEFAULT,
-        (_terms(_OWN, "4.90", 60),), (_ELECTRONIC, _CASH),
-    ),
-    ShopProfile(
-        "market-hall", "Market Hall", frozenset({GROCERY}), _DEFAULT | _NORTH,
-        (_terms(_PICKUP, "0", 30), _terms(_OWN, "3.50", 120)), (_ELECTRONIC, _CASH, _AT_PICKUP),
-    ),
-    ShopProfile(
-        "corner-grocer", "Corner Grocer", frozenset({GROCERY}), _DEFAULT,
-        (_terms(_PICKUP, "0", 15), _terms(_COURIER, "2.50", 45)), (_ELECTRONIC, _CASH, _AT_PICKUP),
-    ),
-    ShopProfile(
-        "north-pantry", "North Pantry", frozenset({GROCERY}), _NORTH,
-        (_terms(_OWN, "3.90", 90), _terms(_COURIER, "2.90", 240)), (_ELECTRONIC, _CASH),
-    ),
-    ShopProfile(
-        "diy-warehouse", "DIY Warehouse", frozenset({HARDWARE}), _DEFAULT,
-        (_terms(_COURIER, "5.95", 1440), _terms(_PICKUP, "0", 60)), (_ELECTRONIC, _AT_PICKUP),
-    ),
-    ShopProfile(
-        "local-hardware", "Local Hardware", frozenset({HARDWARE}), _DEFAULT,
-        (_terms(_PICKUP, "0", 20), _terms(_OWN, "3.00", 45)), (_ELECTRONIC, _CASH, _AT_PICKUP),
-    ),
-)  # fmt: skip
-
-_RANGES: dict[str, _Range] = {
-    "discount-depot": _Range("DD", Decimal("0.86"), Decimal("0.55"), Decimal("1"), "large", (20, 200)),
-    "fresh-express": _Range("FX", Decimal("1.28"), Decimal("0.50"), Decimal("1"), "small", (4, 30)),
-    "market-hall": _Range("MH", Decimal("1.05"), Decimal("0.60"), Decimal("0.9"), "any", (5, 60)),
-    "corner-grocer": _Range("CG", Decimal("1.15"), Decimal("0.20"), Decimal("0.8"), "small", (1, 6)),
-    "north-pantry": _Range("NP", Decimal("1.00"), Decimal("0.50"), Decimal("1"), "any", (5, 50)),
-    "diy-warehouse": _Range("DW", Decimal("0.90"), Decimal("0.90"), Decimal("1"), "large", (10, 120)),
-    "local-hardware": _Range("LH", Decimal("1.18"), Decimal("0.60"), Decimal("1"), "small", (1, 12)),
-}
-
-
 def _fraction(*parts: str) -> Decimal:
     """A fixed number in [0, 1) from the parts: the same every run, on every machine."""
     digest = hashlib.sha256(":".join(parts).encode()).hexdigest()
@@ -207,7 +122,7 @@ def _preferred_sizes(items: list[dict[str, Any]], packs: str) -> list[dict[str, 
     return kept
 
 
-def _product(shop: str, terms: _Range, category: str, item: dict[str, Any]) -> Product:
+def _product(shop: str, terms: ShopRange, category: str, item: dict[str, Any]) -> Product:
     code = item["code"]
     variation = Decimal("0.94") + Decimal("0.12") * _fraction("price", shop, code)
     price = (Decimal(item["reference_price"]) * terms.markup * variation).quantize(
@@ -227,17 +142,10 @@ def _product(shop: str, terms: _Range, category: str, item: dict[str, Any]) -> P
     )
 
 
-def _profile(provider_id: str) -> ShopProfile:
-    for shop in REFERENCE_SHOPS:
-        if shop.provider_id == provider_id:
-            return shop
-    raise KeyError(provider_id)
-
-
 @cache
 def catalog_of(provider_id: str) -> Catalog:
     """The catalog of a reference shop; KeyError for an id that is none of them."""
-    shop, terms = _profile(provider_id), _RANGES[provider_id]
+    shop, terms = profile_of(provider_id), RANGES[provider_id]
     products: list[Product] = []
     for category in sorted(shop.categories):
         carried = [

@@ -5,7 +5,7 @@ with the public key of a private key derived from the vault key, so contact data
 from __future__ import annotations
 
 from agents.providers.sdk import derived_private_key, public_key_of
-from agents.reference.catalog import REFERENCE_SHOPS, ShopProfile
+from agents.reference.profiles import REFERENCE_SHOPS, ShopProfile
 from schemas.providers import KAFKA_ADDRESS, Provider, ProviderKind
 from schemas.vocabulary import PaymentMethod
 

@@ -8,9 +8,10 @@ from agents.providers.sdk import ProviderAdapter
 from agents.providers.sdk.storage import Database
 from agents.reference.accounting import ReferenceAccounting
 from agents.reference.carriers import OwnFleet, ReferenceCourier, ShopCounter
-from agents.reference.catalog import REFERENCE_SHOPS, catalog_of
+from agents.reference.catalog import catalog_of
 from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key
 from agents.reference.faults import Faults
+from agents.reference.profiles import REFERENCE_SHOPS
 from agents.reference.shop import ReferenceShop
 from schemas.vocabulary import DeliveryMethod
 

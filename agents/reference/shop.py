@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from agents.providers.sdk import ProviderAdapter
-from agents.reference.catalog import Catalog, DeliveryTerms, Product, ProductMatch, ShopProfile
+from agents.reference.catalog import Catalog, Product, ProductMatch
 from agents.reference.faults import Faults
+from agents.reference.profiles import DeliveryTerms, ShopProfile
 from schemas.events import (
     DeliveryOption,
     OfferLine,

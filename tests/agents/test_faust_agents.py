@@ -10,7 +10,7 @@ import pytest
 
 from agents.cli.demo import browse_event
 from agents.composition import build_app
-from agents.reference.catalog import REFERENCE_SHOPS
+from agents.reference.profiles import REFERENCE_SHOPS
 from schemas.vocabulary import DeliveryMethod
 from streams.app import KittingApp
 from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC

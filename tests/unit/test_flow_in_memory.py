@@ -12,7 +12,7 @@ from agents.baskets.store import Basket
 from agents.cli.demo import demo_page
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
-from agents.reference.catalog import REFERENCE_SHOPS
+from agents.reference.profiles import REFERENCE_SHOPS
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import MethodBrowsed, QuotePreferences
 from streams.codec import encode, encode_key

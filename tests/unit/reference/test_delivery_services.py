@@ -22,9 +22,9 @@ from agents.reference.carriers import (
     ReferenceCourier,
     ShopCounter,
 )
-from agents.reference.catalog import REFERENCE_SHOPS, ShopProfile
 from agents.reference.entries import COURIER, reference_private_key, reference_providers
 from agents.reference.faults import Faults, parse_faults
+from agents.reference.profiles import REFERENCE_SHOPS, ShopProfile
 from agents.registry.providers import ensure_registered, get_provider, list_providers
 from schemas import events as ev
 from schemas.envelope import new_envelope

@@ -17,16 +17,10 @@ from pathlib import Path
 import pytest
 
 from agents.providers.sdk import ProviderAdapter
-from agents.reference.catalog import (
-    REFERENCE_SHOPS,
-    Catalog,
-    DeliveryTerms,
-    Product,
-    ShopProfile,
-    catalog_of,
-)
+from agents.reference.catalog import Catalog, Product, catalog_of
 from agents.reference.faults import Faults
 from agents.reference.pack_sizes import parse_pack
+from agents.reference.profiles import REFERENCE_SHOPS, DeliveryTerms, ShopProfile
 from agents.reference.shop import ReferenceShop
 from schemas import events as ev
 from schemas.envelope import new_envelope
