@@ -60,11 +60,13 @@ class KittingApp:
     def __init__(self, settings: Settings, bootstrap_servers: str, database: Database) -> None:
         self.settings = settings
         self.database = database
+        datadir = Path(settings.var_dir) / "faust" / settings.app_id
+        datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last folder
         self.faust = FaustApp(
             settings.app_id,
             broker=faust_broker_url(bootstrap_servers),
             store="memory://",
-            datadir=str(Path(settings.var_dir) / "faust" / settings.app_id),
+            datadir=str(datadir),
             autodiscover=False,
             web_enabled=False,
             topic_partitions=settings.topic_partitions or 1,
