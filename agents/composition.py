@@ -23,7 +23,7 @@ from agents.quoting import agent as quoting
 from agents.quoting.decisions import reselect
 from agents.reference.entries import reference_providers
 from agents.reference.faults import parse_faults
-from agents.reference.hosted import reference_adapters
+from agents.reference.hosted import ShopQuoter, reference_adapters, reference_quoters
 from agents.registry.providers import ensure_registered
 from streams.app import KittingApp, RoleHost
 from streams.persistence import Base, Database
@@ -77,3 +77,8 @@ def register_reference_providers(database: Database, secret: bytes) -> None:
     except IntegrityError:
         with database.session() as session:
             ensure_registered(session, reference_providers(secret))
+
+
+def reference_shops() -> list[ShopQuoter]:
+    """The reference shops for a dry run (`kitting quote`): each quotes from its catalog, in process."""
+    return reference_quoters()

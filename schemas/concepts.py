@@ -244,6 +244,9 @@ def singular(name: str) -> str:
     family = re.fullmatch(r"(.+?) and (?:their|its) products", name, re.IGNORECASE)
     if family:
         return f"{singular(family.group(1))} product"
+    origin = re.fullmatch(r"(.+?) ((?:from|of|in) .+)", name, re.IGNORECASE)
+    if origin:  # "Cheeses from England" -> "cheese from England"
+        return f"{singular(origin.group(1))} {origin.group(2)}"
     words = name.split()
     last = words[-1]
     for ending, replacement in (("ies", "y"), ("oes", "o"), ("ches", "ch"), ("shes", "sh"), ("sses", "ss")):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.concepts import Diet
 from schemas.values import DecimalString, Money, Quantity
@@ -226,6 +226,11 @@ class QuoteLine(BaseModel):
         default=None, description="What one whole piece of this food weighs (a bulb of garlic, an onion)"
     )
     density: DecimalString | None = Field(default=None, description="Grams per millilitre of this food")
+    unit_grams: dict[Annotated[str, StringConstraints(max_length=20)], DecimalString] | None = Field(
+        default=None,
+        max_length=20,
+        description="What one of each kitchen unit of this food weighs: a bunch of parsley 60, a clove 3",
+    )
 
 
 class QuoteRequested(EventData):

@@ -64,25 +64,74 @@ NOT_ANIMAL = re.compile(
 
 # Kitting's own leaves below Google's hardware categories: (slug, name, synonyms, parent gpt id)
 HARDWARE_LEAVES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
-    ("silicone-grease", "Silicone grease", ("silicone lubricant grease", "plumber's grease"), "1753"),
-    ("penetrating-oil", "Penetrating oil", ("maintenance spray", "lubricating oil", "wd-40"), "1753"),
-    ("ptfe-tape", "PTFE tape", ("thread seal tape", "plumber's tape", "teflon tape"), "2212"),
-    ("masking-tape", "Masking tape", ("painter's tape", "decorator's tape"), "2212"),
+    (
+        "silicone-grease", "Silicone grease",
+        ("silicone lubricant grease", "plumber's grease", "tap grease"),
+        "1753",
+    ),
+    (
+        "penetrating-oil", "Penetrating oil",
+        ("maintenance spray", "lubricating oil", "lubricant spray"),
+        "1753",
+    ),
+    ("ptfe-tape", "PTFE tape", ("thread seal tape", "ptfe thread seal tape", "plumber's tape"), "2212"),
+    (
+        "masking-tape", "Masking tape",
+        ("painter's tape", "decorator's tape", "decorator masking tape"),
+        "2212",
+    ),
     ("duct-tape", "Duct tape", ("gaffer tape",), "2212"),
     ("silicone-sealant", "Silicone sealant", ("bathroom sealant", "sanitary silicone"), "503744"),
     ("decorators-caulk", "Decorator's caulk", ("acrylic caulk", "caulk"), "503744"),
-    ("wood-filler", "Wood filler", ("filler", "wall filler", "polyfilla", "spackle"), "503744"),
+    (
+        "wood-filler", "Ready-mixed filler",
+        ("filler", "wall filler", "wood filler", "polyfilla", "spackle"),
+        "503744",
+    ),
     ("wood-glue", "Wood glue", ("pva glue", "carpenter's glue"), "503742"),
     ("epoxy-adhesive", "Epoxy adhesive", ("two-part epoxy", "epoxy glue"), "503742"),
-    ("tap-washers", "Tap washers", ("faucet washers", "rubber washers"), "2195"),
-    ("o-rings", "O-rings", ("o ring", "rubber o-rings"), "6732"),
-    ("wood-screws", "Wood screws", ("screws",), "2251"),
-    ("wall-plugs", "Wall plugs", ("rawlplugs", "anchors", "wall anchors"), "2251"),
+    ("tap-washers", "Tap washers", ("tap washer", "faucet washers", "rubber washers"), "2195"),
+    ("o-rings", "O-rings", ("o ring", "o-ring assortment", "rubber o-rings"), "6732"),
+    ("wood-screws", "Wood screws", ("screws", "wood screw"), "2251"),
+    ("wall-plugs", "Wall plugs", ("wall plug", "rawlplugs", "masonry wall plug", "wall anchors"), "1508"),
     ("panel-pins", "Panel pins", ("nails", "pins"), "2408"),
-    ("emulsion-paint", "Emulsion paint", ("wall paint", "matt emulsion", "vinyl emulsion"), "1361"),
+    (
+        "emulsion-paint", "Emulsion paint",
+        ("wall paint", "matt emulsion paint", "matt emulsion", "vinyl emulsion"),
+        "1361",
+    ),
+    ("gloss-paint", "Gloss paint", ("gloss",), "1361"),
     ("primer-paint", "Primer", ("undercoat", "primer undercoat"), "1361"),
-    ("sandpaper", "Sandpaper", ("abrasive paper", "glasspaper", "sanding sheets"), "503739"),
+    ("sandpaper", "Sandpaper", ("abrasive paper", "glasspaper", "sanding sheets"), "3240"),
+    ("adjustable-spanner", "Adjustable spanner", ("adjustable wrench", "spanner", "wrench"), "1632"),
+    ("flat-head-screwdriver", "Flat-head screwdriver", ("slotted screwdriver", "flat screwdriver"), "1203"),
+    ("phillips-screwdriver", "Phillips screwdriver", ("cross-head screwdriver",), "1203"),
+    ("screwdriver-set", "Screwdriver set", ("screwdrivers",), "1203"),
+    (
+        "work-towels", "Cotton work towels",
+        ("towel", "rag", "rags", "cotton towel", "work towel", "cloth"),
+        "8071",
+    ),
+    ("floating-shelf", "Floating shelf kit", ("floating shelf", "shelf", "shelf kit"), "6372"),
+    ("cordless-drill", "Cordless drill", ("drill", "combi drill", "power drill", "drill driver"), "2629"),
+    ("masonry-drill-bit", "Masonry drill bit", ("masonry bit", "masonry drill bit set"), "1540"),
+    ("wood-drill-bit", "Wood drill bit", ("wood drill bit set", "wood bit"), "1540"),
+    ("spirit-level", "Spirit level", ("level", "bubble level"), "4081"),
+    ("carpenters-pencil", "Carpenter's pencil", ("pencil", "pencils"), "1305"),
+    ("stud-detector", "Stud and cable detector", ("stud finder", "stud detector", "cable detector"), "1207"),
+    ("dust-sheet", "Dust sheet", ("drop cloth", "cotton dust sheet", "plastic dust sheet"), "1979"),
+    ("paint-roller", "Paint roller", ("roller", "roller and tray set", "paint roller and tray"), "1774"),
+    ("paint-brush", "Paint brush", ("brush", "angled brush", "cutting in brush", "paint brush set"), "1300"),
+    ("step-ladder", "Step ladder", ("ladder", "stepladder", "aluminium step ladder"), "6928"),
+    ("claw-hammer", "Claw hammer", ("hammer",), "2208"),
+    ("tape-measure", "Tape measure", ("measuring tape",), "2481"),
+    ("utility-knife", "Utility knife", ("stanley knife", "craft knife", "retractable knife"), "2411"),
+    ("filling-knife", "Filling knife", ("putty knife", "scraper"), "1202"),
+    ("sugar-soap", "Sugar soap", ("sugar soap cleaner",), "7330"),
+    ("work-gloves", "Work gloves", ("gloves", "work glove"), "5591"),
 )  # fmt: skip
+# categories outside Google's Hardware subtree that hardware shops' supplies and tools belong to
+EXTRA_GOOGLE_IDS = ("6372", "8071", "5591", "7330")
 
 
 # Kitting's own food families, with the categories they gather as extra parents of those categories:
@@ -94,7 +143,7 @@ FOOD_FAMILIES: tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...]], ...
         (
             "en:sunflower-oils", "en:rapeseed-oils", "en:canola-oils", "en:soybean-oils", "en:corn-oils",
             "en:mixed-vegetable-oils", "en:combined-oil-blended-vegetable-oils", "en:frying-oil",
-            "en:safflower-oils", "en:grape-seed-oils", "en:peanut-oils",
+            "en:safflower-oils", "en:grape-seed-oils",
         ),
     ),
 )  # fmt: skip
@@ -109,7 +158,9 @@ def off_concepts(data: Path) -> dict[str, dict[str, Any]]:
     for cid in sorted(raw):
         entry = raw[cid]
         english = entry.get("name", {}).get("en")
-        synonyms = [s for s in entry.get("synonyms", {}).get("en", []) if s and s != english] if english else []
+        synonyms = (
+            [s for s in entry.get("synonyms", {}).get("en", []) if s and s != english] if english else []
+        )
         parents = [p for p in entry.get("parents", []) if p in raw]
         concepts[cid] = {"name": english or _fallback_name(cid), "synonyms": synonyms, "parents": parents}
     for slug, name, synonyms, parent, children in FOOD_FAMILIES:
@@ -126,16 +177,26 @@ def _fallback_name(cid: str) -> str:
 
 
 def hardware_concepts(data: Path) -> dict[str, dict[str, Any]]:
-    path = data / "taxonomy" / "google-product" / "google_product_taxonomy_hardware_subtree.tsv"
-    concepts: dict[str, dict[str, Any]] = {}
-    by_path: dict[str, str] = {}
+    """Google's Hardware subtree, the few other categories hardware shops sell from (with their
+    ancestors), and Kitting's leaves below them."""
+    path = data / "taxonomy" / "google-product" / "google_product_taxonomy_2019-07-10.tsv"
     with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    id_of = {row["path"]: row["id"] for row in rows}
+    wanted_paths = {row["path"] for row in rows if row["path"].split(" > ")[0] == "Hardware"}
+    for row in rows:
+        if row["id"] in EXTRA_GOOGLE_IDS:
             parts = row["path"].split(" > ")
-            cid = f"gpt:{row['id']}"
-            by_path[row["path"]] = cid
-            parent = by_path.get(" > ".join(parts[:-1]))
-            concepts[cid] = {"name": parts[-1], "synonyms": [], "parents": [parent] if parent else []}
+            wanted_paths |= {" > ".join(parts[: i + 1]) for i in range(len(parts))}
+    concepts: dict[str, dict[str, Any]] = {}
+    for full in sorted(wanted_paths):
+        parts = full.split(" > ")
+        parent = id_of.get(" > ".join(parts[:-1]))
+        concepts[f"gpt:{id_of[full]}"] = {
+            "name": parts[-1],
+            "synonyms": [],
+            "parents": [f"gpt:{parent}"] if parent else [],
+        }
     for slug, name, synonyms, parent in HARDWARE_LEAVES:
         assert f"gpt:{parent}" in concepts, parent
         concepts[f"kitting:{slug}"] = {"name": name, "synonyms": list(synonyms), "parents": [f"gpt:{parent}"]}

@@ -1,342 +1,272 @@
 """Build the reference shops' product data: run by hand, never at run time.
 
-    .venv/bin/python tools/build_reference_catalogs.py [--products ../shared/data/products]
+    .venv/bin/python tools/build_reference_catalogs.py [--data ../shared/data]
 
-Reads the Open Food Facts exports (TSV, ODbL 1.0) and writes
-`agents/reference/data/grocery_products.json`: a curated subset of products useful for cooking whose
-pack size parses, each with an English generic name and keywords, plus a few hand-written staples the
-exports lack (coconut milk, curry powder, fresh coriander...). Also writes
-`agents/reference/data/hardware_products.json` from the hand-written DIY items below.
-Reference prices are per pack, in EUR, before a shop's markup: a price per kg, litre or piece by kind of
-product, a little cheaper per unit for bigger packs, and a fixed per-product variation.
+Writes `agents/reference/data/grocery_products.json.gz` and `hardware_products.json`. Every product
+names its concept (schemas/concepts.py), so a shop offers it as exactly what was asked only when it is.
+
+Groceries, several thousand real products:
+- the Open Food Facts exports (`products/*.tsv`, ODbL 1.0, "Open Food Facts contributors"): the
+  product's most specific category is its concept; it is shown by that category's English name and
+  its brand (the exports' own names are French and Italian); pack sizes from the labels;
+- Datakick (`catalogs/datakick`, CC0): US products with English names and pack sizes; the concept is
+  read from the name, and kept only when the whole name is a known concept;
+- Open Food Facts product names (`catalogs/off-names`, ODbL): English names with coarse categories; the
+  concept is read from the name and must sit in the category the data gives; they carry no pack size,
+  so the category's typical pack is used and marked `pack_derived`;
+- hand-written staples the data lacks (fresh produce, herbs, basics), marked `"source": "kitting"`;
+- the everyday range: every kind recipes ask for at least twice in the labelled ingredient sentences
+  (`ingredients/*.jsonl`) that no product above fits exactly gets one, in its family's typical packs
+  (`"source": "kitting-everyday"`, `pack_derived`).
+Fresh produce and herbs come only from categorised or hand-written data: a name alone ("Basil leaves,
+0.62 oz") cannot tell fresh from dried.
+
+Prices are reference prices per kg, litre or piece before a shop's markup: the Open Prices median of the
+product's nearest priced category (`catalogs/open-prices-fr`, ODbL; France, EUR), else a level typical
+of its family (marked `price_derived`).
+
+Hardware: the hand-written supplies and tools below, each with its concept, in several sizes and brands.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import hashlib
 import json
 import re
+import statistics
 import sys
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from agents.concepts.normalise import DESCRIPTIVE, concept_of, is_food
+from agents.concepts.portions import portion_of
+from agents.concepts.words import words_of
 from agents.reference.pack_sizes import ParsedPack, parse_pack, plain
+from schemas.concepts import HUBS, Taxonomy, singular, taxonomy
+from schemas.events import ComponentKind
 from schemas.units import COUNTED, convert, dimension, unit_symbol
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "agents" / "reference" / "data"
-DEFAULT_PRODUCTS = REPO.parent / "shared" / "data" / "products"
-ATTRIBUTION = "Open Food Facts contributors, ODbL 1.0"
-MAX_BYTES = 300_000
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Which Open Food Facts products are one kind of cooking product, and what it costs by the unit."""
-
-    generic: str  # English name, head noun last ("red lentils")
-    tags: frozenset[str]  # any of these categories
-    price: str  # EUR per kg (mass), per l (volume) or per piece
-    keywords: tuple[str, ...] = ()
-    name: str = ""  # and a product name matching this pattern, when given
-    requires: frozenset[str] = frozenset()  # and at least one of these categories, when given
-    limit: int = 6
-
-
-def rule(generic: str, tags: str, price: str, *keywords: str, name: str = "", requires: str = "") -> Rule:
-    return Rule(
-        generic,
-        frozenset(f"en:{tag}" if ":" not in tag else tag for tag in tags.split()),
-        price,
-        keywords,
-        name,
-        frozenset(f"en:{tag}" for tag in requires.split()),
-    )
-
-
-# first rule that fits wins: the specific ones come first
-# fmt: off
-RULES: tuple[Rule, ...] = (
-    rule("red lentils", "lentils legume-seeds", "4.2", "lentils", name=r"ross|rouge|corail|red"),
-    rule("green lentils", "green-lentils", "3.6", "lentils"),
-    rule("lentils", "lentils", "3.4", "lentils", "pulses"),
-    rule("cooked lentils, canned", "canned-legumes", "3.0", "lentils, canned", name=r"lenticch|lentil"),
-    rule("chickpeas, canned", "canned-chickpeas", "2.4", "cooked chickpeas, canned"),
-    rule("chickpeas", "chickpeas", "3.2"),
-    rule("rice milk", "rice-milks", "2.2", "rice drink"),
-    rule("soy milk", "soy-milks", "2.0", "soya milk", "soy drink"),
-    rule("plant milk", "plant-milks milk-substitute", "2.4", "plant drink"),
-    rule("brown basmati rice", "basmati-rices", "4.6", "basmati rice", "brown rice", name=r"integr"),
-    rule("basmati rice", "basmati-rices", "3.8", "long grain rice", "rice"),
-    rule("risotto rice", "rices-for-risotto carnaroli-rices roma-rices ribe-rices japonica-rices", "3.6",
-         "arborio rice", "carnaroli rice", "rice"),
-    rule("brown rice", "brown-rices", "3.2", "wholegrain rice", "rice"),
-    rule("black rice", "black-rices", "6.5", "rice"),
-    rule("parboiled rice", "parboiled-rices", "2.6", "long grain rice", "rice"),
-    rule("long grain rice", "long-grain-rices", "2.6", "rice"),
-    rule("rice", "rices", "2.8", "white rice"),
-    rule("durum wheat semolina", "durum-wheat-flours", "1.9", "semolina", "durum wheat flour"),
-    rule("wheat flour", "common-wheat-flours wheat-flours", "1.3", "plain flour", "all purpose flour"),
-    rule("cornmeal", "cornmeal", "2.1", "polenta", "corn flour"),
-    rule("flour", "flours", "1.6"),
-    rule("cane sugar", "sugars", "2.4", "raw cane sugar", "brown sugar", name=r"grezz|canna|cane|roux|brun"),
-    rule("sugar", "sugars", "1.2", "white sugar", "granulated sugar"),
-    rule("eggs", "eggs chicken-eggs", "0.38", "chicken eggs", "free range eggs"),
-    rule("goat milk", "goat-milks", "2.9"),
-    rule("whole milk", "whole-milks", "1.25", "full fat milk", "milk"),
-    rule("semi-skimmed milk", "semi-skimmed-milks semi-skimmed-milk-uht", "1.15", "milk"),
-    rule("skimmed milk", "skimmed-milks", "1.05", "milk"),
-    rule("milk", "milks cow-milks", "1.2", "cow milk"),
-    rule("salted butter", "half-salted-butter salted-butters", "10.5", "butter"),
-    rule("unsalted butter", "unsalted-butters sweet-cream-butters", "10.5", "butter"),
-    rule("butter", "butters", "9.8", "unsalted butter", requires="milkfat animal-fats dairy-spread"),
-    rule("extra virgin olive oil", "extra-virgin-olive-oils", "9.5", "olive oil"),
-    rule("olive oil", "olive-oils", "7.5"),
-    rule("sunflower oil", "sunflower-oils", "2.6", "vegetable oil"),
-    rule("grapeseed oil", "grape-seed-oils", "6.0", "vegetable oil"),
-    rule("spaghetti", "spaghetti durum-wheat-spaghetti", "2.2", "pasta"),
-    rule("penne", "penne penne-rigate durum-wheat-penne", "2.2", "pasta"),
-    rule("fusilli", "fusilli", "2.2", "pasta"),
-    rule("linguine", "linguine", "2.4", "pasta"),
-    rule("egg pasta", "egg-pastas", "4.5", "fresh egg pasta", "pasta"),
-    rule("wholewheat pasta", "whole-durum-wheat-pasta", "2.6", "wholemeal pasta", "pasta"),
-    rule("pasta", "dry-pastas durum-wheat-pasta", "2.0", "dried pasta"),
-    rule("chopped tomatoes, canned", "tomato-pulps", "2.1", "tomato pulp", "tomatoes, canned"),
-    rule("peeled plum tomatoes, canned", "peeled-tomatoes", "1.9", "tomatoes, canned"),
-    rule("cherry tomatoes, canned", "cherry-tomatoes", "3.2", "tomatoes, canned",
-         requires="canned-tomatoes"),
-    rule("tomato passata", "strained-tomatoes", "1.9", "passata", "sieved tomatoes"),
-    rule("tomato paste", "tomato-pastes", "6.5", "tomato concentrate"),
-    rule("tomato puree", "tomato-purees", "2.4"),
-    rule("sun-dried tomatoes", "dried-tomatoes", "16.0", "dried tomatoes"),
-    rule("tomatoes", "fresh-tomatoes", "3.2", "fresh tomatoes"),
-    rule("tomatoes, canned", "canned-tomatoes", "2.0"),
-    rule("tomato sauce", "tomato-sauces", "4.0", "pasta sauce"),
-    rule("red onions", "red-onions", "2.6", "onions"),
-    rule("red onions", "onions", "2.6", "onions", name=r"ross|rouge|red"),
-    rule("onions", "onions", "2.0"),
-    rule("garlic", "garlic", "9.0", "garlic bulbs"),
-    rule("black pepper", "black-peppers", "45.0", "peppercorns", "pepper"),
-    rule("dried chillies", "chili-peppers", "35.0", "dried chili peppers", requires="spices"),
-    rule("dried oregano", "oregano", "60.0", "oregano"),
-    rule("dried sage", "spices", "60.0", "sage", name=r"salvia|sauge|sage"),
-    rule("sea salt", "sea-salts salts", "1.1", "salt", "coarse salt"),
-    rule("vegetable stock, cubes", "it:dadi-per-brodo-vegetale", "28.0", "vegetable stock cubes"),
-    rule("stock, cubes", "it:dadi-per-brodo", "24.0", "stock cubes", "bouillon cubes"),
-    rule("creme fraiche", "sour-creams", "7.0", "sour cream", name=r"fra[iî]che"),
-    rule("whipping cream", "fr:cremes-entieres fr:cremes-fraiches-liquides it:panna-fresca", "6.5", "cream"),
-    rule("cooking cream", "uht-creams liquid-cream", "5.2", "cream"),
-    rule("cream", "creams", "5.5"),
-    rule("parmesan", "parmigiano-reggiano grana-padano", "22.0", "parmesan cheese", "hard cheese"),
-    rule("grated cheese", "grated-cheese", "16.0"),
-    rule("mozzarella", "mozzarella buffalo-mozzarella cow-mozzarella", "10.0", "mozzarella cheese"),
-    rule("ricotta", "ricotta", "7.5", "ricotta cheese"),
-    rule("emmental", "emmentaler emmental-cheese", "12.0", "emmental cheese"),
-    rule("cream cheese", "cream-cheeses", "9.0", "soft cheese"),
-    rule("plain yogurt", "plain-yogurts it:yogurt-naturale", "3.2", "natural yogurt", "yogurt"),
-    rule("honey", "honeys", "13.0"),
-    rule("balsamic vinegar", "balsamic-vinegars", "9.0", "vinegar"),
-    rule("wine vinegar", "wine-vinegars white-wine-vinegars", "3.0", "vinegar"),
-    rule("dark chocolate", "dark-chocolates", "11.0", "cooking chocolate", "chocolate"),
-)
-# fmt: on
-# categories that make a product something else than a cooking product of its kind
-EXCLUDED_TAGS = frozenset(
-    f"en:{tag}" if ":" not in tag else tag
-    for tag in (
-        "snacks salty-snacks sweet-snacks biscuits breads meals pasta-dishes desserts dairy-desserts "
-        "pickles vegetable-pickles plant-based-pickles pickled-onions chocolate-spreads "
-        "fr:laits-fermentes yogurts-with-fruits fruit-yogurts ice-creams waters beverages-to-prepare "
-        "puffed-rice-cakes rice-dishes pizzas soups sandwiches crackers cakes it:schiuma-da-barba "
-        "frozen-foods salads meat-based-products easter-eggs flavoured-milks chocolate-milks coffee-milks"
-    ).split()
-)
-BROAD_TAG = re.compile(r"plant-based|foods-and|and-their|based-foods|beverages$|groceries|^en:food$|labeled")
-MASS_OR_VOLUME = ("mass", "volume")
-SOLD_BY_WEIGHT = frozenset({"onions", "red onions", "garlic", "tomatoes", "lentils", "red lentils", "rice"})
-# names of ready meals and mixes that their categories file with the plain product
-EXCLUDED_NAMES = re.compile(r"\brisotto\b.*\b(funghi|porcini|tartufo|zafferano|asparagi)|\bpronto\b")
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+PER_CONCEPT = 40  # products of one concept at most (different pack sizes and brands first)
+PRODUCE_ROOTS = (
+    "en:fruits-and-vegetables-based-foods", "en:aromatic-herbs", "en:culinary-plants", "en:potatoes",
+    "en:ginger", "en:chili-peppers", "en:fresh-foods",
+)  # fmt: skip
+# EUR per kg (or l) by family, when no Open Prices category is above a product (nearest family first)
+FAMILY_PRICES: tuple[tuple[str, str], ...] = (
+    ("en:spices", "38"), ("en:aromatic-herbs", "30"), ("en:salts", "1.1"), ("en:sugars", "1.6"),
+    ("en:flours", "1.4"), ("en:olive-oils", "9.5"), ("en:vegetable-oils", "4.5"), ("en:vinegars", "4"),
+    ("en:rices", "2.8"), ("en:pastas", "2.6"), ("en:legumes", "3.4"), ("en:nuts", "18"), ("en:seeds", "9"),
+    ("en:cereal-grains", "3"), ("en:cocoa-and-its-products", "12"), ("en:eggs", "6"), ("en:butters", "10"),
+    ("en:creams", "6"), ("en:cheeses", "14"), ("en:dairies", "5"), ("en:poultries", "11"), ("en:meats", "15"),
+    ("en:seafood", "20"), ("en:fruits", "3.5"), ("en:vegetables-based-foods", "3"), ("en:sauces", "8"),
+    ("en:condiments", "10"), ("en:sweeteners", "6"), ("en:broths", "6"), ("en:beverages", "2.5"),
+    ("en:food-additives", "15"),
+)  # fmt: skip
+DEFAULT_PRICE = "7"
+# a product sold under a family's name is the family's mixed kind ("Vegetable oil": a blend of oils)
+PRODUCT_KIND = {"kitting:neutral-cooking-oils": "en:mixed-vegetable-oils"}
+WITH_MORE = re.compile(r"\b(?:with|in\s+(?:water|oil|brine|sauce|syrup|juice|tomato))\b", re.IGNORECASE)
+# words of product names that praise rather than say what it is ("Real mayonnaise", "Homestyle bread")
+MARKETING = frozenset(
+    {
+        "original", "classic", "traditional", "premium", "real", "homestyle", "style", "select", "value",
+        "everyday", "family", "fancy", "authentic", "genuine", "all", "purpose", "creamy", "finest",
+        "signature", "simply", "deluxe", "choice", "favorite", "favourite", "old", "fashioned", "farm",
+        "farmhouse", "country", "artisan", "gourmet", "kitchen", "recipe", "house", "brand", "own",
+        "essential", "basic", "basics", "great", "delicious", "tasty", "extra", "super", "bio",
+        "glutenfree", "kosher", "halal", "enriched", "100", "percent", "made", "usa", "imported",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Staple:
-    """A hand-written cooking product the exports lack, in one or more pack sizes."""
+    """A hand-written product the data lacks, in one or more pack sizes."""
 
     key: str
     name: str
-    generic: str
-    keywords: tuple[str, ...]
+    concept: str
     packs: tuple[str, ...]  # quantity strings, as on a label
-    price: str  # EUR per kg or l, or per piece (clove, bunch) when all packs are counted
-    each: str = ""  # EUR per piece for the packs counted in pieces, when others are by weight
 
 
-def staple(
-    key: str, name: str, generic: str, packs: str, price: str, *keywords: str, each: str = ""
-) -> Staple:
-    return Staple(key, name, generic, keywords, tuple(pack.strip() for pack in packs.split("|")), price, each)
+def staple(key: str, name: str, concept: str, packs: str) -> Staple:
+    return Staple(key, name, concept, tuple(pack.strip() for pack in packs.split("|")))
 
 
 # fmt: off
 STAPLES: tuple[Staple, ...] = (
-    staple("coconut-milk", "Coconut milk", "coconut milk", "400 ml | 200 ml | 4 x 400 ml", "4.2",
-           "coconut milk, canned"),
-    staple("coconut-cream", "Coconut cream", "coconut cream", "200 ml", "6.0"),
-    staple("curry-powder", "Mild curry powder", "curry powder", "40 g | 100 g", "38.0", "mild curry powder"),
-    staple("garam-masala", "Garam masala", "garam masala", "40 g", "45.0"),
-    staple("ground-cumin", "Ground cumin", "ground cumin", "40 g", "36.0", "cumin"),
-    staple("ground-turmeric", "Ground turmeric", "ground turmeric", "40 g", "32.0", "turmeric"),
-    staple("fresh-coriander", "Fresh coriander", "fresh coriander", "1 bunch", "0.99", "coriander",
-           "cilantro"),
-    staple("ground-coriander", "Ground coriander", "ground coriander", "35 g", "34.0"),
-    staple("fresh-parsley", "Flat-leaf parsley", "fresh parsley", "1 bunch", "0.99", "parsley"),
-    staple("sunflower-oil", "Sunflower oil", "sunflower oil", "500 ml | 1 l | 2 l", "2.7", "vegetable oil"),
-    staple("olive-oil", "Olive oil", "olive oil", "500 ml | 1 l", "7.8", "pure olive oil"),
-    staple("caster-sugar", "Caster sugar", "caster sugar", "500 g | 1 kg", "1.9", "superfine sugar", "sugar"),
-    staple("granulated-sugar", "Granulated white sugar", "sugar", "1 kg | 2 kg", "1.15", "white sugar"),
-    staple("icing-sugar", "Icing sugar", "icing sugar", "500 g", "2.2", "powdered sugar"),
-    staple("plain-flour", "Plain wheat flour", "plain flour", "1 kg | 1.5 kg | 500 g", "1.1",
-           "all purpose flour", "wheat flour"),
-    staple("self-raising-flour", "Self-raising flour", "self raising flour", "1 kg", "1.3"),
-    staple("table-salt", "Fine table salt", "table salt", "750 g | 1 kg", "0.9", "fine salt", "salt"),
-    staple("ground-pepper", "Ground black pepper", "ground black pepper", "50 g | 100 g", "42.0",
-           "black pepper", "pepper"),
-    staple("brown-onions", "Brown onions", "onions", "1 piece | 3 pieces | 1 kg", "1.9", "brown onions",
-           each="0.35"),
-    staple("red-onions", "Red onions", "red onions", "1 piece | 3 pieces | 500 g", "2.6",
-           "onions", each="0.45"),
-    staple("garlic-bulb", "Garlic bulb", "garlic", "10 cloves", "0.07", "garlic bulb"),
-    staple("garlic-net", "Garlic, net of 3 bulbs", "garlic", "30 cloves", "0.06"),
-    staple("vine-tomatoes", "Vine tomatoes", "tomatoes", "500 g | 1 kg", "3.4", "vine tomatoes"),
-    staple("salad-tomatoes", "Salad tomatoes, loose", "tomatoes", "6 pieces", "0.45", "salad tomatoes"),
-    staple("vegetable-stock", "Vegetable stock, ready to use", "vegetable stock", "500 ml | 1 l", "3.0",
-           "vegetable broth", "stock"),
-    staple("veg-stock-cubes", "Vegetable stock cubes", "vegetable stock, cubes", "8 x 10 g", "27.0",
-           "vegetable stock cubes"),
-    staple("chicken-stock", "Chicken stock, ready to use", "chicken stock", "500 ml", "3.6", "chicken broth"),
-    staple("single-cream", "Single cream", "single cream", "150 ml | 300 ml", "5.0", "pouring cream",
-           "cream"),
-    staple("double-cream", "Double cream", "double cream", "300 ml", "6.6", "heavy cream", "cream"),
-    staple("whole-milk", "Fresh whole milk", "whole milk", "1 l | 2 l", "1.2", "milk"),
-    staple("semi-milk", "Semi-skimmed milk", "semi-skimmed milk", "1 l", "1.1", "milk"),
-    staple("unsalted-butter", "Unsalted butter", "unsalted butter", "250 g | 500 g", "10.0", "butter"),
-    staple("salted-butter", "Salted butter", "salted butter", "250 g", "10.0", "butter"),
-    staple("free-range-eggs", "Free-range eggs", "eggs", "6 eggs | 12 eggs | 10 eggs", "0.36",
-           "free range eggs", "chicken eggs"),
-    staple("basmati-rice", "Basmati rice", "basmati rice", "500 g | 1 kg | 2 kg", "3.6", "rice"),
-    staple("long-grain-rice", "Long-grain white rice", "long grain rice", "1 kg", "2.2", "rice"),
-    staple("red-lentils", "Split red lentils", "red lentils", "500 g | 1 kg", "3.2", "lentils"),
-    staple("chopped-tomatoes", "Chopped tomatoes, canned", "chopped tomatoes, canned", "400 g | 4 x 400 g",
-           "2.0", "tomatoes, canned"),
-    staple("baking-powder", "Baking powder", "baking powder", "4 x 16 g | 100 g", "12.0"),
-    staple("lemons", "Lemons", "lemons", "1 piece | 4 pieces", "0.40", "lemon"),
-    staple("fresh-ginger", "Fresh ginger root", "fresh ginger", "150 g", "8.0", "ginger"),
+    staple("garlic-bulb", "Garlic bulb", "en:fresh-garlic", "1 piece | 3 pieces | 250 g"),
+    staple("brown-onions", "Brown onions", "en:fresh-onions", "1 piece | 3 pieces | 1 kg"),
+    staple("red-onions", "Red onions", "en:fresh-red-onions", "1 piece | 3 pieces | 500 g"),
+    staple("white-onions", "White onions", "en:fresh-white-onions", "1 piece | 1 kg"),
+    staple("shallots", "Shallots", "en:fresh-shallots", "250 g | 500 g"),
+    staple("spring-onions", "Spring onions", "en:scallions", "1 bunch"),
+    staple("vine-tomatoes", "Vine tomatoes", "en:fresh-tomatoes", "6 pieces | 500 g | 1 kg"),
+    staple("cherry-tomatoes", "Cherry tomatoes", "en:cherry-tomatoes", "250 g | 500 g"),
+    staple("carrots", "Carrots", "en:fresh-carrots", "1 kg | 500 g"),
+    staple("potatoes", "Potatoes", "en:potatoes", "1 kg | 2.5 kg"),
+    staple("leeks", "Leeks", "en:fresh-leeks", "2 pieces | 500 g"),
+    staple("mushrooms", "Chestnut mushrooms", "en:fresh-mushrooms", "250 g | 500 g"),
+    staple("spinach", "Baby spinach", "en:spinach-young-leaves", "200 g | 500 g"),
+    staple("red-pepper", "Red peppers", "en:fresh-sweet-peppers", "1 piece | 3 pieces"),
+    staple("courgettes", "Courgettes", "en:fresh-zucchini", "1 piece | 500 g"),
+    staple("aubergine", "Aubergine", "en:fresh-aubergines", "1 piece"),
+    staple("cucumber", "Cucumber", "en:fresh-cucumbers", "1 piece"),
+    staple("celery", "Celery", "en:celery", "1 head"),
+    staple("broccoli", "Broccoli", "en:fresh-broccoli", "1 piece | 500 g"),
+    staple("lemons", "Lemons", "en:fresh-lemons", "1 piece | 4 pieces"),
+    staple("limes", "Limes", "en:limes", "1 piece | 4 pieces"),
+    staple("ginger", "Fresh ginger root", "en:fresh-ginger-rhizomes", "150 g | 1 piece"),
+    staple("red-chilli", "Red chillies", "en:chili-peppers", "50 g | 3 pieces"),
+    staple("parsley", "Flat-leaf parsley", "en:fresh-parsley", "1 bunch | 30 g"),
+    staple("coriander", "Fresh coriander", "en:fresh-coriander-leaves", "1 bunch | 30 g"),
+    staple("basil", "Fresh basil", "en:fresh-basil", "1 bunch | 30 g"),
+    staple("mint", "Fresh mint", "en:mint", "1 bunch"),
+    staple("thyme", "Fresh thyme", "en:thyme", "1 bunch"),
+    staple("rosemary", "Fresh rosemary", "en:rosemary", "1 bunch"),
+    staple("chives", "Fresh chives", "en:fresh-chives", "1 bunch"),
+    staple("dill", "Fresh dill", "en:dill", "1 bunch"),
+    staple("bay-leaves", "Dried bay leaves", "en:dried-bay-laurel", "5 g"),
+    staple("free-range-eggs", "Free-range eggs", "en:free-range-chicken-eggs", "6 pieces | 12 pieces | 10 pieces"),
+    staple("unsalted-butter", "Unsalted butter", "en:unsalted-butters", "250 g | 500 g"),
+    staple("salted-butter", "Salted butter", "en:salted-butters", "250 g"),
+    staple("whole-milk", "Fresh whole milk", "en:whole-milks", "1 l | 2 l"),
+    staple("semi-milk", "Semi-skimmed milk", "en:semi-skimmed-milks", "1 l"),
+    staple("double-cream", "Double cream", "en:creams", "300 ml | 600 ml"),
+    staple("single-cream", "Single cream", "en:creams", "150 ml | 300 ml"),
+    staple("plain-flour", "Plain wheat flour", "en:white-wheat-flours", "1 kg | 1.5 kg | 500 g"),
+    staple("self-raising", "Self-raising flour", "en:self-raising-wheat-flour", "1 kg"),
+    staple("bread-flour", "Strong white bread flour", "en:wheat-bread-flour", "1.5 kg"),
+    staple("caster-sugar", "Caster sugar", "en:caster-sugars", "500 g | 1 kg"),
+    staple("granulated-sugar", "Granulated sugar", "en:granulated-sugars", "1 kg | 2 kg"),
+    staple("icing-sugar", "Icing sugar", "en:powdered-sugars", "500 g"),
+    staple("brown-sugar", "Light brown soft sugar", "en:brown-sugars", "500 g"),
+    staple("dark-muscovado", "Dark muscovado sugar", "en:muscovado", "500 g"),
+    staple("table-salt", "Fine table salt", "en:table-salts", "750 g | 1 kg"),
+    staple("sea-salt", "Sea salt flakes", "en:sea-salts", "250 g"),
+    staple("black-pepper", "Ground black pepper", "en:ground-black-peppers", "50 g | 100 g"),
+    staple("peppercorns", "Black peppercorns", "en:black-peppercorns", "50 g"),
+    staple("olive-oil", "Olive oil", "en:olive-oils", "500 ml | 1 l"),
+    staple("extra-virgin", "Extra virgin olive oil", "en:extra-virgin-olive-oils", "500 ml | 1 l"),
+    staple("sunflower-oil", "Sunflower oil", "en:sunflower-oils", "1 l | 2 l"),
+    staple("rapeseed-oil", "Rapeseed oil", "en:rapeseed-oils", "1 l"),
+    staple("veg-stock", "Vegetable stock, ready to use", "en:liquid-vegetable-bouillons", "500 ml | 1 l"),
+    staple("veg-cubes", "Vegetable stock cubes", "en:dehydrated-vegetable-bouillons", "8 x 10 g"),
+    staple("chicken-stock", "Chicken stock, ready to use", "en:liquid-chicken-broths", "500 ml"),
+    staple("chopped-tomatoes", "Chopped tomatoes, canned", "en:canned-tomatoes", "400 g | 4 x 400 g"),
+    staple("passata", "Passata", "en:tomato-purees", "500 g"),
+    staple("tomato-paste", "Tomato paste", "en:tomato-pastes", "200 g"),
+    staple("coconut-milk", "Coconut milk", "en:coconut-milks", "400 ml | 200 ml"),
+    staple("red-lentils", "Split red lentils", "en:red-lentils", "500 g | 1 kg"),
+    staple("basmati-rice", "Basmati rice", "en:basmati-rices", "500 g | 1 kg | 2 kg"),
+    staple("curry-powder", "Mild curry powder", "en:curry-powder", "40 g | 100 g"),
+    staple("ground-cumin", "Ground cumin", "en:cumin", "40 g"),
+    staple("ground-turmeric", "Ground turmeric", "en:turmeric", "40 g"),
+    staple("ground-coriander", "Ground coriander", "en:coriander-seeds", "35 g"),
+    staple("baking-powder", "Baking powder", "en:baking-powder-or-raising-agent", "4 x 16 g | 100 g"),
+    staple("bicarbonate", "Bicarbonate of soda", "en:bicarbonates-of-soda", "200 g"),
+    staple("vanilla", "Vanilla extract", "en:vanilla-extract", "38 ml"),
+    staple("dried-yeast", "Fast action dried yeast", "en:yeast", "7 x 7 g"),
+    staple("cornflour", "Cornflour", "en:corn-starch", "250 g"),
+    staple("cheddar", "Mature cheddar", "en:mature-cheddar", "200 g | 400 g"),
+    staple("parmesan", "Parmigiano Reggiano", "en:parmigiano-reggiano", "100 g | 200 g"),
+    staple("mozzarella", "Mozzarella", "en:mozzarella", "125 g"),
+    staple("feta", "Feta", "en:feta", "200 g"),
+    staple("greek-yogurt", "Greek-style yogurt", "en:greek-style-yogurts", "500 g"),
+    staple("plain-yogurt", "Plain yogurt", "en:plain-yogurts", "500 g"),
+    staple("honey", "Runny honey", "en:honeys", "340 g"),
+    staple("maple-syrup", "Maple syrup", "en:maple-syrups", "250 ml"),
+    staple("dark-chocolate", "Dark chocolate for baking", "en:dark-chocolates", "100 g | 200 g"),
+    staple("cocoa", "Cocoa powder", "en:cocoa-powders", "250 g"),
+    staple("soy-sauce", "Soy sauce", "en:soy-sauces", "150 ml | 500 ml"),
+    staple("dijon", "Dijon mustard", "en:dijon-mustards", "200 g"),
+    staple("chickpeas", "Chickpeas, canned", "en:canned-chickpeas", "400 g"),
 )
 # fmt: on
 
-# hand-written DIY items: (code, name, pack, EUR per pack, keywords...); every phrase has its head noun last
+# hand-written DIY items: (code, name, pack, EUR per pack, concept); each comes in a few sizes or brands
 # fmt: off
-HARDWARE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
-    ("TAPW-12-10", "Tap washers, 1/2 inch, pack of 10", "10 pieces", "2.49",
-     ("tap washer, 1/2 inch", "rubber tap washer, 1/2 inch")),
-    ("TAPW-34-10", "Tap washers, 3/4 inch, pack of 10", "10 pieces", "2.79", ("tap washer, 3/4 inch",)),
-    ("TAPW-ASST", "Tap washer assortment, 1/2 and 3/4 inch, 30 pieces", "30 pieces", "4.99",
-     ("tap washer, 1/2 inch", "tap washer, 3/4 inch", "tap washer assortment")),
-    ("ORING-225", "O-ring assortment, 225 pieces", "1 piece", "6.99",
-     ("o-ring assortment", "rubber o ring assortment")),
-    ("ORING-SMALL", "O-ring assortment, small, 50 pieces", "1 piece", "3.49", ("o-ring assortment",)),
-    ("PTFE-12M", "PTFE thread seal tape, 12 mm x 12 m", "12 m", "1.29",
-     ("ptfe thread seal tape", "ptfe tape")),
-    ("PTFE-5x12M", "PTFE thread seal tape, 12 mm x 12 m, 5 rolls", "60 m", "4.99",
-     ("ptfe thread seal tape", "ptfe tape")),
-    ("SIL-GREASE-10", "Silicone grease, 10 g tube", "10 g", "3.99", ("silicone grease", "tap grease")),
-    ("SIL-GREASE-50", "Silicone grease, 50 g tub", "50 g", "8.49", ("silicone grease",)),
-    ("SPANNER-200", "Adjustable spanner, 200 mm", "1 piece", "9.99",
-     ("adjustable spanner", "adjustable wrench")),
-    ("SPANNER-250", "Adjustable spanner, 250 mm", "1 piece", "13.49", ("adjustable spanner",)),
-    ("SD-FLAT-6", "Flat-head screwdriver, 6 mm", "1 piece", "4.49",
-     ("flat-head screwdriver", "slotted screwdriver")),
-    ("SD-SET-6", "Screwdriver set, flat-head and Phillips, 6 pieces", "1 piece", "12.99",
-     ("screwdriver set", "flat-head screwdriver", "phillips screwdriver")),
-    ("TOWEL-3", "Cotton work towels, pack of 3", "3 pieces", "5.99", ("cotton towel", "work towel", "rag")),
-    ("SHELF-80", "Floating shelf kit, 80 cm, oak effect", "1 piece", "24.99",
-     ("floating shelf kit, 80 cm", "floating shelf")),
-    ("SHELF-60", "Floating shelf kit, 60 cm, white", "1 piece", "19.99",
-     ("floating shelf kit, 60 cm", "floating shelf")),
-    ("PLUG-8-10", "Wall plugs, 8 mm, pack of 10", "10 pieces", "1.99",
-     ("wall plug, 8 mm", "masonry wall plug")),
-    ("PLUG-8-50", "Wall plugs, 8 mm, pack of 50", "50 pieces", "5.99",
-     ("wall plug, 8 mm", "masonry wall plug")),
-    ("PLUG-6-50", "Wall plugs, 6 mm, pack of 50", "50 pieces", "4.99", ("wall plug, 6 mm",)),
-    ("SCREW-5x60-20", "Wood screws, 5 x 60 mm, pack of 20", "20 pieces", "3.49", ("wood screw, 5 x 60 mm",)),
-    ("SCREW-5x60-100", "Wood screws, 5 x 60 mm, pack of 100", "100 pieces", "11.99",
-     ("wood screw, 5 x 60 mm",)),
-    ("SCREW-4x40-100", "Wood screws, 4 x 40 mm, pack of 100", "100 pieces", "7.99",
-     ("wood screw, 4 x 40 mm",)),
-    ("FILLER-TUBE", "Ready-mixed filler, 330 g tube", "1 tube", "5.49",
-     ("ready mixed filler", "wall filler")),
-    ("FILLER-TUB", "Ready-mixed filler, 600 g tub", "600 g", "7.99", ("ready mixed filler", "wall filler")),
-    ("DRILL-18V", "Cordless combi drill, 18 V, with masonry bit set", "1 piece", "79.99",
-     ("cordless drill with masonry bit, 8 mm", "combi drill")),
-    ("BIT-MAS-8", "Masonry drill bit, 8 mm", "1 piece", "3.99",
-     ("masonry drill bit, 8 mm", "masonry bit, 8 mm")),
-    ("BIT-MAS-SET", "Masonry drill bit set, 4 to 10 mm, 5 pieces", "5 pieces", "9.99",
-     ("masonry drill bit set", "masonry drill bit, 8 mm", "masonry bit, 8 mm")),
-    ("BIT-WOOD-SET", "Wood drill bit set, 3 to 10 mm, 8 pieces", "8 pieces", "11.99",
-     ("wood drill bit set",)),
-    ("LEVEL-600", "Spirit level, 600 mm", "1 piece", "12.99", ("spirit level",)),
-    ("LEVEL-1200", "Spirit level, 1200 mm", "1 piece", "21.99", ("spirit level",)),
-    ("PENCIL-3", "Carpenter's pencils, pack of 3", "3 pieces", "2.49", ("carpenter pencil", "pencil")),
-    ("DETECT", "Stud and cable detector", "1 piece", "24.99", ("stud and cable detector", "stud detector")),
-    ("PAINT-MW-25", "Matt emulsion paint, brilliant white, 2.5 l", "2.5 l", "17.99",
-     ("matt emulsion paint, white", "emulsion paint, white", "wall paint, white")),
-    ("PAINT-MW-5", "Matt emulsion paint, brilliant white, 5 l", "5 l", "29.99",
-     ("matt emulsion paint, white", "emulsion paint, white", "wall paint, white")),
-    ("PAINT-MW-10", "Matt emulsion paint, brilliant white, 10 l", "10 l", "49.99",
-     ("matt emulsion paint, white", "emulsion paint, white", "wall paint, white")),
-    ("PAINT-MM-25", "Matt emulsion paint, magnolia, 2.5 l", "2.5 l", "17.99",
-     ("matt emulsion paint, magnolia",)),
-    ("PAINT-GLOSS", "Gloss paint, white, 750 ml", "750 ml", "14.99", ("gloss paint, white",)),
-    ("MASK-25", "Masking tape, 25 mm x 50 m", "1 roll", "2.99",
-     ("masking tape, 25 mm", "decorator masking tape")),
-    ("MASK-25-3", "Masking tape, 25 mm x 50 m, 3 rolls", "3 rolls", "7.49", ("masking tape, 25 mm",)),
-    ("MASK-50", "Masking tape, 50 mm x 50 m", "1 roll", "4.49", ("masking tape, 50 mm",)),
-    ("CAULK-380", "Decorator's caulk, white, 380 ml tube", "1 tube", "3.49",
-     ("decorator's caulk", "acrylic caulk")),
-    ("SEALANT", "Bathroom silicone sealant, white, 300 ml", "1 tube", "6.99", ("silicone sealant",)),
-    ("DUST-COTTON", "Dust sheet, cotton twill, 3.6 x 2.7 m", "1 piece", "9.99", ("cotton dust sheet",)),
-    ("DUST-POLY-3", "Dust sheets, polythene, 3.6 x 2.7 m, pack of 3", "3 pieces", "4.99",
-     ("plastic dust sheet", "polythene dust sheet")),
-    ("SAND-120-5", "Sandpaper, 120 grit, 5 sheets", "5 sheets", "2.99",
-     ("sandpaper, 120 grit", "abrasive paper")),
-    ("SAND-120-10", "Sandpaper, 120 grit, 10 sheets", "10 sheets", "4.99", ("sandpaper, 120 grit",)),
-    ("SAND-80-5", "Sandpaper, 80 grit, 5 sheets", "5 sheets", "2.99", ("sandpaper, 80 grit",)),
-    ("ROLLER-9-TRAY", "Paint roller and tray set, 9 inch", "1 piece", "8.99",
-     ("paint roller, 9 inch, with tray", "roller and tray set")),
-    ("ROLLER-9", "Paint roller, 9 inch, medium pile", "1 piece", "5.49", ("paint roller, 9 inch",)),
-    ("BRUSH-ANG-50", "Angled paint brush, 50 mm", "1 piece", "4.99",
-     ("angled paint brush, 50 mm", "cutting in brush")),
-    ("BRUSH-SET-5", "Paint brush set, 5 pieces", "5 pieces", "9.99", ("paint brush set", "paint brush")),
-    ("LADDER-3", "Step ladder, 3 treads, aluminium", "1 piece", "39.99",
-     ("step ladder", "aluminium step ladder")),
-    ("LADDER-5", "Step ladder, 5 treads, aluminium", "1 piece", "59.99", ("step ladder",)),
-    ("HAMMER", "Claw hammer, 16 oz", "1 piece", "11.99", ("claw hammer", "hammer")),
-    ("TAPE-MEASURE", "Tape measure, 5 m", "1 piece", "6.99", ("tape measure", "measuring tape")),
-    ("KNIFE", "Retractable utility knife", "1 piece", "5.99", ("utility knife", "stanley knife")),
-    ("FILL-KNIFE", "Filling knife, 50 mm", "1 piece", "4.49", ("filling knife", "putty knife")),
-    ("SUGAR-SOAP", "Sugar soap, 500 ml", "500 ml", "4.99", ("sugar soap",)),
-    ("GLOVES", "Work gloves, one pair", "1 piece", "3.99", ("work glove",)),
-    ("SPRAY-LUBE", "Multi-purpose lubricant spray, 400 ml", "400 ml", "7.49",
-     ("lubricant spray", "penetrating oil")),
+HARDWARE: tuple[tuple[str, str, str, str, str], ...] = (
+    ("TAPW-12-10", "Tap washers, 1/2 inch, pack of 10", "10 pieces", "2.49", "kitting:tap-washers"),
+    ("TAPW-34-10", "Tap washers, 3/4 inch, pack of 10", "10 pieces", "2.79", "kitting:tap-washers"),
+    ("TAPW-ASST", "Tap washer assortment, 1/2 and 3/4 inch, 30 pieces", "30 pieces", "4.99", "kitting:tap-washers"),
+    ("ORING-225", "O-ring assortment, 225 pieces", "1 piece", "6.99", "kitting:o-rings"),
+    ("ORING-SMALL", "O-ring assortment, small, 50 pieces", "1 piece", "3.49", "kitting:o-rings"),
+    ("PTFE-12M", "PTFE thread seal tape, 12 mm x 12 m", "12 m", "1.29", "kitting:ptfe-tape"),
+    ("PTFE-5x12M", "PTFE thread seal tape, 12 mm x 12 m, 5 rolls", "60 m", "4.99", "kitting:ptfe-tape"),
+    ("SIL-GREASE-10", "Silicone grease, 10 g tube", "10 g", "3.99", "kitting:silicone-grease"),
+    ("SIL-GREASE-50", "Silicone grease, 50 g tub", "50 g", "8.49", "kitting:silicone-grease"),
+    ("SPRAY-LUBE", "Multi-purpose lubricant spray, 400 ml", "400 ml", "7.49", "kitting:penetrating-oil"),
+    ("SPANNER-200", "Adjustable spanner, 200 mm", "1 piece", "9.99", "kitting:adjustable-spanner"),
+    ("SPANNER-250", "Adjustable spanner, 250 mm", "1 piece", "13.49", "kitting:adjustable-spanner"),
+    ("SD-FLAT-6", "Flat-head screwdriver, 6 mm", "1 piece", "4.49", "kitting:flat-head-screwdriver"),
+    ("SD-PH-2", "Phillips screwdriver, PH2", "1 piece", "4.49", "kitting:phillips-screwdriver"),
+    ("SD-SET-6", "Screwdriver set, flat-head and Phillips, 6 pieces", "1 piece", "12.99", "kitting:screwdriver-set"),
+    ("TOWEL-3", "Cotton work towels, pack of 3", "3 pieces", "5.99", "kitting:work-towels"),
+    ("SHELF-80", "Floating shelf kit, 80 cm, oak effect", "1 piece", "24.99", "kitting:floating-shelf"),
+    ("SHELF-60", "Floating shelf kit, 60 cm, white", "1 piece", "19.99", "kitting:floating-shelf"),
+    ("PLUG-8-10", "Wall plugs, 8 mm, pack of 10", "10 pieces", "1.99", "kitting:wall-plugs"),
+    ("PLUG-8-50", "Wall plugs, 8 mm, pack of 50", "50 pieces", "5.99", "kitting:wall-plugs"),
+    ("PLUG-6-50", "Wall plugs, 6 mm, pack of 50", "50 pieces", "4.99", "kitting:wall-plugs"),
+    ("SCREW-5x60-20", "Wood screws, 5 x 60 mm, pack of 20", "20 pieces", "3.49", "kitting:wood-screws"),
+    ("SCREW-5x60-100", "Wood screws, 5 x 60 mm, pack of 100", "100 pieces", "11.99", "kitting:wood-screws"),
+    ("SCREW-4x40-100", "Wood screws, 4 x 40 mm, pack of 100", "100 pieces", "7.99", "kitting:wood-screws"),
+    ("FILLER-TUBE", "Ready-mixed filler, 330 g tube", "1 tube", "5.49", "kitting:wood-filler"),
+    ("FILLER-TUB", "Ready-mixed filler, 600 g tub", "600 g", "7.99", "kitting:wood-filler"),
+    ("DRILL-18V", "Cordless combi drill, 18 V, with masonry bit set", "1 piece", "79.99", "kitting:cordless-drill"),
+    ("BIT-MAS-8", "Masonry drill bit, 8 mm", "1 piece", "3.99", "kitting:masonry-drill-bit"),
+    ("BIT-MAS-SET", "Masonry drill bit set, 4 to 10 mm, 5 pieces", "5 pieces", "9.99", "kitting:masonry-drill-bit"),
+    ("BIT-WOOD-SET", "Wood drill bit set, 3 to 10 mm, 8 pieces", "8 pieces", "11.99", "kitting:wood-drill-bit"),
+    ("LEVEL-600", "Spirit level, 600 mm", "1 piece", "12.99", "kitting:spirit-level"),
+    ("LEVEL-1200", "Spirit level, 1200 mm", "1 piece", "21.99", "kitting:spirit-level"),
+    ("PENCIL-3", "Carpenter's pencils, pack of 3", "3 pieces", "2.49", "kitting:carpenters-pencil"),
+    ("DETECT", "Stud and cable detector", "1 piece", "24.99", "kitting:stud-detector"),
+    ("PAINT-MW-25", "Matt emulsion paint, brilliant white, 2.5 l", "2.5 l", "17.99", "kitting:emulsion-paint"),
+    ("PAINT-MW-5", "Matt emulsion paint, brilliant white, 5 l", "5 l", "29.99", "kitting:emulsion-paint"),
+    ("PAINT-MW-10", "Matt emulsion paint, brilliant white, 10 l", "10 l", "49.99", "kitting:emulsion-paint"),
+    ("PAINT-MM-25", "Matt emulsion paint, magnolia, 2.5 l", "2.5 l", "17.99", "kitting:emulsion-paint"),
+    ("PAINT-GLOSS", "Gloss paint, white, 750 ml", "750 ml", "14.99", "kitting:gloss-paint"),
+    ("PRIMER-750", "Primer undercoat, white, 750 ml", "750 ml", "12.99", "kitting:primer-paint"),
+    ("MASK-25", "Masking tape, 25 mm x 50 m", "1 roll", "2.99", "kitting:masking-tape"),
+    ("MASK-25-3", "Masking tape, 25 mm x 50 m, 3 rolls", "3 rolls", "7.49", "kitting:masking-tape"),
+    ("MASK-50", "Masking tape, 50 mm x 50 m", "1 roll", "4.49", "kitting:masking-tape"),
+    ("DUCT-50", "Duct tape, 50 mm x 25 m, silver", "1 roll", "5.99", "kitting:duct-tape"),
+    ("CAULK-380", "Decorator's caulk, white, 380 ml tube", "1 tube", "3.49", "kitting:decorators-caulk"),
+    ("SEALANT", "Bathroom silicone sealant, white, 300 ml", "1 tube", "6.99", "kitting:silicone-sealant"),
+    ("WOODGLUE", "Wood glue, PVA, 250 ml", "250 ml", "4.99", "kitting:wood-glue"),
+    ("EPOXY", "Two-part epoxy adhesive, 25 ml", "25 ml", "6.49", "kitting:epoxy-adhesive"),
+    ("DUST-COTTON", "Dust sheet, cotton twill, 3.6 x 2.7 m", "1 piece", "9.99", "kitting:dust-sheet"),
+    ("DUST-POLY-3", "Dust sheets, polythene, 3.6 x 2.7 m, pack of 3", "3 pieces", "4.99", "kitting:dust-sheet"),
+    ("SAND-120-5", "Sandpaper, 120 grit, 5 sheets", "5 sheets", "2.99", "kitting:sandpaper"),
+    ("SAND-120-10", "Sandpaper, 120 grit, 10 sheets", "10 sheets", "4.99", "kitting:sandpaper"),
+    ("SAND-80-5", "Sandpaper, 80 grit, 5 sheets", "5 sheets", "2.99", "kitting:sandpaper"),
+    ("ROLLER-9-TRAY", "Paint roller and tray set, 9 inch", "1 piece", "8.99", "kitting:paint-roller"),
+    ("ROLLER-9", "Paint roller, 9 inch, medium pile", "1 piece", "5.49", "kitting:paint-roller"),
+    ("BRUSH-ANG-50", "Angled paint brush, 50 mm", "1 piece", "4.99", "kitting:paint-brush"),
+    ("BRUSH-SET-5", "Paint brush set, 5 pieces", "5 pieces", "9.99", "kitting:paint-brush"),
+    ("LADDER-3", "Step ladder, 3 treads, aluminium", "1 piece", "39.99", "kitting:step-ladder"),
+    ("LADDER-5", "Step ladder, 5 treads, aluminium", "1 piece", "59.99", "kitting:step-ladder"),
+    ("HAMMER", "Claw hammer, 16 oz", "1 piece", "11.99", "kitting:claw-hammer"),
+    ("TAPE-MEASURE", "Tape measure, 5 m", "1 piece", "6.99", "kitting:tape-measure"),
+    ("KNIFE", "Retractable utility knife", "1 piece", "5.99", "kitting:utility-knife"),
+    ("FILL-KNIFE", "Filling knife, 50 mm", "1 piece", "4.49", "kitting:filling-knife"),
+    ("SUGAR-SOAP", "Sugar soap, 500 ml", "500 ml", "4.99", "kitting:sugar-soap"),
+    ("GLOVES", "Work gloves, one pair", "1 piece", "3.99", "kitting:work-gloves"),
+    ("PINS-25", "Panel pins, 25 mm, 200 g", "200 g", "3.49", "kitting:panel-pins"),
 )
 # fmt: on
+# each hand-written item is also sold by these brands, at these price levels
+BRANDS: tuple[tuple[str, str], ...] = (("", "1"), ("ProFix", "1.22"), ("Handy", "0.86"), ("Stanmore", "1.08"))
 # items the demo pages need: both hardware shops carry them
-# fmt: off
 HARDWARE_CORE = frozenset(
     {
         "TAPW-12-10", "ORING-225", "PTFE-12M", "SIL-GREASE-10", "SPANNER-200", "SD-FLAT-6", "TOWEL-3",
@@ -345,230 +275,425 @@ HARDWARE_CORE = frozenset(
         "PAINT-MW-10", "MASK-25", "CAULK-380", "DUST-COTTON", "DUST-POLY-3", "SAND-120-5", "SAND-120-10",
         "ROLLER-9-TRAY", "BRUSH-ANG-50", "LADDER-3",
     }
-)
-# fmt: on
+)  # fmt: skip
 
 
 def fraction(*parts: str) -> Decimal:
-    """A fixed number in [0, 1) from the parts: the same every run."""
     digest = hashlib.sha256(":".join(parts).encode()).hexdigest()
     return Decimal(int(digest[:8], 16)) / Decimal(2**32)
 
 
-def cents(amount: Decimal) -> Decimal:
-    return max(Decimal("0.19"), amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def read_pack(text: str) -> ParsedPack:
-    """A hand-written pack: a label parse_pack reads, or "N unit" in a counted unit or a length."""
+def read_pack(text: str) -> ParsedPack | None:
+    """A label parse_pack reads, or "N unit" in a counted unit or a length."""
     pack = parse_pack(text)
     if pack is not None:
         return pack
     number, _, written = text.strip().partition(" ")
     unit = unit_symbol(written)
-    if unit in COUNTED:
-        return ParsedPack(Decimal(number), unit, int(Decimal(number)), Decimal(1))
-    if unit in ("m", "cm", "mm"):
-        return ParsedPack(Decimal(number), unit)
-    raise ValueError(f"cannot read pack {text!r}")
-
-
-def pack_json(text: str, pack: ParsedPack) -> dict[str, Any]:
-    return {
-        "text": text.strip(),
-        "quantity": str(plain(pack.quantity)),
-        "unit": pack.unit,
-        "count": pack.count,
-        "item_quantity": None if pack.item_quantity is None else str(plain(pack.item_quantity)),
-    }
-
-
-def reference_price(pack: ParsedPack, per_unit: str, generic: str, key: str, spread: str = "0.4") -> Decimal:
-    """EUR for the pack: by kg, l or piece, a little cheaper per unit in bigger packs, varied per product."""
-    kind = dimension(pack.unit)
-    if kind == "mass":
-        amount = convert(pack.quantity, pack.unit, "kg", generic)
-    elif kind == "volume":
-        amount = convert(pack.quantity, pack.unit, "l", generic)
-    else:
-        amount = pack.quantity
-    size_factor = Decimal(1)
-    if kind in MASS_OR_VOLUME:
-        size_factor = Decimal(str(round(min(1.4, max(0.75, float(amount) ** -0.1)), 4)))
-    variation = 1 - Decimal(spread) / 2 + Decimal(spread) * fraction("price", key)
-    return cents(Decimal(per_unit) * amount * size_factor * variation)
-
-
-def plausible(pack: ParsedPack, generic: str) -> bool:
-    """Whether a pack size is believable for a kitchen product (labels do say "0,75 cl" for a bottle)."""
-    kind = dimension(pack.unit)
-    if generic == "eggs":
-        return pack.unit == "piece" and 2 <= pack.quantity <= 30
-    if generic in SOLD_BY_WEIGHT and kind != "mass":
-        return False
-    if kind == "mass":
-        grams = convert(pack.quantity, pack.unit, "g")
-    elif kind == "volume":
-        grams = convert(pack.quantity, pack.unit, "ml")
-    else:
-        return False
-    return Decimal(5) <= grams <= Decimal(10_000)
-
-
-def rule_for(name: str, tags: frozenset[str]) -> Rule | None:
-    if tags & EXCLUDED_TAGS:
+    try:
+        amount = Decimal(number)
+    except ArithmeticError:
         return None
-    lowered = name.lower()
-    for candidate in RULES:
-        if not candidate.tags & tags:
-            continue
-        if candidate.name and not re.search(candidate.name, lowered):
-            continue
-        if candidate.requires and not candidate.requires & tags:
-            continue
-        return candidate
+    if unit in COUNTED:
+        return ParsedPack(amount, unit, int(amount), Decimal(1))
+    if unit in ("m", "cm", "mm"):
+        return ParsedPack(amount, unit)
     return None
 
 
-def product_code(row: dict[str, str]) -> str:
-    """The barcode; a fixed stand-in when a spreadsheet turned it into a number like 8,00E+12."""
-    code = row["code"].strip()
-    if code.isdigit():
-        return code
-    digest = hashlib.sha256(f"{row['product_name']}|{row['quantity']}|{row['brands']}".encode()).hexdigest()
-    return f"off-{digest[:12]}"
+def pack_json(text: str, pack: ParsedPack) -> dict[str, Any]:
+    return {"text": text.strip(), "quantity": str(plain(pack.quantity)), "unit": pack.unit}
 
 
-def read_rows(folder: Path) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for path in sorted(folder.glob("*.tsv")):
-        # the exports are UTF-8; a broken byte becomes U+FFFD, which pack_sizes reads as a multiplication sign
-        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-            rows.extend(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return rows
+def plausible(pack: ParsedPack) -> bool:
+    """A kitchen pack: between 5 g (25 ml) and 10 kg (10 l), or 1 to 30 pieces."""
+    kind = dimension(pack.unit)
+    if kind == "mass":
+        return Decimal(5) <= convert(pack.quantity, pack.unit, "g") <= Decimal(10_000)
+    if kind == "volume":
+        return Decimal(25) <= convert(pack.quantity, pack.unit, "ml") <= Decimal(10_000)
+    return pack.unit in COUNTED and 1 <= pack.quantity <= 30
 
 
-def english_categories(tags: frozenset[str]) -> list[str]:
-    return sorted(tag for tag in tags if tag.startswith("en:") and not BROAD_TAG.search(tag))[-8:]
+# --- prices ---------------------------------------------------------------------------------------------
 
 
-def grocery_from_off(rows: list[dict[str, str]]) -> tuple[list[dict[str, Any]], Counter[str]]:
-    chosen: list[dict[str, Any]] = []
-    per_generic: Counter[str] = Counter()
+def open_prices(data: Path) -> dict[str, Decimal]:
+    """EUR per kg (or l) by Open Food Facts category: the median of its Nutri-Score groups, weighted."""
+    path = data / "catalogs" / "open-prices-fr" / "median_price_per_kg_by_off_category_fr.csv"
+    prices: dict[str, Decimal] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            samples: list[float] = []
+            for grade in ("a", "b", "c", "d", "e", "other"):
+                price, count = row.get(f"{grade}_price") or "", row.get(f"{grade}_obs") or ""
+                if price:
+                    samples += [float(price)] * max(1, int(float(count or 1)))
+            if samples:
+                prices[row["category"]] = Decimal(str(round(statistics.median(samples), 2)))
+    return prices
+
+
+def price_level(tx: Taxonomy, concept: str, prices: dict[str, Decimal]) -> tuple[Decimal, str]:
+    """(EUR per kg or l, where it comes from) for a concept: its nearest priced ancestor, else its family."""
+    ranked = sorted(tx.ancestors(concept).items(), key=lambda item: (item[1], item[0]))
+    for ancestor in [concept, *(a for a, _ in ranked)]:
+        if ancestor in prices:
+            return prices[ancestor], f"open-prices:{ancestor}"
+    for family, price in FAMILY_PRICES:
+        if tx.is_within(concept, family):
+            return Decimal(price), f"derived:{family}"
+    return Decimal(DEFAULT_PRICE), "derived:default"
+
+
+def reference_price(pack: ParsedPack, concept: str, per_kg: Decimal, key: str) -> Decimal:
+    """EUR for one pack: by kg or litre (a piece by the food's piece weight), a little cheaper by the
+    unit in bigger packs, varied per product."""
+    kind = dimension(pack.unit)
+    if kind == "mass":
+        kilos = convert(pack.quantity, pack.unit, "kg")
+    elif kind == "volume":
+        kilos = convert(pack.quantity, pack.unit, "l")
+    else:
+        portion = portion_of(concept)
+        each = portion.units.get(pack.unit) or portion.piece or Decimal(80)
+        kilos = pack.quantity * each / 1000
+    size_factor = Decimal(str(round(min(1.5, max(0.75, float(kilos) ** -0.1)), 4)))
+    variation = Decimal("0.85") + Decimal("0.3") * fraction("price", key)
+    return max(Decimal("0.15"), (per_kg * kilos * size_factor * variation).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+# --- grocery sources ----------------------------------------------------------------------------------
+
+
+def display_name(tx: Taxonomy, concept: str) -> str:
+    """The English name of the concept (or of its nearest English-named ancestor), for one product."""
+    chain = [concept, *sorted(tx.ancestors(concept), key=lambda a: tx.ancestors(concept)[a])]
+    for cid in chain:
+        entry = tx.get(cid)
+        if entry is not None and not cid.startswith(("fr:", "it:", "de:", "es:", "nl:", "pt:")):
+            return singular(entry.name).capitalize()
+    return concept
+
+
+def is_produce(tx: Taxonomy, concept: str) -> bool:
+    return any(tx.is_within(concept, root) for root in PRODUCE_ROOTS if root in tx)
+
+
+def usable_food(tx: Taxonomy, concept: str | None) -> bool:
+    return concept is not None and concept in tx and is_food(tx, concept) and concept not in HUBS
+
+
+def off_products(tx: Taxonomy, data: Path) -> list[dict[str, Any]]:
+    products = []
     seen: set[str] = set()
-    for row in sorted(rows, key=product_code):
-        name = " ".join(row.get("product_name", "").split())
-        tags = frozenset(tag for tag in row.get("categories_tags", "").split(",") if tag)
-        code = product_code(row)
-        if not name or code in seen:
-            continue
-        found = None if EXCLUDED_NAMES.search(name.lower()) else rule_for(name, tags)
-        pack = parse_pack(row.get("quantity", ""))
-        if found is None or pack is None or not plausible(pack, found.generic):
-            continue
-        if per_generic[found.generic] >= found.limit:
-            continue
-        seen.add(code)
-        per_generic[found.generic] += 1
-        brand = row.get("brands", "").split(",")[0].strip() or None
-        chosen.append(
-            {
-                "code": code,
-                "name": name,
-                "brand": brand,
-                "generic": found.generic,
-                "keywords": [found.generic, *found.keywords],
-                "categories": english_categories(tags),
-                "pack": pack_json(row["quantity"], pack),
-                "reference_price": str(reference_price(pack, found.price, found.generic, code)),
-                "source": "off",
-                "core": False,
-            }
-        )
-    return chosen, per_generic
+    for path in sorted((data / "products").glob("*.tsv")):
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                code = row.get("code", "").strip()
+                tags = [t for t in (row.get("categories_tags") or "").split(",") if t in tx and t not in HUBS]
+                pack = parse_pack(row.get("quantity") or "")
+                if not code.isdigit() or code in seen or not tags or pack is None or not plausible(pack):
+                    continue
+                concept = max(tags, key=lambda t: (len(tx.ancestors(t)), t.startswith("en:"), t))
+                brand = (row.get("brands") or "").split(",")[0].strip()
+                seen.add(code)
+                products.append(
+                    {"code": f"off-{code}", "name": display_name(tx, concept), "brand": brand or None,
+                     "concept": concept, "pack": pack_json(row["quantity"], pack), "source": path.stem}
+                )  # fmt: skip
+    return products
 
 
-def grocery_staples() -> list[dict[str, Any]]:
-    products: list[dict[str, Any]] = []
+def named_concept(tx: Taxonomy, name: str, families: list[str] | None = None) -> str | None:
+    """The concept a product's English name is. The name is read in its parts ("Brand, grated romano
+    cheese", "Crackers with sesame"); a part is the concept when its last word names it ("Wheat cereal"
+    is a cereal, not wheat). A part saying more than its concept ("Beet and seed crackers": crackers)
+    counts only when the data's own category (`families`) agrees. No produce: a name alone cannot tell
+    fresh from dried or canned."""
+    if WITH_MORE.search(name):  # "Cream cheese with strawberries", "Tuna in water": more than the thing
+        return None
+    name = re.sub(r"\bgluten[\s-]+free\b", "glutenfree", name, flags=re.IGNORECASE)  # not gluten flour
+    parts = name.split(",")
+    named: list[tuple[int, str]] = []  # every part that names a product kind
+    said: set[str] = set()
+    brand_first = True  # the parts so far are a brand ("Walkers, shortbread"): the next may be the product
+    chosen: str | None = None
+    for index, part in enumerate(parts):  # without the data's category only the first part may be it
+        words = words_of(part)
+        repeated = set(words) <= said  # "Wheat club bread, wheat": a flavour repeated
+        said |= set(words)
+        concept = None if repeated else part_concept(tx, part, words)
+        if concept is None:
+            mentioned = None if repeated or not words else concept_of(part, alternatives=False).concept
+            for word in () if mentioned or repeated else reversed(words):  # "beef & pork meatballs": pork
+                mentioned = concept_of(word, alternatives=False).concept if word not in DESCRIPTIVE else None
+                if mentioned is not None:
+                    break
+            if mentioned is not None and usable_food(tx, mentioned):  # another thing named ("beef meatballs")
+                named.append((index, mentioned))
+            brand_first = brand_first and len(said) <= 3
+            continue
+        named.append((index, concept))
+        fits = any(tx.is_within(concept, f) for f in families) if families else index == 0
+        if chosen is None and brand_first and fits:
+            chosen = concept
+        brand_first = False
+    if len({concept for _, concept in named}) > 1:  # "Chicken, beef & pork meatballs": several things
+        return None
+    return chosen
+
+
+def part_concept(tx: Taxonomy, part: str, words: tuple[str, ...]) -> str | None:
+    """The kind one part of a product name names, when it names only that (no produce)."""
+    head = words[-1:]
+    if not head:
+        return None
+    match = concept_of(part, part, ComponentKind.ingredient, alternatives=False)
+    concept = match.concept
+    if concept is None or not usable_food(tx, concept) or is_produce(tx, concept):
+        return None
+    if match.words[-1:] != head:
+        named = concept_of(" ".join(head), alternatives=False).concept
+        if named is None or not usable_food(tx, named) or not tx.is_within(concept, named):
+            return None
+    unsaid = set(words) - set(match.words) - DESCRIPTIVE - MARKETING
+    if match.approximate and unsaid:  # "pecan butter" is no butter: a part says only what it is
+        return None
+    return PRODUCT_KIND.get(concept, concept)
+
+
+def datakick_products(tx: Taxonomy, data: Path) -> list[dict[str, Any]]:
+    products = []
+    path = data / "catalogs" / "datakick" / "datakick_items.tsv"
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            name, size = " ".join((row.get("name") or "").split()), row.get("size") or ""
+            pack = parse_pack(size)
+            if row.get("non_grocery_hint") or not name or pack is None or not plausible(pack):
+                continue
+            concept = named_concept(tx, name)
+            if concept is None:
+                continue
+            products.append(
+                {"code": f"dk-{row['gtin14']}", "name": name, "brand": (row.get("brand") or "").strip() or None,
+                 "concept": concept, "pack": pack_json(size, pack), "source": "datakick"}
+            )  # fmt: skip
+    return products
+
+
+TYPICAL_PACKS: tuple[tuple[str, str], ...] = (  # the pack a family is usually sold in (derived packs)
+    ("en:wines", "750 ml"), ("en:spirits", "700 ml"), ("en:eggs", "6 pieces"), ("en:capers", "100 g"),
+    ("en:fresh-vegetables", "500 g"), ("en:fruits", "500 g"), ("en:juices", "250 ml"),
+    ("en:spices", "50 g"), ("en:aromatic-herbs", "30 g"), ("en:salts", "750 g"), ("en:vegetable-oils", "1 l"),
+    ("en:vinegars", "500 ml"), ("en:sauces", "500 g"), ("en:condiments", "250 g"), ("en:beverages", "1 l"),
+    ("en:milks", "1 l"), ("en:creams", "300 ml"), ("en:cheeses", "200 g"), ("en:butters", "250 g"),
+    ("en:yogurts", "500 g"), ("en:meats", "500 g"), ("en:seafood", "300 g"), ("en:broths", "500 ml"),
+    ("en:syrups", "250 ml"), ("en:honeys", "340 g"), ("en:chocolates", "100 g"), ("en:nuts", "200 g"),
+    ("en:seeds", "250 g"), ("en:breads", "400 g"), ("en:biscuits-and-cakes", "200 g"),
+)  # fmt: skip
+
+
+def typical_pack(tx: Taxonomy, concept: str) -> str:
+    for family, pack in TYPICAL_PACKS:
+        if tx.is_within(concept, family):
+            return pack
+    return "500 g"
+
+
+def off_name_products(tx: Taxonomy, data: Path) -> list[dict[str, Any]]:
+    products = []
+    path = data / "catalogs" / "off-names" / "off_names_3level_2024-01.tsv.gz"
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
+        for index, row in enumerate(csv.DictReader(handle, delimiter="\t")):
+            name = " ".join((row.get("product_name") or "").split())
+            if not name or not re.fullmatch(r"[A-Za-z0-9 ,.'&%-]{3,80}", name):
+                continue  # English names only (others carry accents or scripts)
+            levels = [f"en:{row[level]}" for level in ("level_3", "level_2") if row.get(level)]
+            families = [family for family in levels if family in tx and family not in HUBS][:1]
+            concept = named_concept(tx, name, families)
+            if concept is None:
+                continue
+            text = typical_pack(tx, concept)
+            pack = read_pack(text)
+            assert pack is not None
+            products.append(
+                {"code": f"on-{index}", "name": name[:1].upper() + name[1:], "brand": None, "concept": concept,
+                 "pack": pack_json(text, pack), "pack_derived": True, "source": "off-names"}
+            )  # fmt: skip
+    return products
+
+
+def staple_products() -> list[dict[str, Any]]:
+    products = []
     for item in STAPLES:
         for text in item.packs:
             pack = read_pack(text)
-            price = item.each if item.each and pack.unit == "piece" else item.price
-            code = f"kit-{item.key}-{str(plain(pack.quantity)).replace('.', '_')}{pack.unit.replace(' ', '')}"
+            assert pack is not None, text
+            size = str(plain(pack.quantity)).replace(".", "_") + pack.unit.replace(" ", "")
             products.append(
-                {
-                    "code": code,
-                    "name": f"{item.name}, {text}",
-                    "brand": None,
-                    "generic": item.generic,
-                    "keywords": [item.generic, *item.keywords],
-                    "categories": [],
-                    "pack": pack_json(text, pack),
-                    "reference_price": str(reference_price(pack, price, item.generic, code, "0.16")),
-                    "source": "kitting",
-                    "core": True,
-                }
-            )
+                {"code": f"kit-{item.key}-{size}", "name": f"{item.name}, {text}", "brand": None,
+                 "concept": item.concept, "pack": pack_json(text, pack), "source": "kitting", "core": True}
+            )  # fmt: skip
+    return products
+
+
+# the kitchen makes these from what it buys: never a product of their own
+MADE_IN_THE_KITCHEN = frozenset({"en:egg-yolk", "en:egg-white", "en:lemon-zest", "en:orange-zest", "en:lime-zest"})
+EVERYDAY_MIN = 2  # mentions in the ingredient corpora that make a concept part of a grocer's everyday range
+
+
+def everyday_concepts(data: Path) -> list[tuple[str, bool]]:
+    """(concept, wanted fresh) of what recipes ask for at least EVERYDAY_MIN times in the labelled
+    ingredient corpora (`ingredients/*.jsonl`: NYT, Allrecipes, BBC, Cookstr, Taste): a grocer's range."""
+    counts: dict[str, int] = defaultdict(int)
+    fresh: dict[str, int] = defaultdict(int)
+    for path in sorted((data / "ingredients").glob("*.jsonl")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(raw)
+            if not row.get("names"):
+                continue
+            unit = row["units"][0] if row.get("units") else None
+            match = concept_of(row["names"][0], row["sentence"], ComponentKind.ingredient, unit)
+            if match.concept is None or match.approximate:
+                continue
+            counts[match.concept] += 1
+            fresh[match.concept] += match.fresh
+    return sorted((c, fresh[c] * 2 > n) for c, n in counts.items() if n >= EVERYDAY_MIN)
+
+
+def everyday_pack(tx: Taxonomy, concept: str, fresh: bool) -> str:
+    """The packs an everyday product comes in when the data has none: counted produce by the piece,
+    herbs by the bunch, the rest as its family is usually sold."""
+    portion = portion_of(concept)
+    if fresh and "bunch" in portion.units:
+        return "1 bunch"
+    if fresh and portion.piece is not None:
+        return "1 piece | 4 pieces" if portion.piece <= 300 else "1 piece"
+    return typical_pack(tx, concept)
+
+
+def everyday_products(tx: Taxonomy, data: Path, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A product for each concept of the everyday range that no product fits exactly yet."""
+    made = []
+    for concept, fresh in everyday_concepts(data):
+        if concept in MADE_IN_THE_KITCHEN or not usable_food(tx, concept):
+            continue
+        if any(tx.relation(p["concept"], concept, fresh).kind == "exact" for p in products):
+            continue
+        name = singular(tx.name(concept)).capitalize()
+        if fresh and "fresh" not in name.lower() and is_produce(tx, concept):
+            name = f"Fresh {name.lower()}"
+        for text in everyday_pack(tx, concept, fresh).split("|"):
+            pack = read_pack(text.strip())
+            assert pack is not None, text
+            size = str(plain(pack.quantity)).replace(".", "_") + pack.unit.replace(" ", "")
+            made.append(
+                {"code": f"kit-{concept.split(':', 1)[1]}-{size}", "name": f"{name}, {text.strip()}", "brand": None,
+                 "concept": concept, "pack": pack_json(text, pack), "pack_derived": True,
+                 "source": "kitting-everyday", "core": True}
+            )  # fmt: skip
+    return made
+
+
+def capped(tx: Taxonomy, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most PER_CONCEPT products of one concept (staples always), different packs and brands first;
+    the same product (name and pack) once."""
+    by_concept: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    seen: set[tuple[str, str, str]] = set()
+    for product in products:
+        key = (product["name"].lower(), product["brand"] or "", product["pack"]["text"].lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        by_concept[product["concept"]].append(product)
+    kept: list[dict[str, Any]] = []
+    for concept in sorted(by_concept):
+        group = by_concept[concept]
+        staples = [p for p in group if p.get("core")]
+        others = sorted((p for p in group if not p.get("core")), key=lambda p: fraction("pick", p["code"]))
+        packs: set[str] = set()
+        varied = [p for p in others if p["pack"]["text"] not in packs and not packs.add(p["pack"]["text"])]
+        rest = [p for p in others if p not in varied]
+        kept += staples + (varied + rest)[: max(0, PER_CONCEPT - len(staples))]
+    return kept
+
+
+def priced(tx: Taxonomy, products: list[dict[str, Any]], prices: dict[str, Decimal]) -> list[dict[str, Any]]:
+    for product in products:
+        per_kg, basis = price_level(tx, product["concept"], prices)
+        pack = read_pack(product["pack"]["text"]) or ParsedPack(
+            Decimal(product["pack"]["quantity"]), product["pack"]["unit"]
+        )
+        product["reference_price"] = str(reference_price(pack, product["concept"], per_kg, product["code"]))
+        product["price_basis"] = basis
     return products
 
 
 def hardware_products() -> list[dict[str, Any]]:
-    products: list[dict[str, Any]] = []
-    for code, name, text, price, keywords in HARDWARE:
+    products = []
+    for code, name, text, price, concept in HARDWARE:
         pack = read_pack(text)
-        products.append(
-            {
-                "code": f"hw-{code.lower()}",
-                "name": name,
-                "brand": None,
-                "keywords": list(keywords),
-                "pack": pack_json(text, pack),
-                "reference_price": price,
-                "core": code in HARDWARE_CORE,
-            }
-        )
+        assert pack is not None, text
+        for brand, level in BRANDS:
+            products.append(
+                {"code": f"hw-{code.lower()}{'-' + brand.lower() if brand else ''}", "name": name,
+                 "brand": brand or None, "concept": concept, "pack": pack_json(text, pack),
+                 "reference_price": str((Decimal(price) * Decimal(level)).quantize(Decimal("0.01"))),
+                 "core": code in HARDWARE_CORE and not brand}
+            )  # fmt: skip
     return products
 
 
-def write(path: Path, document: dict[str, Any]) -> int:
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    size = len(text.encode())
-    if size >= MAX_BYTES:
-        raise SystemExit(f"{path.name} would be {size} bytes, over {MAX_BYTES}")
-    path.write_text(text, encoding="utf-8")
-    return size
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--products", type=Path, default=DEFAULT_PRODUCTS, help="folder of OFF *.tsv exports")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     args = parser.parse_args(argv)
-    rows = read_rows(args.products)
-    if not rows:
-        print(f"no TSV rows under {args.products}", file=sys.stderr)
-        return 1
-    off_products, per_generic = grocery_from_off(rows)
-    grocery = {
-        "attribution": ATTRIBUTION,
-        "source": "Open Food Facts exports (https://world.openfoodfacts.org): "
-        + ", ".join(sorted(path.name for path in args.products.glob("*.tsv"))),
+    if not (args.data / "products").is_dir():
+        print(f"no product data under {args.data}: give --data <the shared data folder>", file=sys.stderr)
+        return 2
+    tx = taxonomy()
+    for item in STAPLES:
+        assert item.concept in tx, item.concept
+    for *_, concept in HARDWARE:
+        assert concept in tx, concept
+    sources = {
+        "off": off_products(tx, args.data),
+        "datakick": datakick_products(tx, args.data),
+        "off-names": off_name_products(tx, args.data),
+        "kitting": staple_products(),
+    }
+    found = [p for products in sources.values() for p in products]
+    sources["kitting-everyday"] = everyday_products(tx, args.data, found)
+    grocery = priced(tx, capped(tx, [p for found in sources.values() for p in found]), open_prices(args.data))
+    document = {
+        "attribution": [
+            "Open Food Facts contributors, ODbL 1.0 (products/*.tsv exports, off-names product names, Open "
+            "Prices medians): https://world.openfoodfacts.org, https://prices.openfoodfacts.org",
+            "Datakick product records, CC0",
+            'products with "source": "kitting" are hand-written staples; "kitting-everyday" ones are the '
+            "everyday range, the kinds recipes ask for most in the labelled ingredient sentences of "
+            "ingredient-parser (strangetom, MIT) and the NYT ingredient-phrase-tagger (Apache 2.0); prices "
+            "are reference prices",
+        ],
         "license": "https://opendatacommons.org/licenses/odbl/1-0/",
-        "note": 'products with "source": "kitting" are hand-written staples, not Open Food Facts data',
-        "products": off_products + grocery_staples(),
+        "products": grocery,
     }
-    hardware = {
-        "attribution": "hand-written reference items for Kitting",
-        "products": hardware_products(),
-    }
-    size = write(DATA / "grocery_products.json", grocery)
-    staples = len(grocery["products"]) - len(off_products)
-    print(f"grocery_products.json: {len(off_products)} OFF products + {staples} staples, {size} bytes")
-    for generic, count in sorted(per_generic.items()):
-        print(f"  {generic}: {count}")
-    size = write(DATA / "hardware_products.json", hardware)
-    print(f"hardware_products.json: {len(hardware['products'])} items, {size} bytes")
+    DATA.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    (DATA / "grocery_products.json.gz").write_bytes(gzip.compress(payload, mtime=0))
+    hardware = {"attribution": "hand-written reference items for Kitting", "products": hardware_products()}
+    (DATA / "hardware_products.json").write_text(json.dumps(hardware, indent=1) + "\n", encoding="utf-8")
+    kept = defaultdict(int)
+    for product in grocery:
+        kept[product["source"] if product["source"] in sources else "off"] += 1
+    derived = sum(1 for p in grocery if p["price_basis"].startswith("derived"))
+    print(
+        f"grocery_products.json.gz: {len(grocery)} products, {len({p['concept'] for p in grocery})} concepts "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(kept.items()))}); {derived} priced by family; "
+        f"{(DATA / 'grocery_products.json.gz').stat().st_size // 1024} KiB"
+    )
+    print(f"hardware_products.json: {len(hardware['products'])} items")
     return 0
 
 

@@ -227,7 +227,7 @@ def compute_metrics(records: Iterable[ArchivedRecord]) -> Metrics:
             ordered.add(basket)
             orders.setdefault(data.order_id, data)
         elif isinstance(data, BasketStatusChanged):
-            if data.status == BasketStatus.completed:
+            if data.status in (BasketStatus.completed, BasketStatus.completed_partially):
                 completed.add(basket)
 
     by_site: dict[str, set[str]] = defaultdict(set)

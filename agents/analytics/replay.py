@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.extraction.handlers import method_of
+from agents.quoting.checking import Consent
 from agents.quoting.decisions import (
     by_hand_preferences,
     profile_of,
@@ -200,7 +201,11 @@ class Replayer:
             addressed=json.dumps(recorded.addressed),
         )
         currency, usable, _ = usable_offers(offers, recorded.addressed, prefs, needs, decided_at)
-        selection = run_selection(needs, usable, profile_of(prefs))
+        accepted = (
+            confirmation.accept_substitutes if confirmation is not None and not recorded.proposed else []
+        )
+        consent = Consent(profile_of(prefs).substitutes, frozenset(accepted), proposal=recorded.proposed)
+        selection = run_selection(needs, usable, profile_of(prefs), consent)
         replayed = selected_event(
             round_, [o.provider_id for o in offers], selection, usable, profile_of(prefs), currency,
             recorded.closed_by,

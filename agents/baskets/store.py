@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schemas.events import BasketStatus, BasketStatusChanged, ComponentsExtracted, QuotePreferences
+from schemas.events import (
+    BasketStatus,
+    BasketStatusChanged,
+    ComponentsExtracted,
+    MissingLine,
+    QuotePreferences,
+)
 from streams.persistence import Base, UnitOfWork, UtcDateTime, utcnow
 
-FINAL = (BasketStatus.completed.value, BasketStatus.failed.value)
+FINAL = (BasketStatus.completed.value, BasketStatus.completed_partially.value, BasketStatus.failed.value)
 
 
 class Basket(Base):
@@ -29,6 +36,9 @@ class Basket(Base):
     origin: Mapped[str | None] = mapped_column(String(500), nullable=True, doc="Where in that channel")
     extraction: Mapped[str | None] = mapped_column(
         Text, nullable=True, doc="The last ComponentsExtracted data JSON, for the terminal"
+    )
+    missing: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="JSON MissingLines: what nobody supplies and why"
     )
 
 
@@ -62,9 +72,15 @@ def preferences_of(uow: UnitOfWork, basket_id: str) -> QuotePreferences | None:
 
 
 def set_status(
-    uow: UnitOfWork, basket_id: str, status: BasketStatus, reason: str | None = None, url: str | None = None
+    uow: UnitOfWork,
+    basket_id: str,
+    status: BasketStatus,
+    reason: str | None = None,
+    url: str | None = None,
+    missing: list[MissingLine] | None = None,
 ) -> bool:
-    """Move a basket to `status` and announce it, unless it already ended. Returns whether it moved."""
+    """Move a basket to `status` and announce it (with what is missing from the kit, if anything),
+    unless it already ended. Returns whether it moved."""
     basket = uow.session.get(Basket, basket_id, with_for_update=True)
     if basket is None:
         uow.session.add(Basket(basket_id=basket_id, url=url or "", status=status.value, reason=reason))
@@ -74,5 +90,32 @@ def set_status(
         basket.status, basket.reason, basket.updated_at = status.value, reason, utcnow()
         if url:
             basket.url = url
-    uow.emit(BasketStatusChanged(basket_id=basket_id, status=status, reason=reason, at=utcnow()))
+    uow.emit(
+        BasketStatusChanged(
+            basket_id=basket_id, status=status, reason=reason, at=utcnow(), missing=missing or []
+        )
+    )
     return True
+
+
+def component_names(uow: UnitOfWork, basket_id: str) -> dict[str, str]:
+    """line_id: name, of the components extracted for the basket."""
+    basket = uow.session.get(Basket, basket_id)
+    if basket is None or basket.extraction is None:
+        return {}
+    extracted = ComponentsExtracted.model_validate_json(basket.extraction)
+    return {component.line_id: component.name for component in extracted.components}
+
+
+def remember_missing(uow: UnitOfWork, basket_id: str, missing: list[MissingLine]) -> None:
+    """Keep the lines nobody supplies with the basket, for its end (completed-partially)."""
+    basket = uow.session.get(Basket, basket_id)
+    if basket is not None:
+        basket.missing = json.dumps([line.model_dump(mode="json") for line in missing]) if missing else None
+
+
+def missing_of(uow: UnitOfWork, basket_id: str) -> list[MissingLine]:
+    basket = uow.session.get(Basket, basket_id)
+    if basket is None or not basket.missing:
+        return []
+    return [MissingLine.model_validate(line) for line in json.loads(basket.missing)]

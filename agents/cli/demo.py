@@ -38,7 +38,7 @@ from streams.topics import CONTRACT_TOPICS, Topic
 
 DEMO_PAGE = "demo-pancakes.html"
 DEMO_URL = "https://recipes.example/weekend-pancakes"
-TERMINAL = {"completed", "failed"}
+TERMINAL = {"completed", "completed-partially", "failed"}
 DEMO_CUSTOMER = "cust-demo"
 
 

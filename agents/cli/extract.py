@@ -49,7 +49,7 @@ def method_json(source_name: str, method: ExtractedMethod, servings: int | None)
     return result
 
 
-def _read(item: str, url: str | None) -> tuple[str, str | None]:
+def read_page(item: str, url: str | None) -> tuple[str, str | None]:
     """(html, url to judge it by). A local file is judged by its content alone unless --url names it."""
     path = Path(item)
     if path.exists():
@@ -94,7 +94,7 @@ def register(cli: typer.Typer) -> None:
                         for p in lists
                     ]
                 else:
-                    page, page_url = _read(item, url)
+                    page, page_url = read_page(item, url)
                     result = method_json(item, extract_method(page, page_url), servings)
             except (OSError, FetchFailed) as exc:
                 result = {"input": item, "components": [], "reason": str(exc)}

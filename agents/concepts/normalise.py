@@ -20,6 +20,7 @@ from functools import cache
 from agents.concepts.words import DEFAULTS, EXTRA_NAMES, RECIPE_PHRASES, words_of
 from schemas.concepts import Taxonomy, taxonomy
 from schemas.events import ComponentKind
+from schemas.fitting import DESCRIPTIVE_WORDS as DESCRIPTIVE
 from schemas.units import unit_symbol
 
 NOT_NEEDED = frozenset(
@@ -48,22 +49,6 @@ ANIMAL_NAME = re.compile(
     r"mussels?|clams?|squid|octopus)\b",
     re.IGNORECASE,
 )  # a name of meat or fish, for components the taxonomy does not know
-# words that describe rather than name: a concept that leaves only these of a name unsaid still is it
-DESCRIPTIVE = frozenset(
-    {
-        "large", "small", "medium", "big", "extra", "jumbo", "ripe", "fresh", "freshly", "mature", "mild",
-        "light", "dark", "soft", "organic", "free", "range", "good", "quality", "best", "finely", "roughly",
-        "chopped", "minced", "sliced", "diced", "grated", "crushed", "melted", "softened", "beaten", "cold",
-        "warm", "hot", "room", "temperature", "raw", "plain", "natural", "pure", "lean", "boneless",
-        "skinless", "baby", "young", "flat", "leaf", "italian", "english", "french", "spanish", "greek",
-        "homemade", "store", "bought", "sifted", "packed", "heaped", "level", "generous",
-        "unsweetened", "sweet", "regular", "thick", "thin", "cut", "peeled", "trimmed", "halved", "whole",
-        "firm", "ground", "cracked", "coarse", "fine", "smoked", "toasted", "roasted", "cooked",
-        "uncooked", "dry", "dried", "canned", "tinned", "frozen", "thawed", "drained", "rinsed", "optional",
-        "handful", "pinch", "dash", "piece", "clove", "sprig", "bunch", "stalk", "head", "knob",
-        "low", "fat", "reduced", "sodium", "salt", "sugar", "full", "skim", "skimmed", "semi",
-    }
-)  # fmt: skip
 FRESH_UNITS = frozenset(
     {"clove", "bunch", "sprig", "head", "stalk", "leaf", "handful", "piece", "ear", "stem", "knob", "thumb"}
 )
@@ -173,13 +158,15 @@ def concept_of(
     kind: ComponentKind = ComponentKind.ingredient,
     unit: str | None = None,
     preparation: str | None = None,
+    alternatives: bool = True,
 ) -> ConceptMatch:
     """The concept a component's `name` stands for, read with its whole `line`, unit and preparation.
     A name offering alternatives ("butter or margarine", "salt and pepper") is read as its first one
-    the taxonomy knows."""
-    matches = [
-        _concept_of(alternative, line, kind, unit, preparation) for alternative in alternatives_of(name)
-    ]
+    the taxonomy knows; a product's name (`alternatives=False`) is read whole."""
+    if kind is not ComponentKind.ingredient:  # "Tap washer, 1/2 inch": the thing, then its size
+        name = name.split(",")[0]
+    names = alternatives_of(name) if alternatives else [name]
+    matches = [_concept_of(alternative, line, kind, unit, preparation) for alternative in names]
     for match in matches:
         if match.concept is not None and not match.approximate:
             return match
@@ -213,8 +200,10 @@ def _concept_of(
     processed = {PROCESSED[w] for w in line_words if w in PROCESSED}
     if symbol in ("can", "tin") or CANNED.search(line):
         processed.add("canned")
+    said_processed = bool(processed)  # "ground ginger", "dried oregano": not wanted fresh
     processed -= set(name_words)
-    found = own.best(_with_form(name_words, processed)) or own.best(name_words)
+    found = _powder(own, name_words, line_words) or own.best(_with_form(name_words, processed))
+    found = found or own.best(name_words)
     if found is None and kind is not ComponentKind.ingredient:
         found = other.best(other.rewrite(words_of(name)))
     if found is None:
@@ -224,18 +213,35 @@ def _concept_of(
     if significant and len(name_words) > 1:  # "feta cheese": the taxonomy's feta, not any cheese
         narrower = own.best(name_words[:-1])
         kept = set(phrase.words[:-1]) | set(significant)
-        if narrower is not None and kept <= set(narrower[0].words):
+        if (
+            narrower is not None
+            and kept <= set(narrower[0].words)
+            and own.taxonomy.is_within(narrower[0].concept, phrase.concept)
+        ):
             phrase, fitted = narrower
             significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
     if significant and not phrase.primary:  # a broader sense found through a synonym ("starter")
         return ConceptMatch(None)
     fresh = (
-        not processed
+        not said_processed
         and kind is ComponentKind.ingredient
         and (bool(FRESH_WORDS & line_words) or symbol in FRESH_UNITS or _is_produce(phrase.concept))
     )
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
     return ConceptMatch(phrase.concept, fresh, phrase.words, confidence, approximate=bool(significant))
+
+
+def _powder(
+    matcher: Matcher, name_words: tuple[str, ...], line_words: set[str]
+) -> tuple[_Phrase, tuple[str, ...]] | None:
+    """ "ground ginger" is ginger powder, "ground almonds" almond powder, when the taxonomy has it."""
+    if "ground" not in line_words | set(name_words) or name_words[-1] == "powder":
+        return None
+    bare = tuple(w for w in name_words if w != "ground")
+    found = matcher.best((*bare, "powder")) if bare else None
+    if found is None or "powder" not in found[0].words or len(found[0].words) < 2:
+        return None
+    return found
 
 
 def _with_form(words: tuple[str, ...], processed: set[str]) -> tuple[str, ...]:
@@ -250,6 +256,11 @@ PRODUCE_ROOTS = (  # what is sold fresh unless the line says otherwise
 )  # fmt: skip
 
 
+USED_DRIED = ("en:bay-laurel",)  # produce a kitchen uses dried unless the line says fresh
+
+
 def _is_produce(concept_id: str) -> bool:
     tx = taxonomy()
+    if any(tx.is_within(concept_id, kind) for kind in USED_DRIED if kind in tx):
+        return False
     return any(tx.is_within(concept_id, root) for root in PRODUCE_ROOTS if root in tx)

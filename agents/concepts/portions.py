@@ -10,6 +10,7 @@ takes the portions of its nearest ancestor that has some.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -42,14 +43,30 @@ PORTIONS: dict[str, Portion] = {
     "en:zucchini": _p("200"), "en:aubergines": _p("450"), "en:celery": _p(None, stalk="40", head="450"),
     "en:mushrooms": _p("18"), "en:lemons": _p("85"), "en:limes": _p("65"), "en:oranges": _p("130"),
     "en:apples": _p("180"), "en:bananas": _p("120"), "en:avocados": _p("150"),
-    "en:ginger": _p("15", knob="15"), "en:chili-peppers": _p("15"),
+    "en:ginger": _p("15", knob="15"), "en:chili-peppers": _p("15"), "en:mangoes": _p("200"),
+    "en:peaches": _p("150"), "en:pears": _p("180"), "en:plums": _p("65"), "en:apricots": _p("35"),
+    "en:nectarines": _p("140"), "en:kiwifruits": _p("75"), "en:grapefruits": _p("250"),
+    "en:pineapple": _p("900"), "en:melons": _p("1200"), "en:watermelons": _p("4000"),
+    "en:lettuces": _p("450", head="450"), "en:cabbages": _p("900", head="900"),
+    "en:cauliflowers": _p("600", head="600"), "en:fennel": _p("250"), "en:beet": _p("80"),
+    "en:turnip": _p("120"), "en:parsnip": _p("100"), "en:radishes": _p("8"),
+    "en:pumpkin-and-squash-plant-products": _p("900"),
+    "en:corn-on-the-cob": _p("250", ear="250"), "en:artichokes": _p("300"),
     # herbs
     "en:parsley": _p(None, bunch="60", sprig="1", handful="15"),
     "en:coriander-leaves": _p(None, bunch="50", sprig="1", handful="15"),
     "en:basil": _p(None, bunch="30", sprig="2", leaf="0.5", handful="10"),
     "en:mint": _p(None, bunch="30", sprig="1", leaf="0.3", handful="10"),
     "en:thyme": _p(None, bunch="20", sprig="0.5"), "en:rosemary": _p(None, bunch="20", sprig="1"),
-    "en:dill": _p(None, bunch="30", sprig="1"),
+    "en:dill": _p(None, bunch="30", sprig="1"), "en:chives": _p(None, bunch="20", handful="10"),
+    "en:bay-laurel": _p(None, leaf="0.2", bunch="10"), "en:sage": _p(None, bunch="20", leaf="0.5"),
+    "en:tarragon": _p(None, bunch="20", sprig="1"), "en:oregano": _p(None, bunch="20", sprig="1"),
+    # meat and fish, as counted pieces
+    "en:chicken-thighs": _p("130"), "en:chicken-breasts": _p("175"), "en:chicken-drumsticks": _p("110"),
+    "en:chicken-wings": _p("90"), "en:sausages": _p("70"), "en:bacon": _p("25", slice="25", strip="25"),
+    "en:salmon-fillets": _p("140", fillet="140"), "en:fish-fillets": _p("140", fillet="140"),
+    "en:whole-chickens": _p("1500"),
+    "en:breads": _p(None, slice="35"), "en:baguettes": _p("250"),
     # eggs, dairy, fats
     "en:eggs": _p("50"), "en:butters": _p(None, "0.96", stick="113"), "en:milks": _p(None, "1.03"),
     "en:creams": _p(None, "1.0"), "en:yogurts": _p(None, "1.03"), "en:vegetable-oils": _p(None, "0.92"),
@@ -92,5 +109,29 @@ def grams_of(amount: Decimal, unit: str | None, portion: Portion, name: str = ""
             return convert(amount, symbol, "g", name) if dimension(symbol) == "volume" and name else None
         except IncompatibleUnits:
             return None
+    if symbol == "piece" and portion.piece is None:  # "5 basil leaves", "3 garlic cloves": counted by part
+        part = next((w for w in reversed(_words(name)) if w in portion.units), None)
+        symbol = part or symbol
     grams = portion.units.get(symbol) or (portion.piece if symbol == "piece" else None)
+    if grams is None:
+        grams = _stated_size(name, portion)  # "Silicone grease, 10 g tube": one tube is 10 g
     return amount * grams if grams is not None else None
+
+
+def _words(name: str) -> list[str]:
+    words = re.findall(r"[a-z]+", name.lower())
+    return [w[:-3] + "f" if w.endswith("ves") else w[:-1] if w.endswith("s") else w for w in words]
+
+
+_STATED_SIZE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(g|kg|ml|cl|l)\b", re.IGNORECASE)
+
+
+def _stated_size(name: str, portion: Portion) -> Decimal | None:
+    """What one of the thing weighs when its name says it ("10 g tube", "400 ml tin")."""
+    match = _STATED_SIZE.search(name)
+    if match is None:
+        return None
+    amount, unit = Decimal(match.group(1).replace(",", ".")), match.group(2).lower()
+    if dimension(unit) == "mass":
+        return convert(amount, unit, "g")
+    return convert(amount, unit, "ml") * (portion.density or Decimal(1))

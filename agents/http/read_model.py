@@ -165,10 +165,11 @@ def _timeline_view(entry: TimelineEntry, orders: Any) -> dict[str, Any]:
 def _basket_view(basket: Basket | None, basket_id: str) -> dict[str, Any]:
     if basket is None:
         return {"basket_id": basket_id, "url": None, "status": "pending", "reason": None, "channel": None,
-                "origin": None, "updated_at": None}  # fmt: skip
+                "origin": None, "updated_at": None, "missing": []}  # fmt: skip
     return {
         "basket_id": basket.basket_id, "url": basket.url, "status": basket.status, "reason": basket.reason,
         "channel": basket.channel, "origin": basket.origin, "updated_at": basket.updated_at.isoformat(),
+        "missing": json.loads(basket.missing) if basket.missing else [],
     }  # fmt: skip
 
 
@@ -227,7 +228,7 @@ def _order_view(order: Order, names: dict[str, str], vault: Vault) -> dict[str, 
 def _next_step(basket: Basket | None, prefs: QuotePreferences | None, rounds: list[dict[str, Any]]) -> Next:
     if basket is None:
         return "wait-extraction"
-    if basket.status == "completed":
+    if basket.status in ("completed", "completed-partially"):
         return "done"
     if basket.status == "failed":
         return "failed"

@@ -29,7 +29,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.baskets.store import FINAL, Basket, preferences_of, set_status
+from agents.baskets.store import (
+    FINAL,
+    Basket,
+    component_names,
+    missing_of,
+    preferences_of,
+    remember_missing,
+    set_status,
+)
 from agents.ordering.delivery import NoCarrier, delivery_request
 from agents.ordering.payments import OUTCOME_STATE, PENDING_ACTION, first_step, settlement_request
 from agents.ordering.states import ACTIVE, PAID, may_move, move
@@ -42,6 +50,7 @@ from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,
     DeliveryOption,
+    MissingLine,
     OfferLine,
     OrderCancelled,
     OrderConfirmed,
@@ -69,8 +78,8 @@ TIMEOUT_BATCH = 100
 REASON_CHARS = 300  # a provider's free text is passed on shortened
 
 
-def brief(text: str) -> str:
-    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+def brief(text: str, chars: int = REASON_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def lock_basket(uow: UnitOfWork, basket_id: str) -> Basket | None:
@@ -84,6 +93,19 @@ def order_line(line: SelectedLine) -> OfferLine:
         line_id=line.line_id, sku=line.sku, product=line.product, pack=line.pack, packs=line.packs,
         unit_price=line.unit_price, total=line.cost, substitute=line.substitute,
     )  # fmt: skip
+
+
+def missing_lines(uow: UnitOfWork, selected: ProvidersSelected) -> list[MissingLine]:
+    """The lines of a selection nobody supplies, named as the person wrote them, with why."""
+    names = component_names(uow, selected.basket_id)
+    return [
+        MissingLine(
+            line_id=line[:200],
+            name=brief(" + ".join(names.get(part, part) for part in line.split("+")), 300),
+            reason=brief(selected.reasons.get(line, "no offer"), 500),
+        )
+        for line in selected.uncovered
+    ]
 
 
 def lines_of(order: Order) -> list[OfferLine]:
@@ -136,12 +158,12 @@ class Ordering:
             set_status(uow, selected.basket_id, BasketStatus.failed, str(exc))
             return
         self.place(uow, selected, prefs, replaces=None)
+        missing = missing_lines(uow, selected)
+        remember_missing(uow, selected.basket_id, missing)
         reason = None
-        if selected.uncovered:
-            reason = "not supplied by anyone: " + ", ".join(
-                f"{line} ({selected.reasons.get(line, 'no offer')})" for line in selected.uncovered
-            )
-        set_status(uow, selected.basket_id, BasketStatus.ordering, reason)
+        if missing:
+            reason = "not supplied by anyone: " + "; ".join(f"{m.name} ({m.reason})" for m in missing)
+        set_status(uow, selected.basket_id, BasketStatus.ordering, brief(reason) if reason else None)
 
     def place(
         self, uow: UnitOfWork, selected: ProvidersSelected, prefs: QuotePreferences, replaces: str | None
@@ -459,7 +481,15 @@ class Ordering:
             move(uow, order, "order", "completed")
         orders = [o for o in self.orders_of(uow, order.basket_id) if o.status != "rejected"]
         if orders and all(o.status == "completed" for o in orders):
-            set_status(uow, order.basket_id, BasketStatus.completed)
+            missing = missing_of(uow, order.basket_id)
+            if not missing:
+                set_status(uow, order.basket_id, BasketStatus.completed)
+                return
+            delivered = sum(len(lines_of(o)) for o in orders)
+            reason = f"{delivered} of {delivered + len(missing)} items: missing " + ", ".join(
+                m.name for m in missing
+            )
+            set_status(uow, order.basket_id, BasketStatus.completed_partially, brief(reason), missing=missing)
 
     @staticmethod
     def orders_of(uow: UnitOfWork, basket_id: str) -> Iterable[Order]:

@@ -4,6 +4,7 @@ person's priority profile and announces the choice (providers-selected); orderin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
 from agents.baskets.store import preferences_of, remember_preferences, set_status
+from agents.quoting.checking import Consent, checked
 from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import note_round
@@ -98,14 +100,14 @@ def pack_options(line: OfferLine) -> list[PackOption]:
             PackOption(
                 line=line.line_id, sku=line.sku, pack_quantity=line.pack.amount, pack_unit=line.pack.unit,
                 pack_price=line.unit_price.amount, packs_available=line.packs_available, product=line.product,
-                substitute=line.substitute,
+                substitute=line.substitute, concept=line.concept,
             )
         ]  # fmt: skip
     return [
         PackOption(
             line=line.line_id, sku=o.sku, pack_quantity=o.pack.amount, pack_unit=o.pack.unit,
             pack_price=o.unit_price.amount, packs_available=o.packs_available, product=o.product,
-            substitute=o.substitute,
+            substitute=o.substitute, concept=o.concept,
         )
         for o in line.options
     ]  # fmt: skip
@@ -152,23 +154,37 @@ def eta_minutes(option: DeliveryOption) -> int:
 
 
 def run_selection(
-    needs: list[QuoteLine], usable: list[tuple[QuoteOffered, DeliveryOption]], profile: PriorityProfile
+    needs: list[QuoteLine],
+    usable: list[tuple[QuoteOffered, DeliveryOption]],
+    profile: PriorityProfile,
+    consent: Consent,
 ) -> Selection:
-    return select(
-        [
-            Need(line.line_id, line.quantity.amount if line.quantity else None,
-                 line.quantity.unit if line.quantity else None, line.name)
-            for line in needs
-        ],
-        [
-            ProviderOffer(
-                offer.provider_id, delivery.fee.amount, eta_minutes(delivery),
-                tuple(option for line in offer.lines for option in pack_options(line)),
-            )
-            for offer, delivery in usable
-        ],
-        Ranking.of(profile),
+    """Select among the offers after Kitting's own check of each product (checking.py); a line left
+    uncovered by that check says why."""
+    offers = [
+        ProviderOffer(
+            offer.provider_id, delivery.fee.amount, eta_minutes(delivery),
+            tuple(option for line in offer.lines for option in pack_options(line)),
+        )
+        for offer, delivery in usable
+    ]  # fmt: skip
+    check = checked(offers, needs, consent)
+    selection = select([need_of(line) for line in needs], check.offers, Ranking.of(profile))
+    reasons = {line: check.reasons.get(line, why) for line, why in selection.reasons.items()}
+    return dataclasses.replace(selection, reasons=reasons)
+
+
+def need_of(line: QuoteLine) -> Need:
+    quantity = line.quantity
+    return Need(
+        line.line_id, quantity.amount if quantity else None, quantity.unit if quantity else None, line.name,
+        line.grams, line.piece_grams, line.density, line.unit_grams,
     )  # fmt: skip
+
+
+def consent_of(profile: PriorityProfile, decision: dict[str, Any] | None, proposal: bool) -> Consent:
+    accepted = frozenset((decision or {}).get("accepted_substitutes", []))
+    return Consent(profile.substitutes, accepted, proposal)
 
 
 def selected_event(
@@ -193,7 +209,7 @@ def selected_event(
             SelectedLine(
                 line_id=s.line, provider_id=s.provider, sku=s.sku, product=s.product, packs=s.packs,
                 pack=Quantity(amount=s.pack_quantity, unit=s.pack_unit), unit_price=money(s.cost / s.packs),
-                cost=money(s.cost), substitute=s.substitute,
+                cost=money(s.cost), substitute=s.substitute, reason=s.reason or None, concept=s.concept,
                 leftover=Quantity(amount=s.leftover, unit=s.pack_unit) if s.leftover else None,  # 0: none
             )
             for s in selection.lines
@@ -236,7 +252,7 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
         return True
     offers = offers_of(value)
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
-    selection = run_selection(needs, usable, profile)
+    selection = run_selection(needs, usable, profile, consent_of(profile, None, proposal=prefs.confirm))
     event = selected_event(round_, list(value["offers"]), selection, usable, profile, currency, closed_by)
     event.proposed = prefs.confirm and bool(selection.lines)
     round_.decision = json.dumps(
@@ -288,7 +304,7 @@ def reselect(
         if offer.provider_id not in excluded
     ]
     currency, usable, _ = usable_offers(offers, json.loads(round_.addressed), prefs, needs, utcnow())
-    selection = run_selection(needs, usable, profile)
+    selection = run_selection(needs, usable, profile, consent_of(profile, decision, proposal=False))
     closed_by: ClosedBy = "deadline" if round_.closed_by == "deadline" else "all-answered"
     answered = [offer.provider_id for offer in offers]
     return selected_event(round_, answered, selection, usable, profile, currency, closed_by)
@@ -333,6 +349,8 @@ def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         excluded = answered - set(command.providers)
         prefs = by_hand_preferences(prefs, command.providers)
     remember_preferences(uow, command.basket_id, prefs)
+    decision["accepted_substitutes"] = sorted(set(command.accept_substitutes))
+    round_.decision = json.dumps(decision)  # what this and every later selection of the round may take
     event = reselect(uow.session, command.request_id, None, excluded, prefs)
     assert event is not None  # the round is decided
     event.by_hand = command.providers is not None

@@ -128,6 +128,7 @@ def described(lines: list[QuoteLine], components: list[Component]) -> list[Quote
             "concept": match.concept, "fresh": match.fresh, "broader": match.approximate,
             "diet": diet if tx.suits(match.concept, diet) else None,
             "grams": _plain(grams), "piece_grams": portion.piece, "density": portion.density,
+            "unit_grams": dict(portion.units) or None,
         }  # fmt: skip
         described_lines.append(line.model_copy(update=facts))
     return described_lines

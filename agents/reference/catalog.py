@@ -1,29 +1,28 @@
-"""What the reference shops sell, as plain data.
+"""A shop's products and the search over them: what it can offer for a quote line, exact products first.
 
-Catalogs come from the committed product data (`data/grocery_products.json`, from Open Food Facts,
-ODbL 1.0, and `data/hardware_products.json`, hand-written). Each shop carries a fixed subset of those
-products, prefers small or large packs, and prices them from a reference price with its own markup and
-a per-product variation. Everything is derived by hashing, so every run builds the same catalogs.
+A product carries its concept (schemas/concepts.py). For a line that says what it needs, the products
+of that concept or below it are looked at first, the closest kind first ("olive oil" before "extra
+virgin olive oil"); each is judged with schemas/fitting.py, as Kitting will judge it. Only when none
+fits exactly does the shop look one or two steps up for neighbours, offered as substitutes with their
+reason. A line without a concept is looked for by its words (matching.py) and judged by the names.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from importlib import resources
-from typing import Any
+from decimal import Decimal
 
-from agents.reference.matching import Phrase, Scored, parse_phrase, rank
-from agents.reference.profiles import GROCERY, HARDWARE, RANGES, ShopRange, profile_of
-from schemas.events import ComponentKind
+from agents.reference.matching import parse_phrase, score_phrase
+from agents.reference.profiles import GROCERY
+from schemas.concepts import HUBS, MAX_SHARED_DESCENDANTS, MAX_SUBSTITUTE_STEPS, taxonomy
+from schemas.events import ComponentKind, QuoteLine
+from schemas.fitting import Fit, fit
 from schemas.units import convert, dimension
 from schemas.values import Money, Quantity
 
-_DATA_FILES = {GROCERY: "grocery_products.json", HARDWARE: "hardware_products.json"}
+LOOKED_AT = 60  # products judged per line at most, closest kinds first: enough for every pack size
 
 
 @dataclass(frozen=True)
@@ -34,127 +33,133 @@ class Product:
     price: Money  # one pack
     stock: int  # packs on hand
     category: str  # "grocery" | "hardware"
-    keywords: tuple[str, ...]
+    concept: str | None = None  # what it is, a concept of the taxonomy
+    keywords: tuple[str, ...] = ()  # words it is found by when a line has no concept
 
 
 @dataclass(frozen=True)
 class ProductMatch:
     product: Product
-    score: float
-    substitute: bool
+    fit: Fit
+
+    @property
+    def substitute(self) -> bool:
+        return not self.fit.exact
 
 
 class Catalog:
-    """A shop's products and the search over them."""
+    """A shop's products, found by concept (the product's and every one above it) and by head word."""
 
     def __init__(self, products: Iterable[Product]) -> None:
         self.products: tuple[Product, ...] = tuple(products)
-        self._phrases: tuple[tuple[Phrase, ...], ...] = tuple(
-            tuple(phrase for phrase in map(parse_phrase, product.keywords) if phrase is not None)
-            for product in self.products
-        )
+        tx = taxonomy()
+        self._under: dict[str, list[int]] = defaultdict(list)
+        self._by_head: dict[str, list[int]] = defaultdict(list)
+        for index, product in enumerate(self.products):
+            if product.concept in tx:
+                assert product.concept is not None
+                for concept in (product.concept, *tx.ancestors(product.concept)):
+                    self._under[concept].append(index)
+            for keyword in product.keywords or (product.name,):
+                phrase = parse_phrase(keyword)
+                if phrase is not None:
+                    self._by_head[phrase.head[-1]].append(index)
 
-    def find(
-        self, name: str, kind: ComponentKind = ComponentKind.ingredient, limit: int = 3
-    ) -> list[ProductMatch]:
-        """The best matching products (several pack sizes of the same thing where the shop has them),
-        best first; [] when none. Ingredients are looked for among groceries only."""
-        candidates = [
-            phrases if kind != ComponentKind.ingredient or product.category == GROCERY else ()
-            for product, phrases in zip(self.products, self._phrases, strict=True)
-        ]
-        chosen = _varied_packs(rank(name, candidates), self.products, limit)
-        return [ProductMatch(self.products[hit.index], hit.score, hit.substitute) for hit in chosen]
+    def find(self, line: QuoteLine, limit: int = 4) -> list[ProductMatch]:
+        """Up to `limit` products for the line, in different pack sizes where the shop has them: the
+        exact ones, or when there are none the substitutes; [] when nothing fits."""
+        substitutes: list[ProductMatch] = []
+        exact: list[ProductMatch] = []
+        for index in self._candidates(line):
+            product = self.products[index]
+            if line.kind is ComponentKind.ingredient and product.category != GROCERY:
+                continue
+            judged = fit(line, product.concept, product.name)
+            if judged.exact:
+                exact.append(ProductMatch(product, judged))
+            elif judged.kind == "substitute":
+                substitutes.append(ProductMatch(product, judged))
+        return varied_packs(self._closest(exact, line) or substitutes, limit)
+
+    def _closest(self, exact: list[ProductMatch], line: QuoteLine) -> list[ProductMatch]:
+        """The exact products of the kind closest to the need: for "salt", salt rather than celery
+        salt, which is a salt too; for "light brown sugar", brown sugar rather than muscovado."""
+        if line.concept not in taxonomy():
+            return exact
+        assert line.concept is not None
+        tiers: dict[int, list[ProductMatch]] = defaultdict(list)
+        for match in exact:
+            tiers[self._steps(match.product, line.concept)].append(match)
+        return tiers[min(tiers)] if tiers else []
+
+    def _candidates(self, line: QuoteLine) -> Iterator[int]:
+        """Products worth judging, the closest kinds first: the need's concept and below, then its
+        neighbours under a close parent, then (for a line without a known concept) by head word."""
+        tx = taxonomy()
+        seen: set[int] = set()
+        if line.concept in tx:
+            assert line.concept is not None
+            below = sorted(self._under.get(line.concept, ()), key=lambda i: self._distance(i, line.concept))
+            yield from self._first(below, seen)
+            parents = sorted(
+                (steps, parent)
+                for parent, steps in tx.ancestors(line.concept).items()
+                if steps <= MAX_SUBSTITUTE_STEPS
+                and parent not in HUBS
+                and tx.descendants(parent) <= MAX_SHARED_DESCENDANTS
+            )
+            for _, parent in parents:
+                yield from self._first(self._under.get(parent, ()), seen)
+            return
+        phrase = parse_phrase(line.name)
+        if phrase is None:
+            return
+        scored = []
+        for index in self._by_head.get(phrase.head[-1], ()):
+            product = self.products[index]
+            best = max(
+                (s[0] for k in product.keywords or (product.name,) if (p := parse_phrase(k)) is not None
+                 if (s := score_phrase(phrase, p)) is not None),
+                default=None,
+            )  # fmt: skip
+            if best is not None:
+                scored.append((-best, index))
+        yield from self._first([index for _, index in sorted(scored)], seen)
+
+    def _first(self, indices: Iterable[int], seen: set[int]) -> Iterator[int]:
+        count = 0
+        for index in indices:
+            if index not in seen:
+                seen.add(index)
+                yield index
+                count += 1
+                if count >= LOOKED_AT:
+                    return
+
+    def _distance(self, index: int, concept: str) -> tuple[int, Decimal, str]:
+        product = self.products[index]
+        return self._steps(product, concept), product.price.amount, product.sku
+
+    @staticmethod
+    def _steps(product: Product, concept: str) -> int:
+        """How many steps below `concept` the product's kind is."""
+        if product.concept == concept or product.concept is None:
+            return 0
+        return taxonomy().ancestors(product.concept).get(concept, 99)
 
 
-def _varied_packs(ranked: list[Scored], products: Sequence[Product], limit: int) -> list[Scored]:
-    """Up to `limit` matches, exact ones before substitutes, preferring different pack sizes."""
-    chosen: list[Scored] = []
-    for substitute in (False, True):
-        group = [hit for hit in ranked if hit.substitute is substitute]
-        packs: set[tuple[str, Decimal]] = set()
-        first_pass = []
-        for hit in group:
-            pack = products[hit.index].pack
-            if (pack.unit, pack.amount) not in packs:
-                packs.add((pack.unit, pack.amount))
-                first_pass.append(hit)
-        rest = [hit for hit in group if hit not in first_pass]
-        chosen.extend(first_pass + rest)
-    return sorted(chosen[: max(0, limit)], key=lambda hit: (hit.substitute, -hit.score, hit.index))
+def varied_packs(matches: list[ProductMatch], limit: int) -> list[ProductMatch]:
+    """Up to `limit` matches, in their order, different pack sizes first."""
+    packs: set[tuple[str, Decimal]] = set()
+    first: list[ProductMatch] = []
+    rest: list[ProductMatch] = []
+    for match in matches:
+        size = _size(match.product.pack)
+        (rest if size in packs else first).append(match)
+        packs.add(size)
+    return (first + rest)[: max(0, limit)]
 
 
-def _fraction(*parts: str) -> Decimal:
-    """A fixed number in [0, 1) from the parts: the same every run, on every machine."""
-    digest = hashlib.sha256(":".join(parts).encode()).hexdigest()
-    return Decimal(int(digest[:8], 16)) / Decimal(2**32)
-
-
-@cache
-def _load(category: str) -> tuple[dict[str, Any], ...]:
-    path = resources.files("agents.reference").joinpath("data", _DATA_FILES[category])
-    return tuple(json.loads(path.read_text(encoding="utf-8"))["products"])
-
-
-def _size(item: dict[str, Any]) -> tuple[str, Decimal]:
-    """The pack's dimension and its content in that dimension's base unit, to compare pack sizes."""
-    amount, unit = Decimal(item["pack"]["quantity"]), item["pack"]["unit"]
-    kind = dimension(unit)
-    base = {"mass": "g", "volume": "ml", "length": "m"}.get(kind)
-    return kind, convert(amount, unit, base) if base else amount
-
-
-def _preferred_sizes(items: list[dict[str, Any]], packs: str) -> list[dict[str, Any]]:
-    """The items whose pack sizes the shop stocks: the smaller or larger half of each kind's sizes."""
-    if packs == "any":
-        return items
-    groups: dict[tuple[str, str], list[Decimal]] = {}
-    for item in items:
-        kind, amount = _size(item)
-        groups.setdefault((item.get("generic") or item["keywords"][0], kind), []).append(amount)
-    kept = []
-    for item in items:
-        kind, amount = _size(item)
-        sizes = sorted(set(groups[(item.get("generic") or item["keywords"][0], kind)]))
-        middle = sizes[(len(sizes) - 1) // 2] if packs == "small" else sizes[len(sizes) // 2]
-        if (amount <= middle) if packs == "small" else (amount >= middle):
-            kept.append(item)
-    return kept
-
-
-def _product(shop: str, terms: ShopRange, category: str, item: dict[str, Any]) -> Product:
-    code = item["code"]
-    variation = Decimal("0.94") + Decimal("0.12") * _fraction("price", shop, code)
-    price = (Decimal(item["reference_price"]) * terms.markup * variation).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-    low, high = terms.stock
-    stock = low + int(_fraction("stock", shop, code) * (high - low + 1))
-    name = f"{item['name']} ({item['brand']})" if item.get("brand") else item["name"]
-    return Product(
-        sku=f"{terms.prefix}-{code}",
-        name=name,
-        pack=Quantity(amount=Decimal(item["pack"]["quantity"]), unit=item["pack"]["unit"]),
-        price=Money(amount=max(Decimal("0.10"), price), currency="EUR"),
-        stock=stock,
-        category=category,
-        keywords=tuple(item["keywords"]),
-    )
-
-
-@cache
-def catalog_of(provider_id: str) -> Catalog:
-    """The catalog of a reference shop; KeyError for an id that is none of them."""
-    shop, terms = profile_of(provider_id), RANGES[provider_id]
-    products: list[Product] = []
-    for category in sorted(shop.categories):
-        carried = [
-            item
-            for item in _load(category)
-            if _fraction("range", provider_id, item["code"])
-            < (terms.core_share if item["core"] else terms.share)
-        ]
-        products.extend(
-            _product(provider_id, terms, category, item) for item in _preferred_sizes(carried, terms.packs)
-        )
-    return Catalog(products)
+def _size(pack: Quantity) -> tuple[str, Decimal]:
+    base = {"mass": "g", "volume": "ml", "length": "m"}.get(dimension(pack.unit))
+    return (base or pack.unit), (convert(pack.amount, pack.unit, base) if base else pack.amount)

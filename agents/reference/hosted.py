@@ -4,16 +4,43 @@ private key derived from the host's secret."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from agents.providers.sdk import ProviderAdapter
 from agents.providers.sdk.storage import Database
 from agents.reference.accounting import ReferenceAccounting
+from agents.reference.assortment import catalog_of
 from agents.reference.carriers import OwnFleet, ReferenceCourier, ShopCounter
-from agents.reference.catalog import catalog_of
 from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key
 from agents.reference.faults import Faults
 from agents.reference.profiles import REFERENCE_SHOPS
 from agents.reference.shop import ReferenceShop
+from schemas.events import QuoteOffered, QuoteRequested
 from schemas.vocabulary import DeliveryMethod
+
+
+@dataclass(frozen=True)
+class ShopQuoter:
+    """A reference shop as a dry run asks it: what it serves, and its own quote (no broker)."""
+
+    provider_id: str
+    categories: frozenset[str]
+    regions: frozenset[str]
+    quote: Callable[[QuoteRequested], QuoteOffered]
+
+
+def reference_quoters() -> list[ShopQuoter]:
+    """Every reference shop, quoting from its catalog exactly as its adapter does."""
+    return [
+        ShopQuoter(
+            profile.provider_id,
+            profile.categories,
+            profile.regions,
+            ReferenceShop(profile, catalog_of(profile.provider_id)).quote,
+        )
+        for profile in REFERENCE_SHOPS
+    ]
 
 
 def reference_adapters(

@@ -85,13 +85,13 @@ REFERENCE_SHOPS: tuple[ShopProfile, ...] = (
 )  # fmt: skip
 
 RANGES: dict[str, ShopRange] = {
-    "discount-depot": ShopRange("DD", Decimal("0.86"), Decimal("0.55"), Decimal("1"), "large", (20, 200)),
-    "fresh-express": ShopRange("FX", Decimal("1.28"), Decimal("0.50"), Decimal("1"), "small", (4, 30)),
-    "market-hall": ShopRange("MH", Decimal("1.05"), Decimal("0.60"), Decimal("0.9"), "any", (5, 60)),
-    "corner-grocer": ShopRange("CG", Decimal("1.15"), Decimal("0.20"), Decimal("0.8"), "small", (1, 6)),
-    "north-pantry": ShopRange("NP", Decimal("1.00"), Decimal("0.50"), Decimal("1"), "any", (5, 50)),
+    "discount-depot": ShopRange("DD", Decimal("0.86"), Decimal("0.75"), Decimal("1"), "large", (20, 200)),
+    "fresh-express": ShopRange("FX", Decimal("1.28"), Decimal("0.75"), Decimal("1"), "small", (4, 30)),
+    "market-hall": ShopRange("MH", Decimal("1.05"), Decimal("0.85"), Decimal("0.9"), "any", (5, 60)),
+    "corner-grocer": ShopRange("CG", Decimal("1.15"), Decimal("0.40"), Decimal("0.8"), "small", (1, 6)),
+    "north-pantry": ShopRange("NP", Decimal("1.00"), Decimal("0.70"), Decimal("1"), "any", (5, 50)),
     "diy-warehouse": ShopRange("DW", Decimal("0.90"), Decimal("0.90"), Decimal("1"), "large", (10, 120)),
-    "local-hardware": ShopRange("LH", Decimal("1.18"), Decimal("0.60"), Decimal("1"), "small", (1, 12)),
+    "local-hardware": ShopRange("LH", Decimal("1.18"), Decimal("0.70"), Decimal("1"), "small", (1, 12)),
 }
 
 

@@ -25,7 +25,7 @@ from schemas.events import (
     QuoteOffered,
     QuoteRequested,
 )
-from schemas.units import IncompatibleUnits, convert
+from schemas.units import COUNTED, IncompatibleUnits, convert, dimension
 from schemas.values import Money
 from schemas.vocabulary import DeliveryMethod
 
@@ -34,19 +34,37 @@ OFFER_VALIDITY = timedelta(hours=1)
 
 def packs_to_cover(line: QuoteLine, product: Product) -> int | None:
     """Whole packs of `product` that cover the line alone; one when the line gives no quantity; None
-    when the line's unit cannot be expressed in the pack's."""
+    when the line's amount cannot be told in the pack's unit."""
     if line.quantity is None:
         return 1
-    try:
-        need = convert(line.quantity.amount, line.quantity.unit, product.pack.unit, line.name)
-    except IncompatibleUnits:
+    need = amount_in(line, product.pack.unit)
+    if need is None:
         return None
     return max(1, math.ceil(need / product.pack.amount))
 
 
+def amount_in(line: QuoteLine, unit: str) -> Decimal | None:
+    """The line's amount in `unit`: directly when the units convert, else through what the line weighs
+    (its grams) and its food's density or piece weight ("2 cloves garlic" in bulbs, "1 cup flour" in g)."""
+    assert line.quantity is not None
+    try:
+        return convert(line.quantity.amount, line.quantity.unit, unit, line.name)
+    except IncompatibleUnits:
+        pass
+    if line.grams is None:
+        return None
+    kind = dimension(unit)
+    if kind == "mass":
+        return convert(line.grams, "g", unit)
+    if kind == "volume" and line.density:
+        return convert(line.grams / line.density, "ml", unit)
+    weight = line.piece_grams if unit == "piece" else (line.unit_grams or {}).get(unit)
+    return line.grams / weight if unit in COUNTED and weight else None
+
+
 def offer_line(line: QuoteLine, matches: list[ProductMatch]) -> OfferLine | None:
     """The shop's suggestion (the cheapest single product that covers the line) and every usable pack
-    size as an option; None when nothing it sells fits."""
+    size as an option, each with its concept; None when nothing it sells fits."""
     usable = [(m, packs) for m in matches if (packs := packs_to_cover(line, m.product)) is not None]
     if not usable:
         return None
@@ -62,6 +80,7 @@ def offer_line(line: QuoteLine, matches: list[ProductMatch]) -> OfferLine | None
         total=product.price.times(packs),
         packs_available=product.stock,
         substitute=best.substitute,
+        concept=product.concept,
         options=[
             PackOption(
                 sku=m.product.sku,
@@ -70,6 +89,7 @@ def offer_line(line: QuoteLine, matches: list[ProductMatch]) -> OfferLine | None
                 unit_price=m.product.price,
                 packs_available=m.product.stock,
                 substitute=m.substitute,
+                concept=m.product.concept,
             )
             for m, _ in usable
         ],
@@ -111,7 +131,7 @@ class ReferenceShop:
         lines: list[OfferLine] = []
         missing: list[str] = []
         for line in request.lines:
-            offered = offer_line(line, self.catalog.find(line.name, line.kind))
+            offered = offer_line(line, self.catalog.find(line))
             if offered is None:
                 missing.append(line.line_id)
             else:

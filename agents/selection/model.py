@@ -31,6 +31,16 @@ class Need:
     quantity: Decimal | None
     unit: str | None
     name: str = ""  # component name, for density conversions
+    grams: Decimal | None = None  # what the need weighs, when known ("2 cloves garlic": 6)
+    piece_grams: Decimal | None = None  # what one whole piece of its food weighs (a bulb, an onion)
+    density: Decimal | None = None  # grams per millilitre of its food
+    unit_grams: Mapping[str, Decimal] | None = None  # what one of its kitchen units weighs (a bunch: 60)
+
+    def unit_weight(self, unit: str) -> Decimal | None:
+        """Grams of one `unit` (a counted unit: piece, bunch, head...) of the need's food, if known."""
+        if unit == "piece" and self.piece_grams:
+            return self.piece_grams
+        return (self.unit_grams or {}).get(unit)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class PackOption:
     packs_available: int | None = None  # None = unlimited
     product: str = ""
     substitute: bool = False
+    reason: str = ""  # a substitute: why it is one, for the person
+    concept: str | None = None  # what the product is
+    similar: bool = False  # a substitute close to the need (what the `similar` policy takes)
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class SelectedLine:
     leftover: Decimal | None
     product: str = ""
     substitute: bool = False
+    reason: str = ""
+    concept: str | None = None
 
 
 @dataclass(frozen=True)

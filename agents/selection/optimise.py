@@ -644,6 +644,8 @@ def _selected_line(candidate: Candidate, count: PackCount) -> SelectedLine:
         leftover=count.leftover,
         product=option.product,
         substitute=option.substitute,
+        reason=option.reason,
+        concept=option.concept,
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from agents.selection.model import Need, PackOption
-from schemas.units import IncompatibleUnits, convert, unit_symbol
+from schemas.units import IncompatibleUnits, convert, dimension, unit_symbol
 
 NO_OFFER = "no offer"
 NO_STOCK = "not enough stock"
@@ -80,6 +80,53 @@ def in_unit(amount: Decimal, unit: str, to_unit: str, name: str = "") -> Decimal
     return amount if unit == to_unit else amount * _factor(unit, to_unit, name)
 
 
+def food_in_unit(need: Need, amount: Decimal, unit: str, to_unit: str) -> Decimal:
+    """`amount unit` of the need's food in `to_unit`: directly when the units convert, else through
+    its weight (a piece weighs its piece weight, a millilitre its density): a garlic bulb in grams, a
+    250 g net in bulbs. Raises IncompatibleUnits when neither way works."""
+    try:
+        return in_unit(amount, unit, to_unit, need.name)
+    except IncompatibleUnits:
+        grams = _grams(need, amount, unit)
+        converted = _from_grams(need, grams, to_unit) if grams is not None else None
+        if converted is None:
+            raise
+        return tidy(converted)
+
+
+def need_in_unit(need: Need, to_unit: str) -> Decimal:
+    """The need's quantity in `to_unit`, through what it weighs when its own unit does not convert
+    ("2 cloves" is 6 g); raises IncompatibleUnits."""
+    assert need.quantity is not None
+    try:
+        return food_in_unit(need, need.quantity, symbol(need.unit), to_unit)
+    except IncompatibleUnits:
+        converted = _from_grams(need, need.grams, to_unit) if need.grams is not None else None
+        if converted is None:
+            raise
+        return tidy(converted)
+
+
+def _grams(need: Need, amount: Decimal, unit: str) -> Decimal | None:
+    kind = dimension(unit)
+    if kind == "mass":
+        return in_unit(amount, unit, "g")
+    if kind == "volume" and need.density:
+        return in_unit(amount, unit, "ml") * need.density
+    weight = need.unit_weight(unit)
+    return amount * weight if weight else None
+
+
+def _from_grams(need: Need, grams: Decimal, unit: str) -> Decimal | None:
+    kind = dimension(unit)
+    if kind == "mass":
+        return in_unit(grams, "g", unit)
+    if kind == "volume" and need.density:
+        return in_unit(grams / need.density, "ml", unit)
+    weight = need.unit_weight(unit)
+    return grams / weight if weight else None
+
+
 def tidy(amount: Decimal) -> Decimal:
     """At most six decimals, in plain notation (conversions leave long tails and exponents)."""
     exponent = amount.as_tuple().exponent
@@ -110,7 +157,7 @@ def round_packs(need: Need, options: Sequence[PackOption]) -> PackPlan | NoPlan:
     problem = Problem.scaled(needed, usable)
     if not problem.feasible():
         return NoPlan(NO_STOCK)
-    return _plan(needed, common, need.name, [o for o, _ in usable], problem.search())
+    return _plan(needed, common, need, [o for o, _ in usable], problem.search())
 
 
 def _one_pack(options: Sequence[PackOption]) -> PackPlan | NoPlan:
@@ -130,18 +177,18 @@ def _in_common_unit(
     units = Counter(symbol(o.pack_unit) for o in options)
     for common, _ in units.most_common():
         try:
-            needed = in_unit(need.quantity, need_unit, common, need.name)
+            needed = need_in_unit(need, common)
         except IncompatibleUnits:
             continue
-        sizes = [(o, size) for o in options if (size := _size_in(o, common, need.name)) is not None]
+        sizes = [(o, size) for o in options if (size := _size_in(need, o, common)) is not None]
         return common, needed, sizes
     return need_unit, need.quantity, []
 
 
-def _size_in(option: PackOption, unit: str, name: str) -> Decimal | None:
+def _size_in(need: Need, option: PackOption, unit: str) -> Decimal | None:
     """The option's pack quantity in `unit`, or None when it cannot be expressed in it."""
     try:
-        return in_unit(option.pack_quantity, symbol(option.pack_unit), unit, name)
+        return food_in_unit(need, option.pack_quantity, symbol(option.pack_unit), unit)
     except IncompatibleUnits:
         return None
 
@@ -242,7 +289,7 @@ def milp_counts(problem: Problem) -> list[int]:
 
 
 def _plan(
-    needed: Decimal, common: str, name: str, options: list[PackOption], counts: list[int]
+    needed: Decimal, common: str, need: Need, options: list[PackOption], counts: list[int]
 ) -> PackPlan | NoPlan:
     """The plan for these counts, leftovers shared out in SKU order; NoPlan if they do not cover."""
     sizes_total = Decimal(0)
@@ -251,11 +298,12 @@ def _plan(
     for option, packs in zip(options, counts, strict=True):
         if packs == 0:
             continue
-        held = in_unit(option.pack_quantity, symbol(option.pack_unit), common, name) * packs
+        held = food_in_unit(need, option.pack_quantity, symbol(option.pack_unit), common) * packs
         sizes_total += held
         used = min(held, max(remaining, Decimal(0)))
         remaining -= used
-        spare = in_unit(held - used, common, symbol(option.pack_unit), name) if held > used else Decimal(0)
+        unit = symbol(option.pack_unit)
+        spare = food_in_unit(need, held - used, common, unit) if held > used else Decimal(0)
         chosen.append((option, packs, spare))
     if sizes_total < needed - EPSILON:
         return NoPlan(NO_STOCK)

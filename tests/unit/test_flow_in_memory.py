@@ -162,3 +162,20 @@ def test_a_round_the_table_lost_is_decided_from_sql_after_its_deadline(database:
     with database.session() as session:
         round_ = session.scalars(select(QuoteRound)).one()
         assert (round_.status, round_.closed_by) == ("closed", "all-answered")
+
+
+def test_a_basket_with_a_line_nobody_sells_ends_completed_partially_with_what_is_missing(
+    database: Database,
+) -> None:
+    bus = InMemoryBus(database).register_roles()
+    html = demo_page().replace('"1 pinch of salt"', '"1 pinch of salt",\n    "2 tbsp unicorn dust"')
+    bus.publish(Topic.METHOD_BROWSED, encode_key("b9"), browse("b9", html=html))
+    assert status_of(database, "b9") == "completed-partially"
+    final = json.loads(bus.values(Topic.BASKET_STATUS)[-1])["data"]
+    assert final["status"] == "completed-partially"
+    assert final["reason"].startswith("6 of 7 items: missing unicorn dust")
+    [missing] = final["missing"]
+    assert missing["name"] == "unicorn dust" and missing["reason"] == "no offer"
+    with database.session() as session:
+        basket = session.get(Basket, "b9")
+        assert basket is not None and json.loads(basket.missing or "[]") == [missing]

@@ -44,7 +44,7 @@ TEMPLATE = resources.files("agents.http").joinpath("templates", "terminal.html")
 STREAM_POLL_S = 0.5
 STREAM_HEARTBEAT_S = 15.0
 STREAM_MAX_S = 30 * 60.0
-FINAL = ("completed", "failed")
+FINAL = ("completed", "completed-partially", "failed")
 # the event ids of the person's commands are derived from what they act on, so a double click (or a
 # retried request) is one command: the roles drop a repeated event id
 COMMANDS = uuid.UUID("6f1c2b1e-8d59-4f5e-9a53-4d4b0b0f7a11")

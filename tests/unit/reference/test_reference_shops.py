@@ -3,6 +3,7 @@ shop as a provider adapter (quotes, orders, cancellations)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -17,12 +18,15 @@ from pathlib import Path
 import pytest
 
 from agents.providers.sdk import ProviderAdapter
-from agents.reference.catalog import Catalog, Product, catalog_of
+from agents.quoting.needs import described, merge_needs
+from agents.reference.assortment import catalog_of
+from agents.reference.catalog import Catalog, Product, ProductMatch
 from agents.reference.faults import Faults
 from agents.reference.pack_sizes import parse_pack
 from agents.reference.profiles import REFERENCE_SHOPS, DeliveryTerms, ShopProfile
 from agents.reference.shop import ReferenceShop
 from schemas import events as ev
+from schemas.concepts import Diet, taxonomy
 from schemas.envelope import new_envelope
 from schemas.events import ComponentKind
 from schemas.examples import example
@@ -102,33 +106,120 @@ def test_regions_allow_routing_to_be_tested() -> None:
     assert any(shop.regions == {"north"} for shop in GROCERS)
 
 
+def needed(
+    name: str, kind: ComponentKind = INGREDIENT, text: str | None = None, quantity: Quantity | None = None
+) -> ev.QuoteLine:
+    """The quote line Kitting asks shops for, for one component (its concept, freshness, weight)."""
+    component = ev.Component(
+        line_id="l1", text=text or name, name=name, quantity=quantity, kind=kind, provenance="test"
+    )
+    [line] = described(merge_needs([component]), [component])
+    return line
+
+
 @pytest.mark.parametrize(("name", "kind"), DEMO_COMPONENTS)
-def test_every_demo_component_is_sold_by_two_shops_of_its_kind(name: str, kind: ComponentKind) -> None:
+def test_every_demo_component_is_sold_exactly_by_two_shops_of_its_kind(
+    name: str, kind: ComponentKind
+) -> None:
     shops = [
         shop for shop in (GROCERS if kind == INGREDIENT else HARDWARE_SHOPS) if "default" in shop.regions
     ]
+    line = needed(name, kind)
     exact = [
         shop.provider_id
         for shop in shops
-        if any(not m.substitute for m in catalog_of(shop.provider_id).find(name, kind))
+        if any(not m.substitute for m in catalog_of(shop.provider_id).find(line))
     ]
     assert len(exact) >= 2, f"{name!r} is sold by {exact}"
 
 
 def test_ingredients_are_not_looked_for_among_hardware_nor_tools_at_a_grocer() -> None:
-    assert catalog_of(HARDWARE_SHOPS[0].provider_id).find("sugar") == []
-    assert catalog_of(GROCERS[0].provider_id).find("Step ladder", TOOL) == []
+    assert catalog_of(HARDWARE_SHOPS[0].provider_id).find(needed("sugar")) == []
+    assert catalog_of(GROCERS[0].provider_id).find(needed("Step ladder", TOOL)) == []
     for shop in REFERENCE_SHOPS:
-        assert catalog_of(shop.provider_id).find("unicorn dust", SUPPLY) == []
+        assert catalog_of(shop.provider_id).find(needed("unicorn dust", SUPPLY)) == []
 
 
 def test_a_shop_does_not_sell_cows_milk_for_coconut_milk() -> None:
     for shop in GROCERS:
-        for match in catalog_of(shop.provider_id).find("coconut milk", limit=10):
-            assert "coconut" in " ".join(match.product.keywords)
+        found = catalog_of(shop.provider_id).find(needed("coconut milk"), limit=10)
+        assert found and all(taxonomy().is_within(m.product.concept or "", "en:coconut-milks") for m in found)
 
 
-def test_catalog_products_are_valid_money_and_quantities() -> None:
+def grocers_offers(line: ev.QuoteLine) -> list[ProductMatch]:
+    return [match for shop in GROCERS for match in catalog_of(shop.provider_id).find(line, limit=10)]
+
+
+def test_olive_oil_is_olive_oil_where_there_is_olive_oil() -> None:
+    offers = grocers_offers(needed("olive oil", text="2 tbsp olive oil"))
+    assert offers and all(not m.substitute for m in offers)
+    assert all(taxonomy().is_within(m.product.concept or "", "en:olive-oils") for m in offers)
+
+
+def test_cheddar_is_cheddar_and_another_cheese_only_a_substitute_with_its_reason() -> None:
+    line = needed("mature cheddar", text="100g mature cheddar, grated")
+    offers = grocers_offers(line)
+    assert offers and all(not m.substitute and "cheddar" in m.product.name.lower() for m in offers)
+    no_cheddar = Catalog(p for p in catalog_of("market-hall").products if "cheddar" not in p.name.lower())
+    substitutes = no_cheddar.find(line, limit=10)
+    assert substitutes and all(m.substitute for m in substitutes)
+    assert all(re.search(r": another .*cheese", m.fit.reason) for m in substitutes), substitutes[0].fit.reason
+
+
+def test_a_vegetarian_recipe_gets_no_chicken_stock_even_as_a_substitute() -> None:
+    line = needed("vegetable stock", text="1 litre vegetable stock").model_copy(
+        update={"diet": Diet.vegetarian}
+    )
+    veg_free = Catalog(p for p in catalog_of("market-hall").products if "vegetable" not in p.name.lower())
+    for catalog in (catalog_of("market-hall"), veg_free):
+        for match in catalog.find(line, limit=10):
+            assert taxonomy().suits(match.product.concept or "", Diet.vegetarian), match.product.name
+
+
+def test_fresh_tomatoes_are_fresh_and_canned_ones_only_a_substitute() -> None:
+    line = needed(
+        "tomatoes", text="4 ripe tomatoes, chopped", quantity=Quantity(amount=Decimal(4), unit="piece")
+    )
+    assert line.fresh
+    offers = grocers_offers(line)
+    assert offers and all(not m.substitute for m in offers)
+    assert not any(word in m.product.name.lower() for m in offers for word in ("canned", "passata", "purée"))
+    processed = ("en:canned-tomatoes", "en:tomato-purees", "en:dried-tomatoes")
+    tx = taxonomy()
+    only_processed = Catalog(
+        p
+        for p in catalog_of("market-hall").products
+        if any(tx.is_within(p.concept or "", c) for c in processed)
+    )
+    substitutes = only_processed.find(line)
+    assert substitutes and all(m.substitute and m.fit.reason.endswith("not fresh") for m in substitutes)
+
+
+def test_two_cloves_of_garlic_are_one_bulb() -> None:
+    line = needed(
+        "garlic", text="2 cloves garlic, crushed", quantity=Quantity(amount=Decimal(2), unit="clove")
+    )
+    shop = shop_named("market-hall")
+    [offer] = shop.quote(quote_request_of("market-hall", line)).lines
+    assert not offer.substitute and "garlic" in offer.product.lower() and offer.packs == 1
+    assert offer.pack.unit == "piece" or offer.pack.amount >= 6
+
+
+def test_a_10_g_tube_of_silicone_grease_is_covered_by_a_tube_or_a_tub() -> None:
+    line = needed("Silicone grease, 10 g tube", SUPPLY, quantity=Quantity(amount=Decimal(1), unit="tube"))
+    for shop in HARDWARE_SHOPS:
+        [offer] = shop_named(shop.provider_id).quote(quote_request_of(shop.provider_id, line)).lines
+        assert not offer.substitute and offer.packs == 1 and "Silicone grease" in offer.product
+
+
+def test_a_size_the_line_states_must_be_the_products() -> None:
+    line = needed("Tap washer, 1/2 inch", SUPPLY)
+    for shop in HARDWARE_SHOPS:
+        for match in catalog_of(shop.provider_id).find(line, limit=10):
+            assert match.substitute == ("1/2" not in match.product.name), match.product.name
+
+
+def test_catalog_products_are_valid_money_quantities_and_concepts() -> None:
     units = set(PINT_OF) | set(COUNTED)
     for shop in REFERENCE_SHOPS:
         catalog = catalog_of(shop.provider_id)
@@ -141,16 +232,17 @@ def test_catalog_products_are_valid_money_and_quantities() -> None:
             assert isinstance(product.pack, Quantity) and product.pack.amount > 0
             assert product.pack.unit in units
             assert product.stock >= 0
-            assert product.category in shop.categories and product.keywords
+            assert product.category in shop.categories and product.concept in taxonomy()
 
 
-def test_shops_carry_different_ranges_at_different_prices() -> None:
+def test_grocers_carry_thousands_of_products_each_a_different_range_at_different_prices() -> None:
     ranges = {
         shop.provider_id: {product.sku.split("-", 1)[1] for product in catalog_of(shop.provider_id).products}
         for shop in GROCERS
     }
     everything = set().union(*ranges.values())
     assert all(codes < everything for codes in ranges.values()), "no shop has everything"
+    assert sum(len(codes) >= 1900 for codes in ranges.values()) >= 4
     cheap = {p.sku.split("-", 1)[1]: p.price.amount for p in catalog_of("discount-depot").products}
     dear = {p.sku.split("-", 1)[1]: p.price.amount for p in catalog_of("fresh-express").products}
     both = cheap.keys() & dear.keys()
@@ -170,7 +262,7 @@ def catalogs_digest() -> str:
             p.pack.unit,
             str(p.price.amount),
             p.stock,
-            p.keywords,
+            p.concept,
         )
         for shop in REFERENCE_SHOPS
         for p in catalog_of.__wrapped__(shop.provider_id).products
@@ -197,33 +289,34 @@ def test_unknown_shops_have_no_catalog() -> None:
 def test_find_offers_several_pack_sizes_of_the_same_thing() -> None:
     def product(sku: str, grams: str) -> Product:
         return Product(
-            sku, f"Rice {grams} g", Quantity(amount=Decimal(grams), unit="g"),
-            Money(amount=Decimal("1.00"), currency="EUR"), 5, "grocery", ("basmati rice", "rice"),
+            sku, f"Basmati rice {grams} g", Quantity(amount=Decimal(grams), unit="g"),
+            Money(amount=Decimal("1.00"), currency="EUR"), 5, "grocery", "en:basmati-rices",
         )  # fmt: skip
 
     catalog = Catalog([product("a", "500"), product("b", "500"), product("c", "1000"), product("d", "2000")])
-    found = catalog.find("basmati rice", limit=3)
-    assert sorted(match.product.pack.amount for match in found) == [500, 1000, 2000]
-    assert catalog.find("basmati rice", limit=1)[0].score == 100
+    line = needed("basmati rice")
+    assert sorted(match.product.pack.amount for match in catalog.find(line, limit=3)) == [500, 1000, 2000]
+    assert not catalog.find(line, limit=1)[0].substitute
 
 
 def test_product_data_is_attributed_small_and_its_packs_parse() -> None:
     data = resources.files("agents.reference").joinpath("data")
-    for name in ("grocery_products.json", "hardware_products.json"):
-        assert len(data.joinpath(name).read_bytes()) < 300_000
-    grocery = json.loads(data.joinpath("grocery_products.json").read_text(encoding="utf-8"))
-    assert grocery["attribution"] == "Open Food Facts contributors, ODbL 1.0"
-    off = [item for item in grocery["products"] if item["source"] == "off"]
-    assert 100 <= len(off) <= 500
+    assert len(data.joinpath("grocery_products.json.gz").read_bytes()) < 300_000
+    grocery = json.loads(gzip.decompress(data.joinpath("grocery_products.json.gz").read_bytes()))
+    assert any("Open Food Facts contributors" in line for line in grocery["attribution"])
+    assert len(grocery["products"]) >= 3000
+    sources = {item["source"] for item in grocery["products"]}
+    assert {"datakick", "off-names", "kitting"} <= sources
+    off = [item for item in grocery["products"] if item["source"].startswith("off_")]
+    assert len(off) >= 500
     for item in off:
         parsed = parse_pack(item["pack"]["text"])
-        assert parsed is not None and (parsed.unit, parsed.count) == (
-            item["pack"]["unit"],
-            item["pack"]["count"],
-        )
+        assert parsed is not None and parsed.unit == item["pack"]["unit"]
         assert parsed.quantity == Decimal(item["pack"]["quantity"])
+    derived = [item for item in grocery["products"] if item.get("pack_derived")]
+    assert derived and all(item["source"] in ("off-names", "kitting-everyday") for item in derived)
     hardware = json.loads(data.joinpath("hardware_products.json").read_text(encoding="utf-8"))
-    assert 30 <= len(hardware["products"]) <= 60
+    assert 200 <= len(hardware["products"]) <= 600
 
 
 # --- the shop as a provider adapter ---------------------------------------------------------------
@@ -243,8 +336,12 @@ def answers(adapter: ProviderAdapter, data: ev.EventData) -> list[ev.EventData]:
 
 def quote_request(provider_id: str, *names: str) -> ev.QuoteRequested:
     lines = [ev.QuoteLine(line_id=f"l{i}", name=name) for i, name in enumerate(names, 1)]
+    return quote_request_of(provider_id, *lines)
+
+
+def quote_request_of(provider_id: str, *lines: ev.QuoteLine) -> ev.QuoteRequested:
     return example(ev.QuoteRequested).model_copy(
-        update={"provider_id": provider_id, "addressed": [provider_id], "lines": lines}
+        update={"provider_id": provider_id, "addressed": [provider_id], "lines": list(lines)}
     )
 
 

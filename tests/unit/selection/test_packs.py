@@ -144,3 +144,24 @@ def test_round_packs_uses_the_milp_past_the_limit(monkeypatch: pytest.MonkeyPatc
         PackOption("eggs", "six", D(6), "pcs", D("1.50")),
     )
     assert counts(plan) == {"six": 2}
+
+
+def test_counted_foods_convert_through_their_weight() -> None:
+    """ "2 cloves garlic" (6 g, a bulb weighs 40 g) is one bulb, or the smallest net by weight."""
+    garlic = Need("garlic", D(2), "clove", "garlic", grams=D(6), piece_grams=D(40))
+    bulb, net = (
+        PackOption("garlic", "bulb", D(1), "piece", D("0.30")),
+        PackOption("garlic", "net", D(250), "g", D(2)),
+    )
+    assert counts(plan_of(garlic, bulb, net)) == {"bulb": 1}
+    assert counts(plan_of(garlic, net)) == {"net": 1}
+    eggs = Need("eggs", D(3), "piece", "eggs", piece_grams=D(50))
+    assert counts(plan_of(eggs, PackOption("eggs", "box", D(220), "g", D("1.20")))) == {"box": 1}
+    assert counts(plan_of(eggs, PackOption("eggs", "box", D(120), "g", D("0.70")))) == {"box": 2}
+
+
+def test_without_its_weight_a_counted_food_does_not_convert() -> None:
+    garlic = Need("garlic", D(2), "clove", "garlic")
+    assert round_packs(garlic, [PackOption("garlic", "net", D(250), "g", D(2))]) == NoPlan(
+        "units cannot be converted"
+    )

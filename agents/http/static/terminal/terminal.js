@@ -531,7 +531,11 @@
     if (done) {
       const orders = snapshot.orders || [];
       const completed = orders.filter((o) => o.status === "completed").length || orders.length;
-      const text = `Your kit is complete: ${plural(completed, "order", "orders")} delivered and paid`;
+      const missing = (snapshot.basket && snapshot.basket.missing) || [];
+      const text = missing.length
+        ? `Your kit is incomplete: ${snapshot.basket.reason || ""}. ` +
+          `Missing: ${missing.map((m) => `${m.name} (${m.reason})`).join("; ")}`
+        : `Your kit is complete: ${plural(completed, "order", "orders")} delivered and paid`;
       if ($("done").textContent !== text) $("done").textContent = text;
     }
     if (failed) {

@@ -1,0 +1,140 @@
+"""How an offered product fits a quote line: exactly, as a substitute (with the reason a person reads) or
+not at all. Shops use it to decide what to offer; Kitting's coordinator uses it again on every offer,
+trusting no provider's own "exact".
+
+The product's concept decides (schemas/concepts.py): the need's concept or below it is exact, unless
+the line wants it fresh and the product is canned, dried or frozen, or the product has more in it; a
+neighbour under a close shared parent is a substitute; anything else is unfit, and so is a product the
+method's diet forbids, even as a substitute. The names are checked too: a need whose name says more
+than its concept ("vegan feta cheese", read as a cheese) is met exactly only by a product whose name
+says it too, and a size the line states ("1/2 inch", "10 g tube") must be the product's. A product
+without a concept, or a need without one, is judged by the names alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from schemas.concepts import Diet, taxonomy
+from schemas.events import QuoteLine
+
+# words that describe rather than name: a name leaving only these unsaid still names the thing
+DESCRIPTIVE_WORDS = frozenset(
+    {
+        "large", "small", "medium", "big", "extra", "jumbo", "ripe", "fresh", "freshly", "mature", "mild",
+        "light", "dark", "soft", "organic", "free", "range", "good", "quality", "best", "finely", "roughly",
+        "chopped", "minced", "sliced", "diced", "grated", "crushed", "melted", "softened", "beaten", "cold",
+        "warm", "hot", "room", "temperature", "raw", "plain", "natural", "pure", "lean", "boneless",
+        "skinless", "baby", "young", "flat", "leaf", "italian", "english", "french", "spanish", "greek",
+        "homemade", "store", "bought", "sifted", "packed", "heaped", "level", "generous",
+        "unsweetened", "sweet", "regular", "thick", "thin", "cut", "peeled", "trimmed", "halved", "whole",
+        "firm", "ground", "cracked", "coarse", "fine", "smoked", "toasted", "roasted", "cooked",
+        "uncooked", "dry", "dried", "canned", "tinned", "frozen", "thawed", "drained", "rinsed",
+        "optional", "handful", "pinch", "dash", "piece", "clove", "sprig", "bunch", "stalk", "head", "knob",
+        "low", "fat", "reduced", "sodium", "salt", "sugar", "full", "skim", "skimmed", "semi", "old",
+        "gluten", "lrg", "lg", "sm", "med", "european", "style", "type",
+    }
+)  # fmt: skip
+_FILLER = frozenset(
+    {"of", "the", "a", "an", "for", "to", "and", "or", "from", "in", "with", "de", "pack", "tube", "tub",
+     "bag", "jar", "bottle", "box", "can", "tin", "roll", "set", "kit", "x"}
+)  # fmt: skip
+_MEAT_OR_FISH = re.compile(
+    r"\b(meat|beef|pork|veal|lamb|mutton|chicken|turkey|duck|ham|bacon|lard|gelatine?|chorizo|salami|"
+    r"sausages?|pancetta|prosciutto|fish|anchov(?:y|ies)|tuna|salmon|cod|shrimps?|prawns?|crab|oysters?|"
+    r"mussels?|clams?|squid|octopus)\b",
+    re.IGNORECASE,
+)
+_NUMBER = r"\d+(?:[./]\d+)?"
+_SIZE = re.compile(  # "25 mm", "1/2 inch", "1/2 and 3/4 inch", "4 to 10 mm"
+    rf"(?<![\w.])((?:{_NUMBER}\s*(?:and|or|to|,|-)\s*)*{_NUMBER})\s*"
+    r"(mm|cm|m|in(?:ch(?:es)?)?|\"|grit|v|w|g|ml|kg|l)(?![a-z])",
+    re.IGNORECASE,
+)
+_SIZE_UNITS = {"inch": "in", "inches": "in", '"': "in"}
+
+
+@dataclass(frozen=True)
+class Fit:
+    kind: Literal["exact", "substitute", "unfit"]
+    reason: str = ""  # for a substitute or an unfit product, said for a person
+    similar: bool = False  # a substitute under one of the need's own parents, or the same thing named less
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
+
+
+def fit(line: QuoteLine, concept: str | None, product: str) -> Fit:
+    """How a product (its concept, if the provider said it, and its name) fits the line."""
+    tx = taxonomy()
+    known = concept if concept in tx else None
+    if line.diet is not None and not _keeps_to(known, product, line.diet):
+        return Fit("unfit", f"{product} is not {line.diet.value}")
+    if line.concept in tx and known is not None:
+        assert line.concept is not None
+        relation = tx.relation(known, line.concept, line.fresh)
+        if relation.kind == "other":
+            return Fit("unfit", f"{product} is not {line.name}")
+        if relation.kind == "substitute":
+            return Fit("substitute", relation.reason, relation.similar)
+        if line.broader:
+            return _by_name(line, product)
+        return _by_size(line, product)
+    return _by_name(line, product)
+
+
+def _keeps_to(concept: str | None, product: str, diet: Diet) -> bool:
+    if concept is not None:
+        return taxonomy().suits(concept, diet)
+    return not _MEAT_OR_FISH.search(product)
+
+
+def _by_name(line: QuoteLine, product: str) -> Fit:
+    unsaid = [word for word in significant_words(line.name) if word not in set(words(product))]
+    if unsaid:
+        return Fit("substitute", f"{product} for {line.name}: not said to be {' '.join(unsaid)}", True)
+    return _by_size(line, product)
+
+
+def _by_size(line: QuoteLine, product: str) -> Fit:
+    asked, offered = sizes(line.name), sizes(product)
+    units = {unit for _, unit in offered}
+    other = [f"{n} {u}" for n, u in asked if u in units and (n, u) not in offered and u not in ("g", "ml")]
+    if other:
+        return Fit("substitute", f"{product} for {line.name}: another size", True)
+    return Fit("exact")
+
+
+def words(text: str) -> list[str]:
+    """The words of a name as they are compared: lower case, no accents, singular."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).replace("'", "")
+    return [_singular(w) for w in re.findall(r"[a-z]+", plain)]
+
+
+def significant_words(name: str) -> list[str]:
+    """The words of a name that say which thing it is (not its size, state or pack)."""
+    return [w for w in words(_SIZE.sub(" ", name)) if w not in DESCRIPTIVE_WORDS and w not in _FILLER]
+
+
+def sizes(text: str) -> set[tuple[str, str]]:
+    """The sizes a name states: ("1/2", "in"), ("25", "mm"), ("120", "grit")."""
+    return {
+        (number, _SIZE_UNITS.get(unit.lower(), unit.lower()))
+        for numbers, unit in _SIZE.findall(text)
+        for number in re.findall(_NUMBER, numbers)
+    }
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "oes")):
+        return word[:-2]
+    return word[:-1]
