@@ -116,9 +116,27 @@ def words(text: str) -> list[str]:
     return [_singular(w) for w in re.findall(r"[a-z]+", plain)]
 
 
+# words of names that praise or brand rather than say what it is ("Simply Nature Organic olive oil")
+MARKETING_WORDS = frozenset(
+    {
+        "original", "classic", "traditional", "premium", "real", "homestyle", "style", "select", "value",
+        "everyday", "family", "fancy", "authentic", "genuine", "all", "purpose", "creamy", "finest",
+        "signature", "simply", "deluxe", "choice", "favorite", "favourite", "fashioned", "farm", "farms",
+        "farmhouse", "country", "artisan", "gourmet", "kitchen", "recipe", "house", "brand", "own",
+        "essential", "basic", "basics", "great", "delicious", "tasty", "super", "bio", "nature", "natures",
+        "kosher", "halal", "enriched", "percent", "made", "usa", "imported", "friendly", "pride", "grove",
+    }
+)  # fmt: skip
+
+
 def significant_words(name: str) -> list[str]:
-    """The words of a name that say which thing it is (not its size, state or pack)."""
-    return [w for w in words(_SIZE.sub(" ", name)) if w not in DESCRIPTIVE_WORDS and w not in _FILLER]
+    """The words of a name that say which thing it is: not its size, state or pack, nor praise. A word
+    Kitting does not know counts: it may be the thing itself ("Oreo cookies", "Shaoxing wine")."""
+    return [
+        w
+        for w in words(_SIZE.sub(" ", name))
+        if w not in DESCRIPTIVE_WORDS and w not in _FILLER and w not in MARKETING_WORDS
+    ]
 
 
 def sizes(text: str) -> set[tuple[str, str]]:

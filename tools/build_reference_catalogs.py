@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.concepts.normalise import DESCRIPTIVE, concept_of, is_food
+from schemas.fitting import MARKETING_WORDS
 from agents.concepts.portions import portion_of
 from agents.concepts.words import words_of
 from agents.reference.pack_sizes import ParsedPack, parse_pack, plain
@@ -75,17 +76,7 @@ DEFAULT_PRICE = "7"
 # a product sold under a family's name is the family's mixed kind ("Vegetable oil": a blend of oils)
 PRODUCT_KIND = {"kitting:neutral-cooking-oils": "en:mixed-vegetable-oils"}
 WITH_MORE = re.compile(r"\b(?:with|in\s+(?:water|oil|brine|sauce|syrup|juice|tomato))\b", re.IGNORECASE)
-# words of product names that praise rather than say what it is ("Real mayonnaise", "Homestyle bread")
-MARKETING = frozenset(
-    {
-        "original", "classic", "traditional", "premium", "real", "homestyle", "style", "select", "value",
-        "everyday", "family", "fancy", "authentic", "genuine", "all", "purpose", "creamy", "finest",
-        "signature", "simply", "deluxe", "choice", "favorite", "favourite", "old", "fashioned", "farm",
-        "farmhouse", "country", "artisan", "gourmet", "kitchen", "recipe", "house", "brand", "own",
-        "essential", "basic", "basics", "great", "delicious", "tasty", "extra", "super", "bio",
-        "glutenfree", "kosher", "halal", "enriched", "100", "percent", "made", "usa", "imported",
-    }
-)  # fmt: skip
+MARKETING = MARKETING_WORDS | {"glutenfree", "100"}
 
 
 @dataclass(frozen=True)
@@ -130,11 +121,11 @@ STAPLES: tuple[Staple, ...] = (
     staple("parsley", "Flat-leaf parsley", "en:fresh-parsley", "1 bunch | 30 g"),
     staple("coriander", "Fresh coriander", "en:fresh-coriander-leaves", "1 bunch | 30 g"),
     staple("basil", "Fresh basil", "en:fresh-basil", "1 bunch | 30 g"),
-    staple("mint", "Fresh mint", "en:mint", "1 bunch"),
-    staple("thyme", "Fresh thyme", "en:thyme", "1 bunch"),
-    staple("rosemary", "Fresh rosemary", "en:rosemary", "1 bunch"),
+    staple("mint", "Fresh mint", "en:fresh-mint", "1 bunch"),
+    staple("thyme", "Fresh thyme", "en:fresh-thyme", "1 bunch"),
+    staple("rosemary", "Fresh rosemary", "en:fresh-rosemary", "1 bunch"),
     staple("chives", "Fresh chives", "en:fresh-chives", "1 bunch"),
-    staple("dill", "Fresh dill", "en:dill", "1 bunch"),
+    staple("dill", "Fresh dill", "en:fresh-dill", "1 bunch"),
     staple("bay-leaves", "Dried bay leaves", "en:dried-bay-laurel", "5 g"),
     staple("free-range-eggs", "Free-range eggs", "en:free-range-chicken-eggs", "6 pieces | 12 pieces | 10 pieces"),
     staple("unsalted-butter", "Unsalted butter", "en:unsalted-butters", "250 g | 500 g"),
@@ -190,6 +181,50 @@ STAPLES: tuple[Staple, ...] = (
     staple("soy-sauce", "Soy sauce", "en:soy-sauces", "150 ml | 500 ml"),
     staple("dijon", "Dijon mustard", "en:dijon-mustards", "200 g"),
     staple("chickpeas", "Chickpeas, canned", "en:canned-chickpeas", "400 g"),
+    staple("kidney-beans", "Red kidney beans, canned", "en:canned-red-kidney-beans", "400 g"),
+    staple("black-beans", "Black beans, canned", "en:canned-black-beans", "400 g"),
+    staple("italian-herbs", "Italian seasoning, dried herbs", "en:mixtures-of-aromatic-plants", "15 g"),
+    staple("garlic-powder", "Garlic powder", "en:garlic-powder", "50 g"),
+    staple("onion-powder", "Onion powder", "en:onion-powder", "50 g"),
+    staple("white-pepper", "Ground white pepper", "en:ground-white-peppers", "40 g"),
+    staple("chili-powder", "Chili powder", "en:chili-powders", "40 g"),
+    staple("cayenne", "Cayenne pepper", "en:cayenne-powder", "40 g"),
+    staple("dried-oregano", "Dried oregano", "en:dried-oregano", "10 g"),
+    staple("dried-thyme", "Dried thyme", "en:dried-thyme", "10 g"),
+    staple("cardamom", "Green cardamom pods", "en:green-cardamom", "25 g"),
+    staple("sesame", "Sesame seeds", "en:sesame", "100 g"),
+    staple("flaxseed", "Ground flaxseed", "en:ground-flax-seeds", "250 g"),
+    staple("fish-sauce", "Fish sauce", "en:nuoc-mam-sauce", "200 ml"),
+    staple("rice-vinegar", "Rice vinegar", "en:rice-vinegars", "250 ml"),
+    staple("rice-wine-vinegar", "Rice wine vinegar", "en:rice-wine-vinegars", "250 ml"),
+    staple("sesame-oil", "Toasted sesame oil", "en:sesame-oils", "150 ml"),
+    staple("oyster-sauce", "Oyster sauce", "en:oyster-sauces", "255 g"),
+    staple("tofu", "Firm tofu", "en:plain-tofu", "280 g | 400 g"),
+    staple("salad-leaves", "Mixed salad leaves", "en:leaf-salads", "120 g"),
+    staple("romaine", "Romaine lettuce", "en:romaine-lettuce", "1 head"),
+    staple("kale", "Curly kale", "en:curly-kale", "200 g"),
+    staple("chicken-breasts", "Chicken breast fillets", "en:chicken-breasts", "300 g | 650 g"),
+    staple("chicken-thighs", "Chicken thighs", "en:chicken-thighs", "500 g | 1 kg"),
+    staple("chicken-wings", "Chicken wings", "en:chicken-wings", "1 kg"),
+    staple("whole-chicken", "Whole chicken", "en:whole-chickens", "1 piece"),
+    staple("beef-mince", "Beef mince", "en:fresh-ground-beef-preparations", "500 g"),
+    staple("lamb-mince", "Lamb mince", "en:lamb-meat", "500 g"),
+    staple("pork-mince", "Pork mince", "en:pork", "500 g"),
+    staple("bacon", "Smoked streaky bacon", "en:bacon", "200 g"),
+    staple("sausages", "Pork sausages", "en:pork-sausages", "400 g"),
+    staple("salmon", "Salmon fillets", "en:salmon-fillets", "2 pieces | 4 pieces"),
+    staple("prawns", "Raw king prawns", "en:prawns", "200 g"),
+    staple("beef-stock", "Beef stock cubes", "en:beef-broth", "8 x 10 g"),
+    staple("chicken-stock-cubes", "Chicken stock cubes", "en:dehydrated-poultry-broth-stock", "8 x 10 g"),
+    staple("buttermilk", "Buttermilk", "en:buttermilks", "284 ml"),
+    staple("sour-cream", "Soured cream", "en:sour-creams", "300 ml"),
+    staple("cream-cheese", "Full-fat soft cheese", "en:cream-cheeses", "180 g"),
+    staple("ricotta", "Ricotta", "en:ricotta", "250 g"),
+    staple("greek-plain", "Plain Greek-style yogurt", "en:plain-greek-style-yogurts", "500 g"),
+    staple("white-chocolate", "White chocolate", "en:white-chocolates", "100 g"),
+    staple("arborio", "Arborio risotto rice", "en:arborio-rices", "500 g"),
+    staple("white-wine", "Dry white wine", "en:dry-white-wines", "750 ml"),
+    staple("red-wine", "Red wine", "en:red-wines", "750 ml"),
 )
 # fmt: on
 

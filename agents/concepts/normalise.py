@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from agents.concepts.words import DEFAULTS, EXTRA_NAMES, RECIPE_PHRASES, words_of
-from schemas.concepts import Taxonomy, taxonomy
+from schemas.concepts import PROCESSED_ROOTS, Taxonomy, taxonomy
 from schemas.events import ComponentKind
 from schemas.fitting import DESCRIPTIVE_WORDS as DESCRIPTIVE
 from schemas.units import unit_symbol
@@ -259,8 +259,18 @@ PRODUCE_ROOTS = (  # what is sold fresh unless the line says otherwise
 USED_DRIED = ("en:bay-laurel",)  # produce a kitchen uses dried unless the line says fresh
 
 
+NOT_PRODUCE = (*PROCESSED_ROOTS, "en:spices", "en:sauces", "en:starches", "en:flours")
+PROCESSED_NAMES = re.compile(
+    r"\b(powders?|pastes?|pur[eé]es?|juices?|dried|flakes?|starch(?:es)?|sauces?)\b", re.IGNORECASE
+)
+
+
 def _is_produce(concept_id: str) -> bool:
+    """Sold fresh unless the line says otherwise: fruit, vegetables and herbs, not their processed
+    kinds (raisins, chili powder, tomato paste) nor what a kitchen uses dried (bay leaves)."""
     tx = taxonomy()
-    if any(tx.is_within(concept_id, kind) for kind in USED_DRIED if kind in tx):
+    if any(tx.is_within(concept_id, kind) for kind in (*USED_DRIED, *NOT_PRODUCE) if kind in tx):
+        return False
+    if PROCESSED_NAMES.search(tx.name(concept_id)):
         return False
     return any(tx.is_within(concept_id, root) for root in PRODUCE_ROOTS if root in tx)

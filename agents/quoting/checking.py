@@ -3,7 +3,8 @@ is judged against the need (schemas/fitting.py): a provider's own "exact" is not
 that does not fit (another thing, or one the method's diet forbids) is dropped, and a substitute is
 flagged with its reason. Then the person's substitute policy decides which substitutes the selection
 may use: none (`never`), only close ones (`similar`), or (`ask`) those shown in a proposal and those
-the person accepted. A line some provider offers exactly never gets a substitute."""
+the person accepted. A line some provider offers exactly never gets a substitute, and one with a close
+substitute gets no farther one."""
 
 from __future__ import annotations
 
@@ -62,12 +63,15 @@ def checked(offers: Sequence[ProviderOffer], needs: Sequence[QuoteLine], consent
         for line, reason in unfit.items():
             reasons.setdefault(line, f"nothing offered fits: {reason}")
     exact_lines = {o.line for offer in judged_offers for o in offer.lines if not o.substitute}
+    close_lines = {o.line for offer in judged_offers for o in offer.lines if o.substitute and o.similar}
     refused: dict[str, list[str]] = defaultdict(list)
     consented_offers = []
     for offer in judged_offers:
         kept_options = []
         for option in offer.lines:
             why = None if not option.substitute else _refusal(option, consent, option.line in exact_lines)
+            if why is None and option.substitute and not option.similar and option.line in close_lines:
+                why = ""  # a close substitute is offered: a farther one is not proposed
             if why is None:
                 kept_options.append(option)
             elif why:

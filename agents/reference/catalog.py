@@ -79,6 +79,7 @@ class Catalog:
                 exact.append(ProductMatch(product, judged))
             elif judged.kind == "substitute":
                 substitutes.append(ProductMatch(product, judged))
+        substitutes.sort(key=lambda match: not match.fit.similar)  # the closest neighbours first
         return varied_packs(self._closest(exact, line) or substitutes, limit)
 
     def _closest(self, exact: list[ProductMatch], line: QuoteLine) -> list[ProductMatch]:

@@ -64,7 +64,8 @@ REFERENCE_SHOPS: tuple[ShopProfile, ...] = (
     ),
     ShopProfile(
         "market-hall", "Market Hall", frozenset({GROCERY}), _DEFAULT | _NORTH,
-        (_terms(_PICKUP, "0", 30), _terms(_OWN, "3.50", 120)), (_ELECTRONIC, _CASH, _AT_PICKUP),
+        (_terms(_PICKUP, "0", 30), _terms(_OWN, "3.50", 120), _terms(_COURIER, "3.90", 480)),
+        (_ELECTRONIC, _CASH, _AT_PICKUP),
     ),
     ShopProfile(
         "corner-grocer", "Corner Grocer", frozenset({GROCERY}), _DEFAULT,
