@@ -35,7 +35,8 @@ DESCRIPTIVE_WORDS = frozenset(
         "uncooked", "dry", "dried", "canned", "tinned", "frozen", "thawed", "drained", "rinsed",
         "optional", "handful", "pinch", "dash", "piece", "clove", "sprig", "bunch", "stalk", "head", "knob",
         "low", "fat", "reduced", "sodium", "salt", "sugar", "full", "skim", "skimmed", "semi", "old",
-        "gluten", "lrg", "lg", "sm", "med", "european", "style", "type",
+        "gluten", "lrg", "lg", "sm", "med", "european", "style", "type", "squeeze", "splash", "drizzle",
+        "sprinkle", "taste", "some", "few", "little", "serving", "garnish",
     }
 )  # fmt: skip
 _FILLER = frozenset(

@@ -18,6 +18,8 @@ PINT_OF: dict[str, str] = {
     "pinch": "recipe_pinch", "dash": "recipe_dash", "stick": "butter_stick",
     "m": "meter", "cm": "centimeter", "mm": "millimeter", "in": "inch", "ft": "foot",
 }  # fmt: skip
+# counted units that are whatever a shop packs the thing in: "2 packages tofu" is two of its packs
+CONTAINERS = frozenset({"packet", "can", "jar", "bottle", "bag", "box", "tube", "envelope"})
 COUNTED = (
     "piece", "clove", "can", "jar", "bunch", "packet", "slice", "sprig", "head", "sheet", "roll",
     "envelope", "tube", "stalk", "leaf", "handful", "bottle", "bag", "box", "cube", "fillet", "strip",
@@ -68,7 +70,26 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "can": ("can", "cans", "tin", "tins"),
     "jar": ("jar", "jars"),
     "bunch": ("bunch", "bunches"),
-    "packet": ("packet", "packets", "pack", "packs", "package", "packages", "sachet", "sachets"),
+    "packet": (
+        "packet",
+        "packets",
+        "pack",
+        "packs",
+        "package",
+        "packages",
+        "sachet",
+        "sachets",
+        "pkg",
+        "pkgs",
+        "case",
+        "cases",
+        "carton",
+        "cartons",
+        "tub",
+        "tubs",
+        "block",
+        "blocks",
+    ),
     "slice": ("slice", "slices"),
     "sprig": ("sprig", "sprigs"),
     "head": ("head", "heads"),

@@ -165,6 +165,7 @@ def off_concepts(data: Path) -> dict[str, dict[str, Any]]:
         concepts[cid] = {"name": english or _fallback_name(cid), "synonyms": synonyms, "parents": parents}
     for slug, name, synonyms, parent, children in FOOD_FAMILIES:
         family = f"kitting:{slug}"
+        assert parent in concepts, parent  # families come after their parents
         concepts[family] = {"name": name, "synonyms": list(synonyms), "parents": [parent]}
         for child in children:
             assert child in concepts, child

@@ -177,6 +177,8 @@ def alternatives_of(name: str) -> list[str]:
     """ "Pecorino or Parmesan cheese" -> ["Pecorino", "Parmesan cheese", the whole]; "tomatoes with
     juices" -> ["tomatoes"]; "Shaoxing wine (or dry sherry)" -> ["Shaoxing wine", "dry sherry", …]; any
     other note in brackets is dropped."""
+    name = re.sub(r"\bto taste\b.*", "", name, flags=re.IGNORECASE)  # "salt and pepper to taste"
+    name = re.sub(r"^\s*[\d/.\s½¼¾⅓⅔]+(?=[a-zA-Z])", "", name)  # "1 salt and pepper": the count of it
     name = re.sub(r"\(\s*or\s+([^)]*)\)", r" or \1", name, flags=re.IGNORECASE)
     name = re.sub(r"\([^)]*\)", " ", name)
     name = re.split(r"\bwith\b", name, maxsplit=1, flags=re.IGNORECASE)[0]
@@ -209,7 +211,8 @@ def _concept_of(
     if found is None:
         return ConceptMatch(None)
     phrase, fitted = found
-    significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
+    said = set(name_words)  # the forms the line adds ("powder" for "powdered") are not the name's words
+    significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE and w in said]
     if significant and len(name_words) > 1:  # "feta cheese": the taxonomy's feta, not any cheese
         narrower = own.best(name_words[:-1])
         kept = set(phrase.words[:-1]) | set(significant)
@@ -219,7 +222,7 @@ def _concept_of(
             and own.taxonomy.is_within(narrower[0].concept, phrase.concept)
         ):
             phrase, fitted = narrower
-            significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE]
+            significant = [w for w in fitted if w not in phrase.words and w not in DESCRIPTIVE and w in said]
     if significant and not phrase.primary:  # a broader sense found through a synonym ("starter")
         return ConceptMatch(None)
     fresh = (
@@ -228,7 +231,19 @@ def _concept_of(
         and (bool(FRESH_WORDS & line_words) or symbol in FRESH_UNITS or _is_produce(phrase.concept))
     )
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
-    return ConceptMatch(phrase.concept, fresh, phrase.words, confidence, approximate=bool(significant))
+    concept = (_fresh_kind(phrase.concept) if fresh else None) or phrase.concept
+    return ConceptMatch(concept, fresh, phrase.words, confidence, approximate=bool(significant))
+
+
+@cache
+def _fresh_kind(concept_id: str) -> str | None:
+    """The fresh kind of a food when the taxonomy names one ("Fresh radishes" below "Radishes")."""
+    tx = taxonomy()
+    name = tx.name(concept_id).lower()
+    for child in tx.children(concept_id):
+        if child == concept_id.replace(":", ":fresh-", 1) or tx.name(child).lower() == f"fresh {name}":
+            return child
+    return None
 
 
 def _powder(

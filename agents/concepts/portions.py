@@ -75,7 +75,8 @@ PORTIONS: dict[str, Portion] = {
     "en:powdered-sugars": _p(None, "0.51"), "en:salts": _p(None, "1.2"), "en:honeys": _p(None, "1.42"),
     "en:maple-syrups": _p(None, "1.32"), "en:rices": _p(None, "0.85"), "en:rolled-oats": _p(None, "0.36"),
     "en:cocoa-powders": _p(None, "0.42"), "en:broths": _p(None, "1.0", cube="10"),
-    "en:spices": _p(None, "0.45"),
+    "en:spices": _p("0.3", "0.45"), "en:cinnamon-sticks": _p("3"), "en:green-cardamom": _p("0.2"),
+    "en:star-anise": _p("0.5"), "en:whole-cloves": _p("0.1"), "en:vanilla-pods": _p("3"),
     "en:bicarbonates-of-soda": _p(None, "0.92"), "en:baking-powder-or-raising-agent": _p(None, "0.92"),
     "en:vanilla-extract": _p(None, "0.88"),
 }  # fmt: skip

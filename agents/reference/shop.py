@@ -25,7 +25,7 @@ from schemas.events import (
     QuoteOffered,
     QuoteRequested,
 )
-from schemas.units import COUNTED, IncompatibleUnits, convert, dimension
+from schemas.units import CONTAINERS, COUNTED, IncompatibleUnits, convert, dimension, unit_symbol
 from schemas.values import Money
 from schemas.vocabulary import DeliveryMethod
 
@@ -39,7 +39,8 @@ def packs_to_cover(line: QuoteLine, product: Product) -> int | None:
         return 1
     need = amount_in(line, product.pack.unit)
     if need is None:
-        return None
+        container = unit_symbol(line.quantity.unit) in CONTAINERS  # "2 packages": two of its packs
+        return max(1, math.ceil(line.quantity.amount)) if container else None
     return max(1, math.ceil(need / product.pack.amount))
 
 

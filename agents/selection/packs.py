@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from agents.selection.model import Need, PackOption
-from schemas.units import IncompatibleUnits, convert, dimension, unit_symbol
+from schemas.units import CONTAINERS, IncompatibleUnits, convert, dimension, unit_symbol
 
 NO_OFFER = "no offer"
 NO_STOCK = "not enough stock"
@@ -150,14 +150,14 @@ def round_packs(need: Need, options: Sequence[PackOption]) -> PackPlan | NoPlan:
         return NoPlan(NO_OFFER)
     if need.quantity is None:
         return _one_pack(options)
-    common, needed, sizes = _in_common_unit(need, options)
+    _, needed, sizes = _in_common_unit(need, options)
     if not sizes:
         return NoPlan(NO_CONVERSION)
     usable = [(o, size) for o, size in sizes if o.packs_available != 0]
     problem = Problem.scaled(needed, usable)
     if not problem.feasible():
         return NoPlan(NO_STOCK)
-    return _plan(needed, common, need, [o for o, _ in usable], problem.search())
+    return _plan(needed, usable, problem.search())
 
 
 def _one_pack(options: Sequence[PackOption]) -> PackPlan | NoPlan:
@@ -182,6 +182,8 @@ def _in_common_unit(
             continue
         sizes = [(o, size) for o in options if (size := _size_in(need, o, common)) is not None]
         return common, needed, sizes
+    if need_unit in CONTAINERS:  # "2 packages of tofu": two of whatever packs the shop sells it in
+        return need_unit, need.quantity, [(o, Decimal(1)) for o in options]
     return need_unit, need.quantity, []
 
 
@@ -288,24 +290,27 @@ def milp_counts(problem: Problem) -> list[int]:
     return [round(float(x)) for x in solution]
 
 
-def _plan(
-    needed: Decimal, common: str, need: Need, options: list[PackOption], counts: list[int]
-) -> PackPlan | NoPlan:
-    """The plan for these counts, leftovers shared out in SKU order; NoPlan if they do not cover."""
+def _plan(needed: Decimal, usable: list[tuple[PackOption, Decimal]], counts: list[int]) -> PackPlan | NoPlan:
+    """The plan for these counts (`usable`: each option with its pack in the common unit), leftovers
+    shared out in SKU order and told in each pack's own unit; NoPlan if they do not cover."""
     sizes_total = Decimal(0)
     remaining = needed
     chosen = []
-    for option, packs in zip(options, counts, strict=True):
+    for (option, size), packs in zip(usable, counts, strict=True):
         if packs == 0:
             continue
-        held = food_in_unit(need, option.pack_quantity, symbol(option.pack_unit), common) * packs
+        held = size * packs
         sizes_total += held
         used = min(held, max(remaining, Decimal(0)))
         remaining -= used
-        unit = symbol(option.pack_unit)
-        spare = food_in_unit(need, held - used, common, unit) if held > used else Decimal(0)
+        spare = (held - used) / size * option.pack_quantity if held > used else Decimal(0)
         chosen.append((option, packs, spare))
     if sizes_total < needed - EPSILON:
         return NoPlan(NO_STOCK)
     cost = sum((o.pack_price * n for o, n, _ in chosen), Decimal(0))
-    return PackPlan(tuple(PackCount(o, n, tidy(spare)) for o, n, spare in chosen), cost)
+    return PackPlan(tuple(PackCount(o, n, _plain(tidy(spare))) for o, n, spare in chosen), cost)
+
+
+def _plain(amount: Decimal) -> Decimal:
+    """3.0 -> 3, 0.50 -> 0.5: no trailing zeros, in plain notation."""
+    return Decimal(format(amount.normalize(), "f"))

@@ -68,7 +68,7 @@ def test_fresh_tomatoes_are_not_passata_nor_canned() -> None:
 
 def test_two_cloves_of_garlic_are_fresh_garlic() -> None:
     needed, fresh = need("2 cloves garlic, crushed", "garlic", "clove")
-    assert (needed, fresh) == ("en:garlic", True)
+    assert (needed, fresh) == ("en:fresh-garlic", True)  # the taxonomy's fresh kind of garlic
     assert kind_of("en:fresh-garlic", "2 cloves garlic", "garlic", "clove") == "exact"
     assert kind_of("en:garlic-powder", "2 cloves garlic", "garlic", "clove") == "substitute"
     assert kind_of("en:frozen-chopped-garlic", "2 cloves garlic", "garlic", "clove") == "substitute"

@@ -54,7 +54,7 @@ def test_each_need_says_what_it_is_how_much_it_weighs_and_the_methods_diet() -> 
     )
     assert isinstance(garlic, QuoteLine) and isinstance(stock, QuoteLine) and isinstance(onion, QuoteLine)
     assert (garlic.concept, garlic.fresh, garlic.grams, garlic.piece_grams) == (
-        "en:garlic",
+        "en:fresh-garlic",
         True,
         Decimal(6),
         Decimal(40),
