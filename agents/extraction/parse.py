@@ -59,8 +59,9 @@ def _choose_amount(amounts: list[Any]) -> tuple[Decimal | None, Decimal | None, 
     readable = []
     flat = [part for amount in amounts for part in (getattr(amount, "amounts", None) or [amount])]
     for amount in flat:
-        symbol = unit_symbol(str(amount.unit)) if str(amount.unit) else "piece"
-        readable.append((amount, symbol))
+        raw = str(amount.unit)
+        symbol = (unit_symbol(raw) or unit_symbol(raw.split()[0])) if raw.strip() else "piece"
+        readable.append((amount, symbol))  # "10 g tube": the model's unit is "g tube", a mass
     if not readable:
         return None, None, None
     measurable = [(a, s) for a, s in readable if s in PINT_OF and dimension(s) in MEASURABLE]
