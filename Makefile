@@ -63,6 +63,8 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/kit.py
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) var tools/asyncapi/node_modules
