@@ -44,7 +44,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from agents.concepts.normalise import DESCRIPTIVE, concept_of, is_food
+from agents.concepts.normalise import DESCRIPTIVE, concept_of, fresh_kind, is_food
 from schemas.fitting import MARKETING_WORDS
 from agents.concepts.portions import portion_of
 from agents.concepts.words import words_of
@@ -200,6 +200,7 @@ STAPLES: tuple[Staple, ...] = (
     staple("sesame-oil", "Toasted sesame oil", "en:sesame-oils", "150 ml"),
     staple("oyster-sauce", "Oyster sauce", "en:oyster-sauces", "255 g"),
     staple("tofu", "Firm tofu", "en:plain-tofu", "280 g | 400 g"),
+    staple("silken-tofu", "Silken tofu", "en:plain-tofu", "300 g"),
     staple("salad-leaves", "Mixed salad leaves", "en:mesclun", "120 g"),
     staple("romaine", "Romaine lettuce", "en:romaine-lettuce", "1 head"),
     staple("kale", "Curly kale", "en:curly-kale", "200 g"),
@@ -570,16 +571,18 @@ def off_name_products(tx: Taxonomy, data: Path) -> list[dict[str, Any]]:
     return products
 
 
-def staple_products() -> list[dict[str, Any]]:
+def staple_products(tx: Taxonomy) -> list[dict[str, Any]]:
+    """The hand-written staples; fresh produce as the taxonomy's fresh kind of it where it has one."""
     products = []
     for item in STAPLES:
+        concept = (fresh_kind(item.concept) if is_produce(tx, item.concept) else None) or item.concept
         for text in item.packs:
             pack = read_pack(text)
             assert pack is not None, text
             size = str(plain(pack.quantity)).replace(".", "_") + pack.unit.replace(" ", "")
             products.append(
                 {"code": f"kit-{item.key}-{size}", "name": f"{item.name}, {text}", "brand": None,
-                 "concept": item.concept, "pack": pack_json(text, pack), "source": "kitting", "core": True}
+                 "concept": concept, "pack": pack_json(text, pack), "source": "kitting", "core": True}
             )  # fmt: skip
     return products
 
@@ -707,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         "off": off_products(tx, args.data),
         "datakick": datakick_products(tx, args.data),
         "off-names": off_name_products(tx, args.data),
-        "kitting": staple_products(),
+        "kitting": staple_products(tx),
     }
     found = [p for products in sources.values() for p in products]
     sources["kitting-everyday"] = everyday_products(tx, args.data, found)

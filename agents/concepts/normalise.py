@@ -36,6 +36,7 @@ PART_WORDS = frozenset(
 )
 PROCESSED = {  # a word of the line -> the word a processed concept is named with
     "canned": "canned", "tinned": "canned", "dried": "dried", "dehydrated": "dried", "flake": "dried",
+    "cooked": "cooked", "precooked": "cooked",
     "frozen": "frozen", "ground": "ground", "powdered": "powder", "smoked": "smoked", "pickled": "pickled",
 }  # fmt: skip
 CANNED = re.compile(  # a can or a tin as what it comes in, not "you can use"
@@ -173,16 +174,23 @@ def concept_of(
     return next((m for m in matches if m.concept is not None or m.not_needed), ConceptMatch(None))
 
 
+CHOICE_WORDS = re.compile(
+    r"\b(?:(?:of )?your (?:choice|choosing|favou?rite)(?: of)?|store[- ]bought|purchased|homemade)\b",
+    re.IGNORECASE,
+)
+
+
 def alternatives_of(name: str) -> list[str]:
     """ "Pecorino or Parmesan cheese" -> ["Pecorino", "Parmesan cheese", the whole]; "tomatoes with
     juices" -> ["tomatoes"]; "Shaoxing wine (or dry sherry)" -> ["Shaoxing wine", "dry sherry", …]; any
     other note in brackets is dropped."""
     name = re.sub(r"\bto taste\b.*", "", name, flags=re.IGNORECASE)  # "salt and pepper to taste"
+    name = CHOICE_WORDS.sub(" ", name)  # "your choice of flatbreads", "sausage of your choosing"
     name = re.sub(r"^\s*[\d/.\s½¼¾⅓⅔]+(?=[a-zA-Z])", "", name)  # "1 salt and pepper": the count of it
     name = re.sub(r"\(\s*or\s+([^)]*)\)", r" or \1", name, flags=re.IGNORECASE)
     name = re.sub(r"\([^)]*\)", " ", name)
     name = re.split(r"\bwith\b", name, maxsplit=1, flags=re.IGNORECASE)[0]
-    parts = [p.strip(" ,") for p in re.split(r"\b(?:and|or)\b|/", name, flags=re.IGNORECASE)]
+    parts = [p.strip(" ,") for p in re.split(r"\b(?:and|or)\b|/|&", name, flags=re.IGNORECASE)]
     parts = [p for p in parts if p]
     return [*parts, name] if len(parts) > 1 else [name]
 
@@ -231,12 +239,12 @@ def _concept_of(
         and (bool(FRESH_WORDS & line_words) or symbol in FRESH_UNITS or _is_produce(phrase.concept))
     )
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
-    concept = (_fresh_kind(phrase.concept) if fresh else None) or phrase.concept
+    concept = (fresh_kind(phrase.concept) if fresh else None) or phrase.concept
     return ConceptMatch(concept, fresh, phrase.words, confidence, approximate=bool(significant))
 
 
 @cache
-def _fresh_kind(concept_id: str) -> str | None:
+def fresh_kind(concept_id: str) -> str | None:
     """The fresh kind of a food when the taxonomy names one ("Fresh radishes" below "Radishes")."""
     tx = taxonomy()
     name = tx.name(concept_id).lower()

@@ -108,10 +108,7 @@ def described(lines: list[QuoteLine], components: list[Component]) -> list[Quote
     """Each need with what it is: its concept, whether it is wanted fresh, the method's diet (when the
     need itself keeps to it), its weight in grams and its food's piece weight and density. Things
     nobody buys (water, ice) are left out."""
-    matches = {
-        c.line_id: concept_of(c.name, c.text, c.kind, c.quantity.unit if c.quantity else None, c.preparation)
-        for c in components
-    }
+    matches = {c.line_id: component_concept(c) for c in components}
     diet = method_diet(components, matches)
     tx = taxonomy()
     described_lines = []
@@ -132,6 +129,20 @@ def described(lines: list[QuoteLine], components: list[Component]) -> list[Quote
         }  # fmt: skip
         described_lines.append(line.model_copy(update=facts))
     return described_lines
+
+
+def component_concept(component: Component) -> ConceptMatch:
+    """What a component is; when its name says more than the taxonomy knows ("Shaoxing wine"), an
+    alternative the page offers that it knows exactly ("or dry sherry") instead."""
+    unit = component.quantity.unit if component.quantity else None
+    match = concept_of(component.name, component.text, component.kind, unit, component.preparation)
+    if match.concept is not None and not match.approximate:
+        return match
+    for alternative in component.alternatives:
+        other = concept_of(alternative, component.text, component.kind, unit, component.preparation)
+        if other.concept is not None and not other.approximate:
+            return other
+    return match
 
 
 def method_diet(components: list[Component], matches: dict[str, ConceptMatch]) -> Diet | None:
