@@ -236,7 +236,13 @@ def _concept_of(
     fresh = (
         not said_processed
         and kind is ComponentKind.ingredient
-        and (bool(FRESH_WORDS & line_words) or symbol in FRESH_UNITS or _is_produce(phrase.concept))
+        and (
+            bool(FRESH_WORDS & line_words)
+            or symbol in FRESH_UNITS
+            or _is_produce(phrase.concept)
+            # "ginger root, peeled and grated": prepared as only a fresh one is, when there is one
+            or bool(FRESH_PREPARATION & line_words and fresh_kind(phrase.concept))
+        )
     )
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
     concept = (fresh_kind(phrase.concept) if fresh else None) or phrase.concept
@@ -249,7 +255,10 @@ def fresh_kind(concept_id: str) -> str | None:
     tx = taxonomy()
     name = tx.name(concept_id).lower()
     for child in tx.children(concept_id):
-        if child == concept_id.replace(":", ":fresh-", 1) or tx.name(child).lower() == f"fresh {name}":
+        child_name = tx.name(child).lower()  # "Fresh radishes", "Fresh ginger rhizomes"
+        if child == concept_id.replace(":", ":fresh-", 1) or re.fullmatch(
+            rf"fresh {re.escape(name)}\w*( \w+)?", child_name
+        ):
             return child
     return None
 
