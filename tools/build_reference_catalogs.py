@@ -117,7 +117,10 @@ STAPLES: tuple[Staple, ...] = (
     staple("lemons", "Lemons", "en:fresh-lemons", "1 piece | 4 pieces"),
     staple("limes", "Limes", "en:limes", "1 piece | 4 pieces"),
     staple("ginger", "Fresh ginger root", "en:fresh-ginger-rhizomes", "150 g | 1 piece"),
-    staple("red-chilli", "Red chillies", "en:chili-peppers", "50 g | 3 pieces"),
+    staple("red-chilli", "Red chillies", "fr:piments-rouges", "50 g | 3 pieces"),
+    staple("green-chilli", "Green chillies", "en:chili-peppers", "50 g"),
+    staple("jalapeno", "Jalapeño peppers", "fr:jalapeno", "3 pieces | 150 g"),
+    staple("masa-harina", "Masa harina corn flour", "fr:masa-harina", "1 kg"),
     staple("parsley", "Flat-leaf parsley", "en:fresh-parsley", "1 bunch | 30 g"),
     staple("coriander", "Fresh coriander", "en:fresh-coriander-leaves", "1 bunch | 30 g"),
     staple("basil", "Fresh basil", "en:fresh-basil", "1 bunch | 30 g"),
@@ -626,8 +629,8 @@ def everyday_products(tx: Taxonomy, data: Path, products: list[dict[str, Any]]) 
     """A product for each concept of the everyday range that no product fits exactly yet."""
     made = []
     for concept, fresh in everyday_concepts(data):
-        if concept in MADE_IN_THE_KITCHEN or not usable_food(tx, concept):
-            continue
+        if concept in MADE_IN_THE_KITCHEN or not usable_food(tx, concept) or not concept.startswith("en:"):
+            continue  # (a kind with only a French or Italian name needs a hand-written English one)
         if any(tx.relation(p["concept"], concept, fresh).kind == "exact" for p in products):
             continue
         name = singular(tx.name(concept)).capitalize()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from agents.concepts.words import DEFAULTS, EXTRA_NAMES, RECIPE_PHRASES, words_of
 from schemas.concepts import PROCESSED_ROOTS, Taxonomy, taxonomy
@@ -153,6 +153,7 @@ def matchers() -> tuple[Matcher, Matcher]:
     return Matcher(tx, food=True), Matcher(tx, food=False)
 
 
+@lru_cache(maxsize=8192)
 def concept_of(
     name: str,
     line: str = "",

@@ -53,23 +53,37 @@ def need_key(name: str) -> str:
     )
 
 
+def kind_key(component: Component) -> str:
+    """What makes two mentions one need: the same kind of thing ("1 cup unsweetened cocoa powder" and
+    "cocoa powder for dusting"), or, when Kitting cannot tell the kind exactly, the same name."""
+    match = component_concept(component)
+    if match.concept is not None and not match.approximate:
+        return f"{match.concept}|{'fresh' if match.fresh else ''}"
+    return need_key(component.name)
+
+
 def merge_needs(components: list[Component]) -> list[QuoteLine]:
-    """One quote line per need. Quantities of one need are summed in the unit of its first mention, or
-    in mass when one mention is a mass and another a volume (converted through the density table); a
-    mention without a quantity merges only with others without one."""
+    """One quote line per need (the same kind of thing mentioned twice is one need). Quantities of one
+    need are summed in the unit of its first mention, or in mass when one mention is a mass and another
+    a volume (converted through the density table); a mention without a quantity rides on the
+    need's amount ("cocoa powder for dusting" with "1 cup cocoa powder")."""
     lines: list[QuoteLine] = []
+    keys: dict[str, str] = {}  # line_id of a need -> what it is
     for component in components:
-        key = need_key(component.name)
+        key = kind_key(component)
         merged = False
         for index, line in enumerate(lines):
-            if need_key(line.name) != key or line.kind != component.kind:
+            if keys[line.line_id] != key or line.kind != component.kind:
                 continue
             if line.quantity is None or component.quantity is None:
-                if line.quantity is None and component.quantity is None:
-                    lines[index] = line.model_copy(update={"line_id": f"{line.line_id}+{component.line_id}"})
-                    merged = True
-                    break
-                continue
+                # a mention without an amount ("cocoa powder for dusting") rides on one with it
+                quantity = line.quantity or component.quantity
+                lines[index] = line.model_copy(
+                    update={"line_id": f"{line.line_id}+{component.line_id}", "quantity": quantity}
+                )
+                keys[lines[index].line_id] = key
+                merged = True
+                break
             dims = {dimension(line.quantity.unit), dimension(component.quantity.unit)}
             if len(dims) > 1 and dims != {"mass", "volume"}:
                 continue
@@ -90,9 +104,11 @@ def merge_needs(components: list[Component]) -> list[QuoteLine]:
             lines[index] = line.model_copy(
                 update={"line_id": f"{line.line_id}+{component.line_id}", "quantity": quantity}
             )
+            keys[lines[index].line_id] = key
             merged = True
             break
         if not merged:
+            keys[component.line_id] = key
             lines.append(
                 QuoteLine(
                     line_id=component.line_id,

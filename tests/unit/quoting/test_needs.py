@@ -70,3 +70,14 @@ def test_a_method_with_meat_keeps_to_no_diet() -> None:
     assert {line.diet for line in needs.values()} == {None}
     vegan = described_needs("1 litre vegetable stock", "1 onion", "2 tbsp olive oil")
     assert {line.diet for line in vegan.values()} == {Diet.vegan}
+
+
+def test_the_same_kind_of_thing_named_twice_is_one_need() -> None:
+    texts = lines(
+        "1 cup unsweetened cocoa powder", "cocoa powder for dusting", "2 tbsp olive oil", "1 tsp salt"
+    )
+    cocoa, oil, salt = merge_needs(components_from(texts, "t"))
+    assert cocoa.line_id == "c1+c2" and cocoa.quantity is not None and cocoa.quantity.unit == "cup"
+    assert (oil.line_id, salt.line_id) == ("c3", "c4")
+    kept_apart = merge_needs(components_from(lines("100 g unsalted butter", "30 g butter"), "t"))
+    assert [n.line_id for n in kept_apart] == ["c1", "c2"]  # unsalted butter is not any butter
