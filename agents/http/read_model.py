@@ -1,23 +1,26 @@
 """The one read model of a basket, for every route that shows one: the basket itself, its quote rounds
-and offers, its orders and every state transition, and the terminal's whole snapshot of them. Read
-from SQL in the caller's session; no contact data (pickup codes only, for the person)."""
+and offers, its orders (with their items) and every state transition, and the terminal's whole
+snapshot of them. Read from SQL in the caller's session; no contact data (pickup codes only, for the
+person). Money is added up here, in decimals, never in the browser."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.baskets.store import Basket
+from agents.http.retries import retried_from
 from agents.ordering.tables import Order, TimelineEntry
-from agents.privacy.vault import Vault
-from agents.quoting.decisions import eta_minutes
+from agents.privacy.vault import Vault, VaultEntry
+from agents.quoting.decisions import eta_minutes, profile_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import ProviderRow
-from schemas.events import QuoteOffered, QuotePreferences
+from schemas.events import OfferLine, QuoteOffered, QuotePreferences
 
 Next = Literal[
     "wait-extraction",
@@ -67,11 +70,21 @@ def decision_of(session: Session, basket_id: str, request_id: str) -> dict[str, 
     return decision
 
 
+def previous_customer_ref(session: Session, basket: Basket) -> str | None:
+    """The customer reference of the basket this one tries again (its contact stays in the vault), or
+    None when it is no retry or the retried basket never got the person's choices."""
+    previous = _retried_basket(session, basket)
+    if previous is None or previous.preferences is None:
+        return None
+    return QuotePreferences.model_validate_json(previous.preferences).customer_ref
+
+
 # --- what the API's basket routes show ------------------------------------------------------------
 
 
 API_BASKET = ("basket_id", "url", "status", "reason", "updated_at")
 API_ROUND = ("request_id", "status", "addressed", "deadline", "closed_by")
+MAX_RETRY_CHAIN = 20  # how far back a retry's title is looked for
 
 
 def _only(view: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -106,8 +119,10 @@ def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:
 
 
 def orders_view(session: Session, basket_id: str, vault: Vault) -> list[dict[str, Any]]:
-    """Each order with its order, delivery and payment states; a pickup shows its code."""
-    views = (_order_view(order, {}, vault) for order in orders_of(session, basket_id))
+    """Each order with its items, amounts and order, delivery and payment states; a pickup shows its
+    code."""
+    names = _line_names(session.get(Basket, basket_id), rounds_of(session, basket_id))
+    views = (_order_view(order, {}, vault, names) for order in orders_of(session, basket_id))
     return [{key: value for key, value in view.items() if key != "provider_name"} for view in views]
 
 
@@ -116,8 +131,9 @@ def orders_view(session: Session, basket_id: str, vault: Vault) -> list[dict[str
 
 def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str, Any]:
     """Everything the terminal shows about one basket: the method and its components, the person's
-    choices, each quote round with its offers and (proposed or final) selection, the orders and every
-    state transition, and what the person is to do next."""
+    choices (and, for a basket that tries a failed one again, the choices made there), each quote round
+    with its offers and (proposed or final) selection, the orders with their items and every state
+    transition, and what the person is to do next."""
     basket = session.get(Basket, basket_id)
     rounds = rounds_of(session, basket_id)
     offers = offers_of(session, basket_id)
@@ -127,17 +143,20 @@ def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str,
     for round_ in rounds:
         ids.update(json.loads(round_.addressed))
     names = _provider_names(session, ids)
+    line_names = _line_names(basket, rounds)
     prefs = (
         QuotePreferences.model_validate_json(basket.preferences) if basket and basket.preferences else None
     )
     round_views = [{k: v for k, v in _round_view(r).items() if k != "decided"} for r in rounds]
+    method = _method_view(session, basket)
     return {
         "basket": _basket_view(basket, basket_id),
-        "method": _method_view(basket),
+        "method": method,
         "preferences": prefs.model_dump(mode="json", exclude={"customer_ref"}) if prefs else None,
+        "previous_choices": _previous_choices(session, basket, method),
         "rounds": round_views,
         "offers": [_offer_view(o, names, prefs) for o in offers],
-        "orders": [_order_view(o, names, vault) for o in orders],
+        "orders": [_order_view(o, names, vault, line_names) for o in orders],
         "timeline": [_timeline_view(t, orders) for t in timeline],
         "providers": names,
         "next": _next_step(basket, prefs, round_views),
@@ -154,6 +173,21 @@ def _provider_names(session: Session, ids: set[str]) -> dict[str, str]:
     return {provider_id: found.get(provider_id, provider_id) for provider_id in sorted(ids)}
 
 
+def _line_names(basket: Basket | None, rounds: Iterable[QuoteRound]) -> dict[str, str]:
+    """line_id: what the person calls it: the component's name, or the need's for merged lines."""
+    names: dict[str, str] = {}
+    if basket is not None and basket.extraction is not None:
+        for component in json.loads(basket.extraction).get("components") or []:
+            names[component["line_id"]] = component.get("name") or component.get("text") or ""
+    for round_ in rounds:
+        names.update({need["line_id"]: need["name"] for need in json.loads(round_.needs)})
+    return names
+
+
+def _line_name(line_id: str, names: dict[str, str]) -> str:
+    return names.get(line_id) or " + ".join(names.get(part, part) for part in line_id.split("+"))
+
+
 def _timeline_view(entry: TimelineEntry, orders: Any) -> dict[str, Any]:
     provider = next((o.provider_id for o in orders if o.order_id == entry.order_id), None)
     return {
@@ -165,35 +199,134 @@ def _timeline_view(entry: TimelineEntry, orders: Any) -> dict[str, Any]:
 def _basket_view(basket: Basket | None, basket_id: str) -> dict[str, Any]:
     if basket is None:
         return {"basket_id": basket_id, "url": None, "status": "pending", "reason": None, "channel": None,
-                "origin": None, "updated_at": None, "missing": []}  # fmt: skip
+                "origin": None, "updated_at": None, "missing": [], "retry_of": None}  # fmt: skip
     return {
         "basket_id": basket.basket_id, "url": basket.url, "status": basket.status, "reason": basket.reason,
         "channel": basket.channel, "origin": basket.origin, "updated_at": basket.updated_at.isoformat(),
         "missing": json.loads(basket.missing) if basket.missing else [],
+        "retry_of": retried_from(basket.basket_id, basket.origin),
     }  # fmt: skip
 
 
-def _method_view(basket: Basket | None) -> dict[str, Any] | None:
+def _method_view(session: Session, basket: Basket | None) -> dict[str, Any] | None:
     if basket is None or basket.extraction is None:
         return None
     extracted = json.loads(basket.extraction)
     keep = ("title", "method_kind", "method_yield", "source", "reason", "components")
-    return {key: extracted.get(key) for key in keep}
+    view = {key: extracted.get(key) for key in keep}
+    if not view["title"]:  # a retry re-sends the list alone: the title is the first basket's
+        view["title"] = _first_title(session, basket)
+    return view
+
+
+def _retried_basket(session: Session, basket: Basket) -> Basket | None:
+    previous_id = retried_from(basket.basket_id, basket.origin)
+    return session.get(Basket, previous_id) if previous_id else None
+
+
+def _first_title(session: Session, basket: Basket) -> str | None:
+    """The title of the page a chain of retries started from."""
+    current: Basket | None = basket
+    for _ in range(MAX_RETRY_CHAIN):
+        current = _retried_basket(session, current) if current is not None else None
+        if current is None or current.extraction is None:
+            return None
+        title: str | None = json.loads(current.extraction).get("title")
+        if title:
+            return title
+    return None
+
+
+def _previous_choices(
+    session: Session, basket: Basket | None, method: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """For a basket that tries a failed one again: the choices made there, to fill the form with (the
+    contact details stay in the vault; `contact_kept` says whether they can be used again)."""
+    previous = _retried_basket(session, basket) if basket is not None else None
+    if previous is None or previous.preferences is None:
+        return None
+    prefs = QuotePreferences.model_validate_json(previous.preferences)
+    asked = _asked_preferences(session, previous.basket_id) or prefs  # before shops were chosen by hand
+    had = set(prefs.have)
+    components = (method or {}).get("components") or []
+    return {
+        "basket_id": previous.basket_id,
+        "have": [c["line_id"] for c in components if c.get("name") in had],
+        "servings": prefs.servings,
+        "profile": profile_of(asked).model_dump(mode="json"),
+        "delivery": prefs.delivery.value,
+        "payment": prefs.payment.value,
+        "region": prefs.region,
+        "contact_kept": session.get(VaultEntry, prefs.customer_ref) is not None,
+    }
+
+
+def _asked_preferences(session: Session, basket_id: str) -> QuotePreferences | None:
+    """The preferences a basket's first decided round was proposed with."""
+    for round_ in rounds_of(session, basket_id):
+        if round_.decision:
+            decision = json.loads(round_.decision)
+            asked = decision.get("proposed_preferences") or decision.get("preferences")
+            return QuotePreferences.model_validate(asked) if asked else None
+    return None
 
 
 def _round_view(round_: QuoteRound) -> dict[str, Any]:
-    """A round with its selection as it stands (the confirmed one once the person confirmed), and the
-    one it was first decided with (`decided`)."""
+    """A round with the lines it asked for, its selection as it stands (the confirmed one once the person
+    confirmed) with how many lines it covers and what its money is made of, and the selection it was
+    first decided with (`decided`)."""
     decision = json.loads(round_.decision) if round_.decision else None
     decided = decision["selected"] if decision else None
+    selection = (decision or {}).get("confirmed_selection") or decided
+    needs = json.loads(round_.needs)
     return {
         "request_id": round_.request_id, "status": round_.status, "addressed": json.loads(round_.addressed),
         "deadline": round_.deadline.isoformat(), "closed_by": round_.closed_by,
         "proposed": bool(decided and decided.get("proposed")),
         "confirmed": bool(decision and decision.get("confirmed")),
-        "selection": (decision or {}).get("confirmed_selection") or decided,
+        "lines": [{"line_id": need["line_id"], "name": need["name"]} for need in needs],
+        "selection": selection,
+        "coverage": _coverage(selection, len(needs)),
+        "amounts": _amounts(selection),
         "decided": decided,
     }  # fmt: skip
+
+
+def _coverage(selection: dict[str, Any] | None, asked: int) -> dict[str, int] | None:
+    """How many of the lines asked for a selection covers, and how many of those by a substitute."""
+    if selection is None:
+        return None
+    lines = selection.get("lines") or []
+    return {
+        "asked": asked,
+        "covered": len({line["line_id"] for line in lines}),
+        "substitutes": len({line["line_id"] for line in lines if line.get("substitute")}),
+        "uncovered": len(selection.get("uncovered") or []),
+    }
+
+
+def _amounts(selection: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a selection's total is made of: the goods and the delivery fees (the total is the
+    selection's own, which includes the fees)."""
+    total = (selection or {}).get("total")
+    if selection is None or total is None:
+        return None
+    goods = sum((Decimal(line["cost"]["amount"]) for line in selection.get("lines") or []), Decimal(0))
+    deliveries = selection.get("deliveries") or {}
+    fees = sum(
+        (
+            Decimal(deliveries[p]["fee"]["amount"])
+            for p in selection.get("providers") or []
+            if p in deliveries
+        ),
+        Decimal(0),
+    )
+    currency = total["currency"]
+    return {"goods": _money(goods, currency), "delivery": _money(fees, currency), "total": total}
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": format(amount, "f"), "currency": currency}
 
 
 def _offer_view(row: ReceivedOffer, names: dict[str, str], prefs: QuotePreferences | None) -> dict[str, Any]:
@@ -213,15 +346,34 @@ def _offer_view(row: ReceivedOffer, names: dict[str, str], prefs: QuotePreferenc
     }  # fmt: skip
 
 
-def _order_view(order: Order, names: dict[str, str], vault: Vault) -> dict[str, Any]:
+def _order_view(
+    order: Order, names: dict[str, str], vault: Vault, line_names: dict[str, str]
+) -> dict[str, Any]:
     return {
         "order_id": order.order_id, "provider_id": order.provider_id,
         "provider_name": names.get(order.provider_id, order.provider_id), "status": order.status,
         "delivery_method": order.delivery_method, "delivery": order.delivery_state,
         "payment_method": order.payment_method, "payment": order.settlement_state,
-        "total": {"amount": format(order.total_amount, "f"), "currency": order.currency},
+        "items": [_item_view(line, line_names) for line in order_lines(order)],
+        "goods": _money(order.goods_amount, order.currency),
+        "delivery_fee": _money(order.delivery_fee, order.currency),
+        "total": _money(order.total_amount, order.currency),
         "pickup_code": vault.pickup_code(order.order_id) if order.delivery_method == "pickup" else None,
         "reason": order.reason, "replaces": order.replaces,
+    }  # fmt: skip
+
+
+def order_lines(order: Order) -> list[OfferLine]:
+    """The lines an order holds now (a shop that refused some of them leaves the rest)."""
+    return [OfferLine.model_validate(line) for line in json.loads(order.lines or "[]")]
+
+
+def _item_view(line: OfferLine, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "line_id": line.line_id, "name": _line_name(line.line_id, names), "product": line.product,
+        "sku": line.sku, "packs": line.packs, "pack": line.pack.model_dump(mode="json"),
+        "unit_price": line.unit_price.model_dump(mode="json"), "cost": line.total.model_dump(mode="json"),
+        "substitute": line.substitute,
     }  # fmt: skip
 
 

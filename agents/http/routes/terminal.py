@@ -1,7 +1,8 @@
 """The user terminal's HTTP side: open a job-method page, follow the basket live (server-sent events),
-ask for quotes with the person's own choices, then confirm the proposal or choose shops by hand.
-Every basket call takes the basket's token (handed to whoever opened it): basket ids travel to every
-party, the token only to the person's browser."""
+ask for quotes with the person's own choices, then confirm the proposal (accepting substitutes line by
+line) or choose shops by hand; try a failed basket again with other choices. Every basket call takes
+the basket's token (handed to whoever opened it): basket ids travel to every party, the token only to
+the person's browser."""
 
 from __future__ import annotations
 
@@ -13,18 +14,20 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy.orm import Session
 
 from agents.baskets.start import new_basket_id, start_basket
-from agents.baskets.store import Basket
+from agents.baskets.store import Basket, remember_preferences
 from agents.http import demo_site, read_model
 from agents.http.publishing import bus_answers
+from agents.http.retries import retry_basket_id, retry_event_id, retry_origin
 from agents.http.services import Services, ServicesDep
-from agents.privacy.vault import Contact
+from agents.privacy.vault import Contact, UnknownCustomer, VaultKeyMismatch
 from agents.registry.providers import list_providers
 from schemas.events import (
     Channel,
@@ -32,10 +35,12 @@ from schemas.events import (
     ConfirmSelection,
     MethodBrowsed,
     PriorityProfile,
+    QuoteOffered,
     QuotePreferences,
 )
 from schemas.providers import ProviderKind
 from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, payment_problem
+from streams.persistence import UnitOfWork
 from streams.publishing import Outgoing, publish
 
 SOURCE = "urn:kitting:terminal"
@@ -91,8 +96,15 @@ class AskQuotes(BaseModel):
     delivery: DeliveryMethod = DeliveryMethod.courier
     payment: PaymentMethod = PaymentMethod.electronic
     region: str = Field(default="default", min_length=1, max_length=100)
-    contact: ContactIn
+    contact: ContactIn | None = Field(
+        default=None,
+        description="Contact for the delivery; may be left out on a basket that tries a failed one "
+        "again, whose contact details (kept in the vault) are then used",
+    )
     confirm: bool = Field(default=True, description="Show the proposal before anything is ordered")
+
+
+LineId: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class Choose(BaseModel):
@@ -102,6 +114,12 @@ class Choose(BaseModel):
     providers: list[str] | None = Field(default=None, min_length=1, max_length=50)
     delivery: DeliveryMethod | None = None
     payment: PaymentMethod | None = None
+    accept_substitutes: list[LineId] = Field(
+        default_factory=list,
+        max_length=500,
+        description="The lines of the proposal whose substitute the person accepts; the other substitutes "
+        "are not ordered",
+    )
 
 
 class CommandAccepted(BaseModel):
@@ -235,23 +253,27 @@ async def ask_quotes(
             raise HTTPException(422, f"no component {', '.join(unknown)} in this basket")
         if len(body.have) == len(components):
             raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
-        contact = Contact(**body.contact.model_dump(), region=body.region)
-        customer_ref = services.vault.store(session, contact)
-        url, channel, origin = basket.url, basket.channel, basket.origin
-    prefs = QuotePreferences(
-        customer_ref=customer_ref, region=body.region, delivery=body.delivery, payment=body.payment,
-        have=[c.name for c in components if c.line_id in body.have], servings=body.servings,
-        profile=body.profile, priority="cheapest", confirm=body.confirm,
-    )  # fmt: skip
-    job = MethodBrowsed(
-        basket_id=basket_id, url=url, components=components, quote=prefs,
-        method_yield=extracted.get("method_yield"), channel=Channel(channel) if channel else None,
-        origin=origin,
-    )  # fmt: skip
-    with bus_answers():
-        event = await start_basket(
-            services.publisher, job, source=SOURCE, event_id=str(uuid.uuid5(COMMANDS, f"quote:{basket_id}"))
-        )
+        prefs = QuotePreferences(
+            customer_ref=_customer_ref(services, session, basket, body), region=body.region,
+            delivery=body.delivery, payment=body.payment,
+            have=[c.name for c in components if c.line_id in body.have], servings=body.servings,
+            profile=body.profile, priority="cheapest", confirm=body.confirm,
+        )  # fmt: skip
+        job = MethodBrowsed(
+            basket_id=basket_id, url=basket.url, components=components, quote=prefs,
+            method_yield=extracted.get("method_yield"),
+            channel=Channel(basket.channel) if basket.channel else None, origin=basket.origin,
+        )  # fmt: skip
+        # the choices stay with the basket from now on, also when no shop can be asked: a failed basket
+        # is tried again from them. Published in this transaction: a refused publish keeps nothing.
+        remember_preferences(UnitOfWork(session, SOURCE), basket_id, prefs)
+        with bus_answers():
+            event = await start_basket(
+                services.publisher,
+                job,
+                source=SOURCE,
+                event_id=str(uuid.uuid5(COMMANDS, f"quote:{basket_id}")),
+            )
     return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
 
 
@@ -271,13 +293,14 @@ async def choose(
         if decision.get("confirmed") or not decision["selected"].get("proposed"):
             raise HTTPException(409, "this selection is ordered already")
         prefs = QuotePreferences.model_validate(decision["preferences"])
-        answered = {offer["provider_id"] for offer in decision["offers"]}
-    problem = payment_problem(body.delivery or prefs.delivery, body.payment or prefs.payment)
+    delivery, payment = body.delivery or prefs.delivery, body.payment or prefs.payment
+    problem = payment_problem(delivery, payment)
     if problem:
         raise HTTPException(422, problem)
-    unknown = sorted(set(body.providers or []) - answered)
-    if unknown:
-        raise HTTPException(422, f"no offer from {', '.join(unknown)}: choose among the shops that answered")
+    problem = _shops_problem(body.providers, decision["offers"], delivery, payment)
+    problem = problem or _substitutes_problem(body.accept_substitutes, decision["selected"])
+    if problem:
+        raise HTTPException(422, problem)
     command = ConfirmSelection(basket_id=basket_id, **body.model_dump())
     with bus_answers():
         event = Outgoing.of(
@@ -285,6 +308,91 @@ async def choose(
         )
         await publish(services.publisher, event)
     return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
+
+
+@router.post("/v1/terminal/baskets/{basket_id}/retry", status_code=202)
+async def try_again(
+    basket_id: str, token: Annotated[str, Query(max_length=64)], services: ServicesDep
+) -> Opened:
+    """Try a failed basket again with other choices: a new basket with the same components (the same
+    page, title and channel), answered with its id and token. Its snapshot carries the failed basket's
+    choices to start from, and its quote request may leave the contact out to use the one given there.
+    Asking again is the same new basket."""
+    check_token(services, basket_id, token)
+    with services.database.session() as session:
+        basket = session.get(Basket, basket_id)
+        if basket is None:
+            raise HTTPException(404, "no such basket: open the page again")
+        if basket.status != "failed":
+            raise HTTPException(
+                409, f"this basket is {basket.status}: only a failed basket can be tried again"
+            )
+        extracted = json.loads(basket.extraction) if basket.extraction else {}
+        components = [Component.model_validate(c) for c in extracted.get("components") or []]
+        if not components:
+            raise HTTPException(409, "this basket has no components to try again with: open the page again")
+        url, channel = basket.url, basket.channel
+    retry_id = retry_basket_id(basket_id)
+    job = MethodBrowsed(
+        basket_id=retry_id, url=url, components=components, method_yield=extracted.get("method_yield"),
+        channel=Channel(channel) if channel else Channel.web, origin=retry_origin(basket_id),
+    )  # fmt: skip
+    with bus_answers():
+        await start_basket(services.publisher, job, source=SOURCE, event_id=retry_event_id(basket_id))
+    return Opened(basket_id=retry_id, token=services.vault.basket_token(retry_id))
+
+
+def _customer_ref(services: Services, session: Session, basket: Basket, body: AskQuotes) -> str:
+    """The vault reference of the person's contact: the details given now, stored; or, on a basket that
+    tries a failed one again, the ones given there (with the region chosen now)."""
+    if body.contact is not None:
+        return services.vault.store(session, Contact(**body.contact.model_dump(), region=body.region))
+    ref = read_model.previous_customer_ref(session, basket)
+    if ref is None:
+        raise HTTPException(422, "give your name, street address and phone number for the delivery")
+    try:
+        contact = services.vault.contact(session, ref)
+    except (UnknownCustomer, VaultKeyMismatch):
+        raise HTTPException(
+            422, "the contact details you gave last time are no longer kept: give them again"
+        ) from None
+    if contact.region != body.region:
+        services.vault.store(session, contact.model_copy(update={"region": body.region}), customer_ref=ref)
+    return ref
+
+
+def _shops_problem(
+    chosen: list[str] | None, offers: list[dict[str, Any]], delivery: DeliveryMethod, payment: PaymentMethod
+) -> str | None:
+    """Why the shops chosen by hand cannot be ordered from as chosen, or None."""
+    by_provider = {offer["provider_id"]: QuoteOffered.model_validate(offer) for offer in offers}
+    unknown = sorted(set(chosen or []) - set(by_provider))
+    if unknown:
+        return f"no offer from {', '.join(unknown)}: choose among the shops that answered"
+    unfit = [
+        provider_id
+        for provider_id in chosen or []
+        if payment not in by_provider[provider_id].payment_methods
+        or all(option.method != delivery for option in by_provider[provider_id].delivery_options)
+    ]
+    if unfit:
+        return (
+            f"{', '.join(unfit)} cannot deliver by {delivery.value} with {payment.value}: choose among the "
+            "shops that can, or another way of delivery and payment"
+        )
+    return None
+
+
+def _substitutes_problem(accepted: list[str], proposal: dict[str, Any]) -> str | None:
+    """Why the substitutes accepted are not ones the proposal shows, or None."""
+    substitutes = {line["line_id"] for line in proposal.get("lines") or [] if line.get("substitute")}
+    unknown = sorted(set(accepted) - substitutes)
+    if unknown:
+        return (
+            f"no substitute for line {', '.join(unknown)} in this proposal: accept only the substitutes it "
+            "shows"
+        )
+    return None
 
 
 def _settled(state: dict[str, Any]) -> bool:

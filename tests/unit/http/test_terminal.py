@@ -4,15 +4,26 @@ shops chosen by hand, follow the orders to completion; and every refusal with it
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from agents.analytics.replay import replay
+from agents.baskets.start import new_basket_id, start_basket
+from agents.baskets.store import Basket
+from agents.http import read_model
 from agents.http.app import create_app
+from agents.http.retries import retried_from, retry_basket_id, retry_origin
+from agents.privacy.vault import Vault
+from agents.reference.profiles import REFERENCE_SHOPS
+from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
 from streams.archive import ArchivedRecord
 from streams.codec import encode_key
 from streams.persistence import Database
@@ -220,3 +231,241 @@ def test_proposals_confirmations_and_choices_by_hand_replay_without_difference(t
 def test_the_regions_some_shop_serves_are_offered_default_first(terminal: Terminal) -> None:
     regions = terminal.client.get("/v1/terminal/regions").json()
     assert regions[0] == "default" and "north" in regions
+
+
+# --- the kit around the proposal: substitutes, items, totals, shops by hand, trying again ----------
+
+SUBSTITUTE_PAGE = "black-cocoa-pancakes"  # flour, eggs, milk: exact; black cocoa powder: a substitute only
+GROCERS = sorted(shop.provider_id for shop in REFERENCE_SHOPS if "grocery" in shop.categories)
+
+
+def money(value: dict[str, str]) -> Decimal:
+    return Decimal(value["amount"])
+
+
+def cocoa_line(state: dict[str, Any]) -> str:
+    return next(c["line_id"] for c in state["method"]["components"] if "cocoa" in c["name"])
+
+
+def proposed(
+    terminal: Terminal, page: str = SUBSTITUTE_PAGE, **choices: Any
+) -> tuple[str, str, dict[str, Any]]:
+    basket, token = terminal.open(page)
+    answer = terminal.post(basket, token, "quote", quote_body([]) | choices)
+    assert answer.status_code == 202, answer.text
+    terminal.deliver()
+    return basket, token, terminal.state(basket, token)
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_a_substitute_is_shown_with_its_reason_and_ordered_only_when_accepted(
+    terminal: Terminal, accept: bool
+) -> None:
+    basket, token, state = proposed(terminal)  # the default policy: ask
+    cocoa = cocoa_line(state)
+    round_ = state["rounds"][0]
+    assert state["next"] == "confirm-proposal"
+    assert round_["coverage"] == {"asked": 4, "covered": 4, "substitutes": 1, "uncovered": 0}
+    assert {line["line_id"] for line in round_["lines"]} == {
+        c["line_id"] for c in state["method"]["components"]
+    }
+    substitutes = [line for line in round_["selection"]["lines"] if line["substitute"]]
+    assert [line["line_id"] for line in substitutes] == [cocoa]
+    assert "black" in substitutes[0]["reason"]
+    amounts = round_["amounts"]  # goods + delivery fees = the selection's total
+    assert money(amounts["goods"]) + money(amounts["delivery"]) == money(amounts["total"])
+    assert amounts["total"] == round_["selection"]["total"]
+
+    body = {"request_id": round_["request_id"], "accept_substitutes": [cocoa] if accept else []}
+    answer = terminal.post(basket, token, "selection", body)
+    assert answer.status_code == 202, answer.text
+    assert (
+        json.loads(terminal.publisher.sent[0][2])["data"]["accept_substitutes"] == body["accept_substitutes"]
+    )
+    terminal.deliver()
+    state = terminal.state(basket, token)
+    ordered = {item["line_id"]: item for order in state["orders"] for item in order["items"]}
+    assert state["next"] == "done"
+    if accept:
+        assert state["basket"]["status"] == "completed" and state["basket"]["missing"] == []
+        assert ordered[cocoa]["substitute"]
+    else:
+        assert state["basket"]["status"] == "completed-partially"
+        assert cocoa not in ordered and len(ordered) == 3
+        assert [m["line_id"] for m in state["basket"]["missing"]] == [cocoa]
+        assert state["rounds"][0]["coverage"] == {"asked": 4, "covered": 3, "substitutes": 0, "uncovered": 1}
+
+
+def test_every_order_shows_its_items_and_what_its_total_is_made_of(
+    terminal: Terminal, database: Database
+) -> None:
+    basket, token, state = proposed(terminal, page="lentil-curry")
+    answer = terminal.post(basket, token, "selection", {"request_id": state["rounds"][0]["request_id"]})
+    assert answer.status_code == 202, answer.text
+    terminal.deliver()
+    state = terminal.state(basket, token)
+    names = {c["line_id"]: c["name"] for c in state["method"]["components"]}
+    assert state["orders"]
+    for order in state["orders"]:
+        assert order["items"], order
+        for item in order["items"]:
+            assert item["product"] and item["packs"] >= 1 and item["pack"]["unit"]
+            assert money(item["cost"]) == money(item["unit_price"]) * item["packs"]
+            assert item["name"] == names.get(item["line_id"], item["name"]) and item["name"]
+        assert sum(money(item["cost"]) for item in order["items"]) == money(order["goods"])
+        assert money(order["goods"]) + money(order["delivery_fee"]) == money(order["total"])
+    with database.session() as session:  # the API's view of the orders has them too
+        api = read_model.orders_view(session, basket, Vault(base64.b64decode(TEST_VAULT_KEY)))
+    assert [o["items"] for o in api] == [o["items"] for o in state["orders"]]
+
+
+@pytest.mark.parametrize("line", ["c99", "c1"], ids=["unknown-line", "exact-line"])
+def test_accepting_what_is_no_substitute_of_the_proposal_is_refused(terminal: Terminal, line: str) -> None:
+    basket, token, state = proposed(terminal)
+    assert line == "c99" or not any(
+        selected["substitute"]
+        for selected in state["rounds"][0]["selection"]["lines"]
+        if selected["line_id"] == line
+    )
+    body = {"request_id": state["rounds"][0]["request_id"], "accept_substitutes": [cocoa_line(state), line]}
+    answer = terminal.post(basket, token, "selection", body)
+    assert answer.status_code == 422
+    assert f"no substitute for line {line} in this proposal" in answer.json()["detail"]
+    assert terminal.publisher.sent == []
+    too_long = terminal.post(basket, token, "selection", body | {"accept_substitutes": ["x" * 201]})
+    assert too_long.status_code == 422 and terminal.publisher.sent == []
+
+
+def test_shops_chosen_by_hand_must_deliver_and_take_payment_as_chosen(terminal: Terminal) -> None:
+    basket, token, state = proposed(terminal)
+    courier_only = [o["provider_id"] for o in state["offers"] if "pickup" not in o["delivery_methods"]]
+    assert courier_only
+    body = {"request_id": state["rounds"][0]["request_id"], "providers": courier_only[:1],
+            "delivery": "pickup", "payment": "pay-at-pickup"}  # fmt: skip
+    answer = terminal.post(basket, token, "selection", body)
+    assert answer.status_code == 422
+    assert f"{courier_only[0]} cannot deliver by pickup with pay-at-pickup" in answer.json()["detail"]
+    assert terminal.publisher.sent == []
+
+
+@pytest.mark.parametrize(
+    ("method", "what", "body"),
+    [
+        ("GET", "", None),
+        ("GET", "/stream", None),
+        ("POST", "/quote", quote_body([])),
+        ("POST", "/selection", {"request_id": "r", "accept_substitutes": ["c4"]}),
+        ("POST", "/retry", None),
+    ],
+)
+def test_a_stranger_without_the_basket_token_is_refused(
+    terminal: Terminal, method: str, what: str, body: dict[str, Any] | None
+) -> None:
+    basket, _ = terminal.open(SUBSTITUTE_PAGE)
+    for params in ({"token": "x" * 32}, {}):
+        answer = terminal.client.request(
+            method, f"/v1/terminal/baskets/{basket}{what}", params=params, json=body
+        )
+        assert answer.status_code == (403 if params else 422), answer.text
+    assert terminal.publisher.sent == []
+
+
+def failed_basket(terminal: Terminal) -> tuple[str, str, dict[str, Any]]:
+    """A basket that fails: every grocer is left out, with choices worth keeping."""
+    profile = {
+        "order": ["fastest", "cheapest"],
+        "excluded": GROCERS,
+        "max_providers": 2,
+        "substitutes": "never",
+    }
+    basket, token, state = proposed(
+        terminal, have=["c3"], servings=16, profile=profile, delivery="pickup", payment="pay-at-pickup"
+    )
+    assert state["next"] == "failed", state["basket"]
+    return basket, token, state
+
+
+def test_a_failed_basket_is_tried_again_with_its_components_and_choices(
+    terminal: Terminal, database: Database
+) -> None:
+    basket, token, failed = failed_basket(terminal)
+    answer = terminal.post(basket, token, "retry", {})
+    assert answer.status_code == 202, answer.text
+    retry, retry_token = answer.json()["basket_id"], answer.json()["token"]
+    assert retry != basket
+    terminal.deliver()
+    state = terminal.state(retry, retry_token)
+    assert state["next"] == "choose-components"
+    assert state["basket"]["retry_of"] == basket
+    assert (state["basket"]["url"], state["basket"]["channel"]) == (failed["basket"]["url"], "web")
+    assert state["method"]["title"] == failed["method"]["title"] == "Black cocoa pancakes"
+    assert state["method"]["components"] == failed["method"]["components"]
+    assert state["method"]["method_yield"] == failed["method"]["method_yield"]
+    assert state["previous_choices"] == {
+        "basket_id": basket, "have": ["c3"], "servings": 16,
+        "profile": failed["preferences"]["profile"], "delivery": "pickup", "payment": "pay-at-pickup",
+        "region": "default", "contact_kept": True,
+    }  # fmt: skip
+    assert state["previous_choices"]["profile"]["substitutes"] == "never"
+    assert CONTACT["name"] not in json.dumps(state) and CONTACT["phone"] not in json.dumps(state)
+    with pytest.raises(AssertionError):  # the old token does not open the new basket
+        terminal.state(retry, token)
+
+    again = terminal.post(basket, token, "retry", {})  # a double click is the same new basket
+    assert again.status_code == 202 and again.json()["basket_id"] == retry
+    terminal.deliver()
+
+    body = quote_body(["c3"], servings=16, region="north") | {"contact": None}  # the contact given last time
+    answer = terminal.post(retry, retry_token, "quote", body)
+    assert answer.status_code == 202, answer.text
+    terminal.deliver()
+    state = terminal.state(retry, retry_token)
+    assert state["next"] == "confirm-proposal"
+    with database.session() as session:
+        first, second = (stored_preferences(session, b) for b in (basket, retry))
+        assert second.customer_ref == first.customer_ref and second.region == "north"
+        assert Vault(base64.b64decode(TEST_VAULT_KEY)).contact(session, second.customer_ref).region == "north"
+
+
+def stored_preferences(session: Session, basket_id: str) -> QuotePreferences:
+    row = session.get(Basket, basket_id)
+    assert row is not None and row.preferences is not None
+    return QuotePreferences.model_validate_json(row.preferences)
+
+
+def test_only_a_failed_basket_with_components_is_tried_again(terminal: Terminal) -> None:
+    basket, token = terminal.open("lentil-curry")
+    answer = terminal.post(basket, token, "retry", {})
+    assert answer.status_code == 409 and "only a failed basket" in answer.json()["detail"]
+    empty = terminal.client.post(
+        "/v1/terminal/open", json={"url": "http://testserver/demo-site/no-such-page"}
+    )
+    terminal.deliver()
+    answer = terminal.post(empty.json()["basket_id"], empty.json()["token"], "retry", {})
+    assert answer.status_code == 409 and "no components" in answer.json()["detail"]
+    assert terminal.publisher.sent == []
+
+
+def test_leaving_the_contact_out_takes_a_basket_tried_again(terminal: Terminal) -> None:
+    basket, token = terminal.open(SUBSTITUTE_PAGE)
+    answer = terminal.post(basket, token, "quote", quote_body([]) | {"contact": None})
+    assert answer.status_code == 422 and "give your name, street address and phone" in answer.json()["detail"]
+    assert terminal.publisher.sent == []
+
+
+def test_an_origin_naming_another_basket_links_nothing(terminal: Terminal) -> None:
+    victim, _, _ = failed_basket(terminal)
+    forged = new_basket_id()  # any id but the one derived from the victim's
+    eggs = Component(line_id="c1", text="2 eggs", name="eggs", provenance="test")
+    job = MethodBrowsed(
+        basket_id=forged, url="http://testserver/demo-site/x", channel=Channel.web,
+        origin=retry_origin(victim), components=[eggs],
+    )  # fmt: skip
+    asyncio.run(start_basket(terminal.publisher, job, source="urn:test"))
+    terminal.deliver()
+    token = Vault(base64.b64decode(TEST_VAULT_KEY)).basket_token(forged)
+    state = terminal.state(forged, token)
+    assert state["basket"]["retry_of"] is None and state["previous_choices"] is None
+    answer = terminal.post(forged, token, "quote", quote_body([]) | {"contact": None})
+    assert answer.status_code == 422  # the victim's contact is not used
+    assert retried_from(retry_basket_id(victim), retry_origin(victim)) == victim
