@@ -1,5 +1,7 @@
-/* Kitting user terminal: open a job method page, follow its basket, ask for quotes, confirm, watch.
-   No framework: the whole page is rendered from the latest basket snapshot (idempotently). */
+/* Kitting user terminal: open a job method page, follow its basket, ask for quotes, confirm (accepting
+   substitutes line by line), watch, and try a failed basket again with other choices.
+   No framework: the whole page is rendered from the latest basket snapshot (idempotently). Money is
+   shown as the backend computed it, never added up here. */
 (function () {
   "use strict";
 
@@ -18,7 +20,9 @@
 
   const state = {
     basketId: null, token: null, snapshot: null, source: null, pollTimer: null,
-    generation: 0, componentsKey: null, picksKey: null, busy: new Set(), connectionError: false,
+    generation: 0, componentsKey: null, picksKey: null, proposalKey: null, busy: new Set(), connectionError: false,
+    accepted: new Map(),  // request_id -> the line ids whose substitute the person accepts
+    prefilledFor: null, contactKept: false,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -51,6 +55,19 @@
     return checked ? checked.value : null;
   };
   const splitIds = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+  /** The number in a method's stated yield, read as Kitting reads it ("Serves 4-6" -> 4). */
+  function yieldNumber(methodYield) {
+    const match = /\d+(?:[.,]\d+)?/.exec(methodYield || "");
+    return match ? Number(match[0].replace(",", ".")) : null;
+  }
+
+  /** A quantity times factor, as Kitting scales it (to 0.001, never to nothing). */
+  function scaledQuantity(q, factor) {
+    if (!q || factor === 1 || q.amount === null || q.amount === undefined) return q;
+    const amount = Math.round(Number(q.amount) * factor * 1000) / 1000;
+    return Number.isFinite(amount) && amount > 0 ? { ...q, amount: String(amount) } : q;
+  }
 
   function duration(minutes) {
     if (minutes == null || Number.isNaN(Number(minutes))) return "unknown";
@@ -181,8 +198,9 @@
 
   function follow(basketId, token) {
     stopFollowing();
-    Object.assign(state, { basketId, token, snapshot: null, componentsKey: null, picksKey: null });
-    ["open", "components", "offers", "proposal", "by-hand", "orders", "done", "failed"].forEach((id) => { $(id).hidden = true; });
+    Object.assign(state, { basketId, token, snapshot: null, componentsKey: null, picksKey: null, proposalKey: null, contactKept: false });
+    ["open", "components", "offers", "proposal", "by-hand", "orders", "done", "failed", "retry-block", "retrying"]
+      .forEach((id) => { $(id).hidden = true; });
     $("choose-by-hand").setAttribute("aria-expanded", "false");
     setStatus("Reading the page…");
     if (!("EventSource" in window)) { startPolling(); return; }
@@ -299,7 +317,7 @@
           : new Set((snapshot.orders || []).map((o) => o.provider_id)).size;
         return `Ordering from ${plural(count, "shop", "shops")}…`;
       }
-      case "done": return "Completed";
+      case "done": return snapshot.basket && snapshot.basket.status === "completed-partially" ? "Completed, with items missing" : "Completed";
       case "failed": return `Failed: ${failureReason(snapshot)}`;
       default: return snapshot.basket && snapshot.basket.status === "pending" ? "Reading the page…" : "";
     }
@@ -314,6 +332,7 @@
     $("no-components").hidden = !empty;
     if (empty) $("no-components").textContent = `This page has no components: ${failureReason(snapshot)}`;
     renderComponents(snapshot, snapshot.next === "choose-components" && components.length > 0);
+    applyPreviousChoices(snapshot);
     renderFulfilment(snapshot);
     renderOffers(snapshot);
     renderProposal(snapshot, snapshot.next === "confirm-proposal");
@@ -337,7 +356,7 @@
     box.checked = true;
     const amount = quantity(c.quantity);
     const text = el("span", { class: "component-text" },
-      amount ? el("span", { class: "qty", text: `${amount} ` }) : null,
+      amount ? el("span", { class: "qty", "data-line": c.line_id, text: `${amount} ` }) : null,
       c.name || c.text,
       c.preparation ? el("span", { class: "prep", text: `, ${c.preparation}` }) : null);
     const label = el("label", { for: id }, text,
@@ -367,6 +386,62 @@
     const fromPreferences = snapshot.preferences && snapshot.preferences.servings;
     const fromYield = /\d+/.exec(method.method_yield || "");
     servings.value = fromPreferences || (fromYield ? fromYield[0] : "");
+    rescaleComponents();
+  }
+
+  /** servings / the number in the method's yield; 1 when either is unknown. */
+  function servingsFactor(method) {
+    const base = yieldNumber(method && method.method_yield);
+    const raw = $("servings").value.trim();
+    const servings = Number(raw);
+    if (!base || !raw || !Number.isInteger(servings) || servings < 1) return 1;
+    return servings / base;
+  }
+
+  /** Show the components' quantities for the servings chosen (as Kitting will ask the shops). */
+  function rescaleComponents() {
+    const method = state.snapshot && state.snapshot.method;
+    if (!method) return;
+    const factor = servingsFactor(method);
+    const byLine = new Map((method.components || []).map((c) => [c.line_id, c]));
+    document.querySelectorAll("#component-groups .qty").forEach((span) => {
+      const c = byLine.get(span.dataset.line);
+      if (c) span.textContent = `${quantity(scaledQuantity(c.quantity, factor))} `;
+    });
+    $("servings-note").textContent = factor === 1 ? ""
+      : `Quantities are shown for ${$("servings").value.trim()} servings; the page's are for ${method.method_yield}.`;
+  }
+
+  function setRegion(region) {
+    if (!region) return;
+    const select = $("contact-region");
+    if (![...select.options].some((o) => o.value === region)) select.append(el("option", { value: region, text: region }));
+    select.value = region;
+  }
+
+  /** A basket that tries a failed one again starts from the choices made there (once). */
+  function applyPreviousChoices(snapshot) {
+    const previous = snapshot.previous_choices;
+    const show = !!previous && snapshot.next === "choose-components";
+    $("retrying").hidden = !show;
+    state.contactKept = show && !!previous.contact_kept;
+    $("contact-kept").hidden = !state.contactKept;
+    if (!show || state.prefilledFor === state.basketId) return;
+    state.prefilledFor = state.basketId;
+    const have = new Set(previous.have || []);
+    document.querySelectorAll("#component-groups input[type=checkbox]").forEach((box) => { box.checked = !have.has(box.dataset.line); });
+    if (previous.servings) {
+      $("servings").value = previous.servings;
+      $("servings").dataset.touched = "1";
+    }
+    fillProfile(previous.profile);
+    [["delivery", previous.delivery], ["payment", previous.payment]].forEach(([name, value]) => {
+      const radio = document.querySelector(`input[name="${name}"][value="${value}"]`);
+      if (radio) { radio.checked = true; radio.dataset.touched = "1"; }
+    });
+    applyPaymentRules();
+    setRegion(previous.region);
+    rescaleComponents();
   }
 
   function renderFulfilment(snapshot) {
@@ -415,12 +490,58 @@
     return [...(snapshot.rounds || [])].reverse().find((r) => r.proposed && !r.confirmed) || null;
   }
 
-  function providerBlock(selection, providerId, providerName, componentName) {
+  /** line_id -> the name the person knows it by (a merged need's own name too). */
+  function lineNames(snapshot, round) {
+    const names = componentNames(snapshot);
+    ((round && round.lines) || []).forEach((l) => { names[l.line_id] = l.name; });
+    return (id) => names[id] || id;
+  }
+
+  function acceptedFor(requestId) {
+    if (!state.accepted.has(requestId)) state.accepted.set(requestId, new Set());
+    return state.accepted.get(requestId);
+  }
+
+  function substitutePolicy(snapshot) {
+    const profile = snapshot.preferences && snapshot.preferences.profile;
+    return (profile && profile.substitutes) || "ask";
+  }
+
+  /** What the person can do about a line nobody supplies. */
+  function missingAdvice(reason, policy) {
+    if (!/substitute/i.test(reason || "")) return "Buy it elsewhere.";
+    if (policy === "ask") return "Buy it elsewhere, or accept its substitute next time.";
+    return "Buy it elsewhere, or allow substitutes (“Ask me about each one” under My priorities) next time.";
+  }
+
+  function missingList(items, policy) {
+    return el("ul", null, items.map((m) => el("li", { "data-testid": `missing-${m.line_id}` },
+      el("strong", { text: m.name }), m.reason ? `: ${m.reason}. ` : ". ",
+      el("em", { text: missingAdvice(m.reason, policy) }))));
+  }
+
+  /** A substitute's reason and the person's per-line consent (unchecked until they tick it). */
+  function substituteConsent(line, requestId, index) {
+    const id = `accept-box-${index}`;
+    const box = el("input", { type: "checkbox", id, "data-testid": `accept-${line.line_id}`, "data-line": line.line_id });
+    box.checked = acceptedFor(requestId).has(line.line_id);
+    box.addEventListener("change", () => {
+      const accepted = acceptedFor(requestId);
+      if (box.checked) accepted.add(line.line_id); else accepted.delete(line.line_id);
+    });
+    return [
+      el("span", { class: "substitute-reason", "data-testid": `reason-${line.line_id}`, text: line.reason || "Not exactly what the page asks for." }),
+      el("span", { class: "check accept" }, box, el("label", { for: id, text: "Accept this substitute" })),
+    ];
+  }
+
+  function providerBlock(selection, providerId, providerName, lineName, requestId, counter) {
     const lines = selection.lines.filter((l) => l.provider_id === providerId);
-    const rows = lines.map((l) => el("tr", null,
-      el("th", { scope: "row" }, componentName(l.line_id),
+    const rows = lines.map((l) => el("tr", { "data-testid": `line-${l.line_id}`, class: l.substitute ? "substitute" : null },
+      el("th", { scope: "row" }, lineName(l.line_id),
         l.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
-        l.product ? el("span", { class: "product", text: l.product }) : null),
+        l.product ? el("span", { class: "product", text: l.product }) : null,
+        l.substitute && requestId ? substituteConsent(l, requestId, counter.next++) : null),
       el("td", { "data-label": "Packs", text: `${l.packs} × ${quantity(l.pack)}` }),
       el("td", { "data-label": "Unit price", class: "num", text: money(l.unit_price) }),
       el("td", { "data-label": "Cost", class: "num", text: money(l.cost) }),
@@ -440,27 +561,54 @@
       el("h3", { text: providerName }), el("div", { class: "table-wrap" }, table), el("p", { text: deliveryText }));
   }
 
-  function proposalSummary(selection, providerName, componentName) {
+  /** "Goods … + delivery … = total …", each amount as the backend added it up. */
+  function totalsLine(amounts, total, id) {
+    if (!amounts) return el("p", { class: "total", id }, "Total: ", el("strong", { text: money(total) }));
+    return el("p", { class: "total", id },
+      `Goods ${money(amounts.goods)} + delivery ${money(amounts.delivery)} = total `, el("strong", { text: money(amounts.total) }));
+  }
+
+  function coverageLine(coverage) {
+    if (!coverage) return null;
+    const n = coverage.substitutes;
+    const substitutes = n ? `, ${n} of them ${n === 1 ? "a substitute" : "substitutes"}` : "";
+    return el("p", { class: "coverage", id: "proposal-coverage" },
+      el("strong", { text: `${coverage.covered} of ${plural(coverage.asked, "item", "items")}` }), substitutes);
+  }
+
+  function proposalSummary(snapshot, round, providerName) {
+    const selection = round.selection;
+    const lineName = lineNames(snapshot, round);
     const ids = [...selection.providers];
     selection.lines.forEach((l) => { if (!ids.includes(l.provider_id)) ids.push(l.provider_id); });
-    const parts = ids.map((id) => providerBlock(selection, id, providerName(id), componentName));
-    if (selection.by_hand) parts.unshift(el("p", { class: "muted", text: "You chose these shops by hand." }));
-    parts.push(el("p", { class: "total", id: "proposal-total" }, "Total: ", el("strong", { text: money(selection.total) })));
+    const parts = [coverageLine(round.coverage)];
+    const uncovered = (selection.uncovered || []).map((id) => ({ line_id: id, name: lineName(id), reason: (selection.reasons || {})[id] }));
+    if (uncovered.length) {
+      parts.push(el("div", { class: "message message-warning", id: "uncovered" },
+        el("h3", { text: "Not covered by any shop" }), missingList(uncovered, substitutePolicy(snapshot))));
+    }
+    if (selection.by_hand) parts.push(el("p", { class: "muted", text: "You chose these shops by hand." }));
+    const counter = { next: 0 };
+    ids.forEach((id) => parts.push(providerBlock(selection, id, providerName(id), lineName, round.request_id, counter)));
+    parts.push(totalsLine(round.amounts, selection.total, "proposal-total"));
     if (selection.latest_eta_minutes != null) {
       parts.push(el("p", { text: `Everything arrives within ${duration(selection.latest_eta_minutes)}.` }));
     }
-    if ((selection.uncovered || []).length) {
-      parts.push(el("div", { class: "message message-warning", id: "uncovered" },
-        el("h3", { text: "Not covered by any shop" }),
-        el("ul", null, selection.uncovered.map((id) => el("li", null, el("strong", { text: componentName(id) }),
-          selection.reasons && selection.reasons[id] ? `: ${selection.reasons[id]}` : "")))));
-    }
-    return parts;
+    return parts.filter(Boolean);
   }
 
+  function canDeliver(offer, delivery, payment) {
+    return (offer.delivery_methods || []).includes(delivery) && (offer.payment_methods || []).includes(payment);
+  }
+
+  /** The shops to choose by hand: those that answered in time and can deliver and be paid as chosen. */
   function renderPicks(snapshot, round, providerName) {
-    const ids = roundAnswered(snapshot, round);
-    const key = `${round.request_id}|${ids.join(",")}`;
+    const delivery = radioValue("delivery");
+    const payment = radioValue("payment");
+    const offers = (snapshot.offers || []).filter((o) => o.request_id === round.request_id && !o.late);
+    const answered = [...new Set(offers.map((o) => o.provider_id))];
+    const ids = answered.filter((id) => offers.some((o) => o.provider_id === id && canDeliver(o, delivery, payment)));
+    const key = `${round.request_id}|${ids.join(",")}|${delivery}|${payment}`;
     if (key === state.picksKey) return;
     const chosen = new Set([...document.querySelectorAll("#by-hand-list input:checked")].map((b) => b.value));
     state.picksKey = key;
@@ -469,18 +617,26 @@
       box.checked = chosen.has(id);
       return el("div", { class: "choice" }, box, el("label", { for: `pick-box-${i}`, text: providerName(id) }));
     }));
+    const way = `${(DELIVERY_NAMES[delivery] || delivery || "").toLowerCase()} and ${(PAYMENT_RULES[payment] || {}).short || payment}`;
+    $("by-hand-hint").textContent = !ids.length ? `No shop that answered can do ${way}: choose another way of delivery or payment.`
+      : ids.length < answered.length ? `Only the shops that can do ${way} are listed.` : "";
+    setDisabled($("confirm-by-hand"), !ids.length);
   }
 
   function renderProposal(snapshot, show) {
     const round = show ? proposalRound(snapshot) : null;
     $("proposal").hidden = !round;
     if (!round) return;
-    const names = componentNames(snapshot);
     const providerName = providerNames(snapshot);
     const selection = round.selection;
-    $("proposal-body").replaceChildren(...(selection
-      ? proposalSummary(selection, providerName, (id) => names[id] || id)
-      : [el("p", { class: "message message-warning", text: "Kitting could not put together an order from these quotes. Choose shops by hand, or open another page." })]));
+    const key = JSON.stringify([round.request_id, selection, round.coverage, round.amounts, substitutePolicy(snapshot)]);
+    if (key !== state.proposalKey) {
+      state.proposalKey = key;
+      $("proposal-body").replaceChildren(...(selection
+        ? proposalSummary(snapshot, round, providerName)
+        : [el("p", { class: "message message-warning", text: "Kitting could not put together an order from these quotes. Choose shops by hand, or open another page." })]));
+    }
+    $("substitutes-note").hidden = !(selection && selection.lines.some((l) => l.substitute));
     setDisabled($("confirm-selection"), !selection || !selection.providers.length);
     renderPicks(snapshot, round, providerName);
   }
@@ -492,13 +648,27 @@
     return el("li", { class: `badge${tone}`, text: `${label}: ${value === "none" ? "not started" : value}` });
   }
 
+  function orderItems(order, name) {
+    const items = order.items || [];
+    if (!items.length) return null;
+    return el("ul", { class: "items", "aria-label": `Items from ${name}` }, items.map((item) => el("li", { "data-testid": `item-${item.line_id}` },
+      el("span", { class: "item-name" }, el("strong", { text: item.name || item.line_id }),
+        item.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
+        el("span", { class: "product", text: item.product })),
+      el("span", { class: "item-packs", text: `${item.packs} × ${quantity(item.pack)}` }),
+      el("span", { class: "item-cost num", text: money(item.cost) }))));
+  }
+
   function orderCard(order) {
     const name = order.provider_name || order.provider_id;
     const method = DELIVERY_NAMES[order.delivery_method] || order.delivery_method;
+    const amounts = order.goods && order.delivery_fee ? { goods: order.goods, delivery: order.delivery_fee, total: order.total } : null;
     return el("li", { class: "order", "data-testid": `order-${order.order_id}` },
       el("h3", { text: name }),
-      el("p", null, "Total: ", el("strong", { text: money(order.total) }),
-        method ? ` · ${method}` : "", order.payment_method ? ` · ${(PAYMENT_RULES[order.payment_method] || {}).short || order.payment_method}` : ""),
+      orderItems(order, name),
+      totalsLine(amounts, order.total, null),
+      el("p", { class: "muted" }, [method, order.payment_method ? (PAYMENT_RULES[order.payment_method] || {}).short || order.payment_method : null]
+        .filter(Boolean).join(" · ")),
       el("ul", { class: "badges", "aria-label": "State" },
         stateBadge("Order", order.status), stateBadge("Delivery", order.delivery), stateBadge("Payment", order.payment)),
       order.pickup_code && !BAD_STATES.includes(order.status) ? el("p", { class: "pickup", "data-testid": `pickup-${order.order_id}` },
@@ -530,18 +700,29 @@
     $("failed").hidden = !failed;
     if (done) {
       const orders = snapshot.orders || [];
-      const completed = orders.filter((o) => o.status === "completed").length || orders.length;
+      const completed = orders.filter((o) => o.status === "completed");
       const missing = (snapshot.basket && snapshot.basket.missing) || [];
-      const text = missing.length
-        ? `Your kit is incomplete: ${snapshot.basket.reason || ""}. ` +
-          `Missing: ${missing.map((m) => `${m.name} (${m.reason})`).join("; ")}`
-        : `Your kit is complete: ${plural(completed, "order", "orders")} delivered and paid`;
-      if ($("done").textContent !== text) $("done").textContent = text;
+      const key = JSON.stringify([completed.map((o) => o.order_id), missing]);
+      if ($("done").dataset.key !== key) {
+        $("done").dataset.key = key;
+        $("done").className = `message ${missing.length ? "message-warning" : "message-success"}`;
+        if (missing.length) {
+          // the items delivered, and those missing, as the basket's end counts them
+          const delivered = completed.reduce((n, o) => n + (o.items || []).length, 0);
+          $("done").replaceChildren(
+            el("p", { id: "kit-coverage" }, el("strong", { text: `Your kit is incomplete: ${delivered} of ${plural(delivered + missing.length, "item", "items")} delivered and paid.` })),
+            el("p", { text: "Missing:" }), missingList(missing, substitutePolicy(snapshot)));
+        } else {
+          $("done").replaceChildren(el("p", { text: `Your kit is complete: ${plural(completed.length || orders.length, "order", "orders")} delivered and paid` }));
+        }
+      }
     }
     if (failed) {
       const text = `The basket failed: ${failureReason(snapshot)}`;
       if ($("failed").textContent !== text) $("failed").textContent = text;
     }
+    const components = (snapshot.method && snapshot.method.components) || [];
+    $("retry-block").hidden = !(failed && components.length);
   }
 
   /* --- the forms ------------------------------------------------------------------------- */
@@ -573,6 +754,7 @@
       preferred: splitIds($("preferred-shops").value),
       excluded: splitIds($("excluded-shops").value),
       max_providers: max,
+      substitutes: radioValue("substitutes") || "ask",
     };
   }
 
@@ -584,6 +766,8 @@
     $("max-providers").value = profile.max_providers || "";
     $("preferred-shops").value = (profile.preferred || []).join(", ");
     $("excluded-shops").value = (profile.excluded || []).join(", ");
+    const substitutes = $(`substitutes-${profile.substitutes || "ask"}`);
+    if (substitutes) substitutes.checked = true;
   }
 
   function saveProfile() {
@@ -601,6 +785,7 @@
     const contact = {};
     Object.entries(CONTACT_FIELDS).forEach(([id, key]) => { contact[key] = $(id).value.trim(); });
     contact.email = contact.email || null;
+    if (state.contactKept && Object.values(contact).every((value) => !value)) return null;  // the kept one
     const missing = [["name", "your name"], ["street_address", "your street address"], ["phone", "a phone number"]]
       .filter(([key]) => !contact[key]).map(([, words]) => words);
     if (missing.length) throw new UserError(`Please give ${missing.join(", ")} for the delivery.`);
@@ -619,9 +804,13 @@
     await withBusy([$("ask-quotes")], async () => {
       const have = [...document.querySelectorAll("#component-groups input[type=checkbox]")]
         .filter((b) => !b.checked).map((b) => b.dataset.line);
+      const contact = collectContact();
       const body = { have, servings: collectServings(), profile: collectProfile(), delivery: radioValue("delivery"),
-        payment: radioValue("payment"), contact: collectContact(), region: $("contact-region").value || "default" };
-      writeStore(CONTACT_KEY, $("remember-contact").checked ? body.contact : null);
+        payment: radioValue("payment"), region: $("contact-region").value || "default" };
+      if (contact) {
+        body.contact = contact;
+        writeStore(CONTACT_KEY, $("remember-contact").checked ? contact : null);
+      }
       await api("POST", basketPath("/quote"), body);
       if (state.snapshot && state.snapshot.next === "choose-components") setStatus("Asking the shops for quotes…");
     });
@@ -632,9 +821,22 @@
     if (!round) return;
     await withBusy([$("confirm-selection"), $("confirm-by-hand")], async () => {
       if (providers && !providers.length) throw new UserError("Choose at least one shop.");
+      const substitutes = new Set((round.selection ? round.selection.lines : []).filter((l) => l.substitute).map((l) => l.line_id));
+      const accepted = [...acceptedFor(round.request_id)].filter((id) => substitutes.has(id));
       await api("POST", basketPath("/selection"), { request_id: round.request_id, providers,
-        delivery: radioValue("delivery"), payment: radioValue("payment") });
+        delivery: radioValue("delivery"), payment: radioValue("payment"), accept_substitutes: accepted });
       if (state.snapshot && state.snapshot.next === "confirm-proposal") setStatus("Ordering…");
+    });
+  }
+
+  /** A new basket from the failed one's components, to choose again (its choices filled in). */
+  async function tryAgain() {
+    await withBusy([$("retry")], async () => {
+      const data = await api("POST", basketPath("/retry"));
+      const query = `?basket=${encodeURIComponent(data.basket_id)}&token=${encodeURIComponent(data.token)}`;
+      window.history.replaceState(null, "", query);
+      follow(data.basket_id, data.token);
+      $("main").focus();
     });
   }
 
@@ -653,6 +855,12 @@
     document.addEventListener("change", markTouched);
     $("open-form").addEventListener("submit", (event) => { event.preventDefault(); openPage($("open-url").value.trim()); });
     document.querySelectorAll('input[name="delivery"]').forEach((r) => r.addEventListener("change", applyPaymentRules));
+    // after markTouched: the shops to choose by hand follow the delivery and payment chosen
+    document.addEventListener("change", (event) => {
+      if (event.target.matches('input[name="delivery"], input[name="payment"]') && state.snapshot) render(state.snapshot);
+    });
+    $("servings").addEventListener("input", rescaleComponents);
+    $("retry").addEventListener("click", tryAgain);
     $("save-profile").addEventListener("click", saveProfile);
     $("ask-quotes").addEventListener("click", askQuotes);
     $("confirm-selection").addEventListener("click", () => confirmSelection(null));
