@@ -89,7 +89,8 @@ async def add_customer(body: Contact, services: ServicesDep) -> dict[str, str]:
 
 @router.get("/v1/baskets/{basket_id}/orders", dependencies=ADMIN)
 async def basket_orders(basket_id: str, services: ServicesDep) -> list[dict[str, Any]]:
-    """The basket's orders with their order, delivery and payment states; a pickup shows the code
+    """The basket's orders with their items, goods, delivery fee and total, and their order, delivery
+    and payment states; a pickup shows the code
     to give at the counter. Basket ids travel as event keys to every party, so this takes the
     admin token (or loopback) until the terminal has sessions of its own."""
     with services.database.session() as session:

@@ -469,3 +469,17 @@ def test_an_origin_naming_another_basket_links_nothing(terminal: Terminal) -> No
     answer = terminal.post(forged, token, "quote", quote_body([]) | {"contact": None})
     assert answer.status_code == 422  # the victim's contact is not used
     assert retried_from(retry_basket_id(victim), retry_origin(victim)) == victim
+
+
+def test_the_choices_stay_with_the_basket_only_once_the_request_for_quotes_is_sent(
+    terminal: Terminal,
+) -> None:
+    basket, token = terminal.open(SUBSTITUTE_PAGE)
+    terminal.publisher.fail = "the broker is down"
+    answer = terminal.post(basket, token, "quote", quote_body([]))
+    assert answer.status_code == 503
+    assert terminal.state(basket, token)["preferences"] is None  # nothing kept: the person asks again
+    terminal.publisher.fail = None
+    answer = terminal.post(basket, token, "quote", quote_body([], servings=16))
+    assert answer.status_code == 202, answer.text
+    assert terminal.state(basket, token)["preferences"]["servings"] == 16  # kept before any shop answers
