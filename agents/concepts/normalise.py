@@ -246,7 +246,11 @@ def _concept_of(
         )
     )
     confidence = round(len(phrase.words) / max(1, len(set(fitted))), 2)
-    concept = (fresh_kind(phrase.concept) if fresh else None) or phrase.concept
+    # produce wanted fresh, or a food said or prepared to be, is the taxonomy's fresh kind of it; not
+    # counted eggs or meat, which a grocer sells fresh anyway
+    said_fresh = bool(FRESH_WORDS & line_words or FRESH_PREPARATION & line_words)
+    named_fresh = fresh and (_is_produce(phrase.concept) or said_fresh)
+    concept = (fresh_kind(phrase.concept) if named_fresh else None) or phrase.concept
     return ConceptMatch(concept, fresh, phrase.words, confidence, approximate=bool(significant))
 
 
