@@ -61,7 +61,14 @@ class Settings(BaseSettings):
         description="JSON list of method providers with component-list endpoints; unset: the demo site's",
     )
     admin_token: str | None = Field(
-        default=None, description="Bearer token for changing the provider registry over HTTP"
+        default=None,
+        description="Bearer token of the operator (the registry, personal data, the job channels); unset: "
+        "var/admin.token, created on first use",
+    )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1",
+        description="Comma-separated Host names the HTTP service answers to (others get 400): a page "
+        "another site makes a browser load under a rebound name is refused",
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="How long a provider webhook may take")
     vault_key: str | None = Field(

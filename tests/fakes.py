@@ -132,3 +132,6 @@ class RecordingPublisher:
         if self.fail:
             raise PublishFailed(self.fail)
         self.sent.append((topic, key, value))
+
+
+TEST_HOSTS = "testserver,localhost"  # the Host names Starlette's and schemathesis's test clients send

@@ -40,6 +40,16 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _admin_token_place(settings: Settings) -> str:
+    """Where the operator's token is (made now on the first run), for the start-up lines."""
+    from agents.http.guards import admin_token, admin_token_path
+
+    if settings.admin_token:
+        return "token from KITTING_ADMIN_TOKEN"
+    admin_token(settings)
+    return f"token in {admin_token_path(settings)} (Authorization: Bearer <token> on operator routes)"
+
+
 @cli.command()
 def up() -> None:
     """The main job: broker (embedded unless configured), all agents in one worker, the reference
@@ -67,6 +77,7 @@ def up() -> None:
                 started.append(archiver)
                 err.print(f"archive   {settings.archive_path}, pid {archiver.pid}")
             err.print(f"database  {settings.database_url}")
+            err.print(f"admin     {_admin_token_place(settings)}")
             err.print(f"broker    {bootstrap}")
             err.print(f"worker    pid {worker.pid}, log {worker_log}")
             err.print(
@@ -137,6 +148,7 @@ def serve() -> None:
     if not settings.kafka_bootstrap_servers:
         err.print("serve needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs everything on one machine")
         raise typer.Exit(2)
+    err.print(f"admin     {_admin_token_place(settings)}")
     uvicorn.run(
         create_http_app(settings, settings.kafka_bootstrap_servers),
         host=settings.http_host,

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from agents.http.guards import admin_token, token_fits
 from agents.http.rate_limit import TokenBuckets
 from agents.http.sites import SiteKeys, demo_site_key
 from agents.privacy.keys import vault_key
@@ -27,6 +28,14 @@ class Services:
     site_keys: SiteKeys  # the upstream sites' API keys, cached
     buckets: TokenBuckets  # the sites' rate limits
     demo_key: str  # the demo upstream site's API key
+    _admin_token: str | None = None
+
+    @property
+    def admin_token(self) -> str:
+        """The operator's token, read (or made) when first needed."""
+        if self._admin_token is None:
+            self._admin_token = admin_token(self.settings)
+        return self._admin_token
 
     @classmethod
     def of(cls, settings: Settings, publisher: Publisher) -> Services:
@@ -52,14 +61,14 @@ ServicesDep = Annotated[Services, Depends(services)]
 
 
 def require_admin(request: Request, services: ServicesDep) -> None:
-    """Changing the registry, personal data and the job channels take the admin token, or a loopback
-    client when none is set."""
-    token = services.settings.admin_token
-    if token:
-        if request.headers.get("authorization") != f"Bearer {token}":
-            raise HTTPException(401, "give the admin token: Authorization: Bearer <KITTING_ADMIN_TOKEN>")
-    elif request.client is None or request.client.host not in ("127.0.0.1", "::1"):
-        raise HTTPException(403, "set KITTING_ADMIN_TOKEN to use this endpoint from another host")
+    """Changing the registry, personal data and the job channels take the operator's token, from any
+    host: KITTING_ADMIN_TOKEN, or the one `kitting up` keeps in var/admin.token."""
+    if not token_fits(request.headers.get("authorization"), services.admin_token):
+        raise HTTPException(
+            401,
+            "give the operator's token: Authorization: Bearer <token> (KITTING_ADMIN_TOKEN, or the one "
+            "kept in var/admin.token)",
+        )
 
 
 ADMIN = [Depends(require_admin)]

@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from streams.settings import Settings
@@ -32,16 +33,23 @@ def vault_key(settings: Settings) -> bytes:
     if settings.vault_key:
         return decode_key(settings.vault_key, "KITTING_VAULT_KEY")
     path = Path(settings.var_dir) / KEY_FILE
+    text = kept_secret(path, lambda: base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode())
+    return decode_key(text, str(path))
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret in `path`, made by `make` on first use: owner-only, written atomically, and never
+    replacing one another process made first."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
+            handle.write(make() + "\n")
         try:
             os.link(draft, path)  # atomic, and never replaces a key another process made first
         except FileExistsError:
             pass
         finally:
             draft.unlink()
-    return decode_key(path.read_text(), str(path))
+    return path.read_text().strip()

@@ -92,7 +92,7 @@ async def basket_orders(basket_id: str, services: ServicesDep) -> list[dict[str,
     """The basket's orders with their items, goods, delivery fee and total, and their order, delivery
     and payment states; a pickup shows the code
     to give at the counter. Basket ids travel as event keys to every party, so this takes the
-    admin token (or loopback) until the terminal has sessions of its own."""
+    operator's token until the terminal has sessions of its own."""
     with services.database.session() as session:
         orders = read_model.orders_view(session, basket_id, services.vault)
     if not orders:

@@ -2,7 +2,7 @@
 RFC 822 message) or plain text, posted by a fax server, a mail gateway or another server. Each job
 records its channel and origin; one that cannot be read still becomes a job, which fails with the
 reason. Fax servers that only write files use the spool folder instead (agents/channels/spool.py). Every
-channel takes the admin token (or a loopback client when none is set)."""
+channel takes the operator's token."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from streams.codec import encode, encode_key
 from streams.persistence import Database
 from streams.settings import MethodProviderConfig, Settings
 from streams.topics import Topic
-from tests.fakes import InMemoryBus
+from tests.fakes import TEST_HOSTS, InMemoryBus
 
 
 def bus_with(database: Database, extractor: Extractor) -> InMemoryBus:
@@ -74,7 +74,7 @@ def test_private_addresses_are_not_fetched() -> None:
 def test_registered_method_providers_are_asked_and_their_lists_shown_side_by_side(
     database: Database, tmp_path: Path
 ) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}", allowed_hosts=TEST_HOSTS)
     gateway = create_app(settings, "127.0.0.1:1")
     second = MethodProviderConfig(
         provider_id="mirror", name="Mirror", hosts=["diy.kitting.example"],
@@ -109,7 +109,7 @@ def test_registered_method_providers_are_asked_and_their_lists_shown_side_by_sid
 
 
 def test_a_provider_without_a_list_falls_back_to_the_page(database: Database, tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}", allowed_hosts=TEST_HOSTS)
     gateway = create_app(settings, "127.0.0.1:1")
     provider = demo_site_provider(settings).model_copy(
         update={"list_endpoint": "http://testserver/demo-site/components"}

@@ -16,7 +16,7 @@ from agents.http.app import create_app
 from streams.codec import encode_key
 from streams.persistence import Database
 from streams.settings import Settings
-from tests.fakes import TEST_VAULT_KEY, InMemoryBus, RecordingPublisher
+from tests.fakes import TEST_HOSTS, TEST_VAULT_KEY, InMemoryBus, RecordingPublisher
 from tests.faxes import blank_fax, fax_pdf, fax_tiff
 
 SHOPPING_LIST = [
@@ -36,7 +36,12 @@ needs_tesseract = pytest.mark.skipif(
 
 class Channels:
     def __init__(self, database: Database) -> None:
-        settings = Settings(database_url=database.url, vault_key=TEST_VAULT_KEY, admin_token="s3cret")
+        settings = Settings(
+            database_url=database.url,
+            vault_key=TEST_VAULT_KEY,
+            admin_token="s3cret",
+            allowed_hosts=TEST_HOSTS,
+        )
         self.publisher = RecordingPublisher()
         self.client = TestClient(create_app(settings, publisher=self.publisher))
         self.bus = InMemoryBus(database, settings).register_roles()

@@ -22,7 +22,7 @@ from agents.http.app import create_app, openapi_document
 from streams.migrate import upgrade
 from streams.settings import Settings
 from tests.conftest import ROOT
-from tests.fakes import TEST_VAULT_KEY, RecordingPublisher
+from tests.fakes import TEST_HOSTS, TEST_VAULT_KEY, RecordingPublisher
 
 
 def test_the_committed_openapi_document_is_current() -> None:
@@ -34,7 +34,10 @@ def _schema() -> OpenApiSchema:
     folder = Path(__import__("tempfile").mkdtemp(prefix="kitting-openapi-"))
     url = f"sqlite:///{folder / 'api.db'}"
     upgrade(url)
-    app = create_app(Settings(database_url=url, vault_key=TEST_VAULT_KEY), publisher=RecordingPublisher())
+    app = create_app(
+        Settings(database_url=url, vault_key=TEST_VAULT_KEY, allowed_hosts=TEST_HOSTS),
+        publisher=RecordingPublisher(),
+    )
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -28,7 +28,7 @@ from streams.archive import ArchivedRecord
 from streams.codec import encode_key
 from streams.persistence import Database
 from streams.settings import Settings
-from tests.fakes import TEST_VAULT_KEY, InMemoryBus, RecordingPublisher
+from tests.fakes import TEST_HOSTS, TEST_VAULT_KEY, InMemoryBus, RecordingPublisher
 
 CONTACT = {"name": "Robin Reader", "street_address": "2 Page Lane", "phone": "+44 20 0000 0000"}
 
@@ -37,7 +37,9 @@ class Terminal:
     """The HTTP app and the roles, joined by hand: what the app publishes is delivered to the bus."""
 
     def __init__(self, database: Database) -> None:
-        settings = Settings(database_url=database.url, quote_deadline_s=60, vault_key=TEST_VAULT_KEY)
+        settings = Settings(
+            database_url=database.url, quote_deadline_s=60, vault_key=TEST_VAULT_KEY, allowed_hosts=TEST_HOSTS
+        )
         self.publisher = RecordingPublisher()
         self.client = TestClient(create_app(settings, publisher=self.publisher))
         self.bus = InMemoryBus(database, settings).register_roles()

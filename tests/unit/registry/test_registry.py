@@ -22,6 +22,7 @@ from agents.registry.providers import (
 from schemas.providers import Provider, ProviderKind
 from streams.persistence import Database
 from streams.settings import Settings
+from tests.fakes import TEST_HOSTS
 
 SHOP = Provider(provider_id="test-shop", name="Test Shop", categories=["grocery"], regions=["east"])
 
@@ -96,7 +97,9 @@ def test_the_http_api_registers_and_guards_the_registry(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'http.db'}"
     upgrade(url)
-    app = create_http_app(Settings(database_url=url, admin_token="s3cret"), "127.0.0.1:1")
+    app = create_http_app(
+        Settings(database_url=url, admin_token="s3cret", allowed_hosts=TEST_HOSTS), "127.0.0.1:1"
+    )
     client = TestClient(app)  # no `with`: the Kafka producer is not started
     body = SHOP.model_dump(mode="json")
     assert client.post("/v1/providers", json=body).status_code == 401
