@@ -555,10 +555,10 @@ class ConfirmSelection(EventData):
     )
     delivery: DeliveryMethod | None = None
     payment: PaymentMethod | None = None
-    accept_substitutes: list[str] = Field(
+    accept_substitutes: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
         default_factory=list,
         max_length=500,
-        description="The lines whose proposed substitute the person accepts",
+        description="The lines whose proposed substitute (the product the proposal showed) they accept",
     )
 
 

@@ -43,11 +43,18 @@ _FILLER = frozenset(
     {"of", "the", "a", "an", "for", "to", "and", "or", "from", "in", "with", "de", "pack", "tube", "tub",
      "bag", "jar", "bottle", "box", "can", "tin", "roll", "set", "kit", "x"}
 )  # fmt: skip
-_MEAT_OR_FISH = re.compile(
-    r"\b(meat|beef|pork|veal|lamb|mutton|chicken|turkey|duck|ham|bacon|lard|gelatine?|chorizo|salami|"
-    r"sausages?|pancetta|prosciutto|fish|anchov(?:y|ies)|tuna|salmon|cod|shrimps?|prawns?|crab|oysters?|"
-    r"mussels?|clams?|squid|octopus)\b",
+MEAT_OR_FISH_NAME = re.compile(  # a name of meat or fish, for what the taxonomy does not know
+    r"\b(meat|beef|pork|veal|lamb|mutton|chicken|turkey|duck|ham|bacon|lard|suet|gelatine?|chorizo|"
+    r"salami|sausages?|pancetta|prosciutto|fish|anchov(?:y|ies)|tuna|salmon|cod|shrimps?|prawns?|crab|"
+    r"oysters?|mussels?|clams?|squid|octopus)\b",
     re.IGNORECASE,
+)
+NOT_VEGAN_NAME = re.compile(
+    MEAT_OR_FISH_NAME.pattern[:-3] + r"|milk|butter|cheese|cream|yogh?urt|eggs?|honey|ghee|whey)\b",
+    re.IGNORECASE,
+)
+KEEPS_TO_NAME = re.compile(
+    r"\b(?:vegan|plant[\s-]based|(?:meat|dairy|animal)[\s-]free|vegetarian|veggie)\b", re.IGNORECASE
 )
 _NUMBER = r"\d+(?:[./]\d+)?"
 _SIZE = re.compile(  # "25 mm", "1/2 inch", "1/2 and 3/4 inch", "4 to 10 mm"
@@ -81,23 +88,35 @@ def fit(line: QuoteLine, concept: str | None, product: str) -> Fit:
         if relation.kind == "other":
             return Fit("unfit", f"{product} is not {line.name}")
         if relation.kind == "substitute":
-            return Fit("substitute", relation.reason, relation.similar)
+            return Fit("substitute", relation.reason, relation.similar and not line.broader)
         if line.broader:
-            return _by_name(line, product)
+            return _by_name(line, product, close=True)
         return _by_size(line, product)
-    return _by_name(line, product)
+    if line.concept in tx:  # the shop does not say what it is: Kitting cannot tell it is the thing
+        return Fit("substitute", f"{product} for {line.name}: the shop does not say what it is")
+    return _by_name(line, product, close=False)
 
 
 def _keeps_to(concept: str | None, product: str, diet: Diet) -> bool:
-    if concept is not None:
-        return taxonomy().suits(concept, diet)
-    return not _MEAT_OR_FISH.search(product)
+    """Both what the product is and its name keep to the diet (a name may say more than its kind); a
+    name saying it keeps to it ("vegan", "plant-based", "dairy-free") is taken at its word."""
+    if concept is not None and not taxonomy().suits(concept, diet):
+        return False
+    if KEEPS_TO_NAME.search(product):
+        return True
+    # a known kind that keeps to the diet may still name milk or butter ("coconut milk", "peanut
+    # butter"); meat or fish in its name is another thing than its kind says
+    animal = NOT_VEGAN_NAME if diet is Diet.vegan and concept is None else MEAT_OR_FISH_NAME
+    return not animal.search(product)
 
 
-def _by_name(line: QuoteLine, product: str) -> Fit:
+def _by_name(line: QuoteLine, product: str, close: bool) -> Fit:
+    """Exact when the product's name says every word that matters of the need's name; `close`: the
+    kinds are known to agree, so a mere word missing is a close substitute."""
     unsaid = [word for word in significant_words(line.name) if word not in set(words(product))]
     if unsaid:
-        return Fit("substitute", f"{product} for {line.name}: not said to be {' '.join(unsaid)}", True)
+        reason = f"{product} for {line.name}: not said to be {' '.join(unsaid)}"
+        return Fit("substitute", reason, close)
     return _by_size(line, product)
 
 
@@ -111,10 +130,20 @@ def _by_size(line: QuoteLine, product: str) -> Fit:
 
 
 def words(text: str) -> list[str]:
-    """The words of a name as they are compared: lower case, no accents, singular."""
+    """The words of a name as they are compared: lower case, no accents, singular; "gluten-free" is
+    one word (glutenfree), never gluten."""
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in plain if not unicodedata.combining(c)).replace("'", "")
-    return [_singular(w) for w in re.findall(r"[a-z]+", plain)]
+    return [_singular(w) for w in re.findall(r"[a-z]+", without_free(plain))]
+
+
+_FREE_OF = re.compile(r"\b([a-z]+)[\s-]+free\b|\bnon[\s-]+([a-z]+)", re.IGNORECASE)
+
+
+def without_free(text: str) -> str:
+    """ "gluten-free oats" -> "glutenfree oats", "non-dairy creamer" -> "nondairy creamer": a thing
+    without X is not X, so the two words become one the matchers do not take for X."""
+    return _FREE_OF.sub(lambda m: f"{m.group(1)}free" if m.group(1) else f"non{m.group(2)}", text)
 
 
 # words of names that praise or brand rather than say what it is ("Simply Nature Organic olive oil")

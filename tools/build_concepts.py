@@ -49,13 +49,14 @@ ANIMAL_ROOTS: dict[str, tuple[str, ...]] = {
 ANIMAL_WORDS: dict[str, tuple[str, ...]] = {
     "meat": (
         "meat", "meats", "beef", "pork", "veal", "lamb", "mutton", "poultry", "chicken", "turkey", "duck",
-        "goose", "ham", "hams", "bacon", "lard", "suet", "gelatin", "gelatine", "chorizo", "salami",
-        "sausage", "sausages", "pepperoni", "prosciutto", "pancetta", "venison", "rabbit",
+        "goose", "ham", "hams", "bacon", "lard", "lards", "suet", "tallow", "dripping", "schmaltz",
+        "gelatin", "gelatine", "chorizo", "salami", "sausage", "sausages", "pepperoni", "prosciutto",
+        "pancetta", "venison", "rabbit", "boeuf",
     ),
     "fish": (
         "fish", "fishes", "anchovy", "anchovies", "tuna", "tunas", "salmon", "cod", "sardine", "sardines",
         "mackerel", "shrimp", "shrimps", "prawn", "prawns", "crab", "lobster", "oyster", "oysters",
-        "mussel", "mussels", "clam", "clams", "squid", "octopus", "seafood",
+        "mussel", "mussels", "clam", "clams", "squid", "octopus", "seafood", "nuoc", "bonito", "dashi",
     ),
 }  # fmt: skip
 NOT_ANIMAL = re.compile(

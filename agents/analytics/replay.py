@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.extraction.handlers import method_of
-from agents.quoting.checking import Consent
+from agents.quoting.checking import Consent, accepted_substitutes
 from agents.quoting.decisions import (
     by_hand_preferences,
     profile_of,
@@ -113,6 +113,7 @@ class Replayer:
         self.order_provider: dict[str, str] = {}
         self.rejected: dict[str, set[str]] = defaultdict(set)  # basket → providers whose order failed
         self.confirmed: dict[str, ConfirmSelection] = {}  # request_id → the person's confirmation
+        self.proposals: dict[str, ProvidersSelected] = {}  # request_id → the proposal they saw
 
     def feed(self, record: ArchivedRecord) -> None:
         report = self.report
@@ -146,6 +147,8 @@ class Replayer:
         elif isinstance(data, ConfirmSelection):
             self.confirmed.setdefault(data.request_id, data)
         elif isinstance(data, ProvidersSelected):
+            if data.proposed:
+                self.proposals.setdefault(data.request_id, data)
             self.check_selection(data, envelope.time, where)
 
     def check_extraction(self, recorded: ComponentsExtracted, where: str) -> None:
@@ -201,10 +204,10 @@ class Replayer:
             addressed=json.dumps(recorded.addressed),
         )
         currency, usable, _ = usable_offers(offers, recorded.addressed, prefs, needs, decided_at)
-        accepted = (
-            confirmation.accept_substitutes if confirmation is not None and not recorded.proposed else []
-        )
-        consent = Consent(profile_of(prefs).substitutes, frozenset(accepted), proposal=recorded.proposed)
+        lines = confirmation.accept_substitutes if confirmation is not None and not recorded.proposed else []
+        proposal = self.proposals.get(recorded.request_id)
+        accepted = accepted_substitutes(proposal.model_dump(mode="json") if proposal else None, lines)
+        consent = Consent(profile_of(prefs).substitutes, accepted, proposal=recorded.proposed)
         selection = run_selection(needs, usable, profile_of(prefs), consent)
         replayed = selected_event(
             round_, [o.provider_id for o in offers], selection, usable, profile_of(prefs), currency,

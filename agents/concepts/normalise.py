@@ -21,6 +21,7 @@ from agents.concepts.words import DEFAULTS, EXTRA_NAMES, RECIPE_PHRASES, words_o
 from schemas.concepts import PROCESSED_ROOTS, Taxonomy, taxonomy
 from schemas.events import ComponentKind
 from schemas.fitting import DESCRIPTIVE_WORDS as DESCRIPTIVE
+from schemas.fitting import MEAT_OR_FISH_NAME
 from schemas.units import unit_symbol
 
 NOT_NEEDED = frozenset(
@@ -44,12 +45,7 @@ CANNED = re.compile(  # a can or a tin as what it comes in, not "you can use"
     re.IGNORECASE,
 )
 FRESH_WORDS = frozenset({"fresh", "ripe"})
-ANIMAL_NAME = re.compile(
-    r"\b(meat|beef|pork|veal|lamb|mutton|chicken|turkey|duck|ham|bacon|lard|gelatine?|chorizo|salami|"
-    r"sausages?|pancetta|prosciutto|fish|anchov(?:y|ies)|tuna|salmon|cod|shrimps?|prawns?|crab|oysters?|"
-    r"mussels?|clams?|squid|octopus)\b",
-    re.IGNORECASE,
-)  # a name of meat or fish, for components the taxonomy does not know
+ANIMAL_NAME = MEAT_OR_FISH_NAME  # a name of meat or fish, for components the taxonomy does not know
 FRESH_UNITS = frozenset(
     {"clove", "bunch", "sprig", "head", "stalk", "leaf", "handful", "piece", "ear", "stem", "knob", "thumb"}
 )

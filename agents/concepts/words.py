@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from schemas.fitting import without_free
+
 # words that keep their final s
 INVARIANT = frozenset(
     {
@@ -55,6 +57,7 @@ def singular(word: str) -> str:
 def words_of(text: str, keep_stop_words: bool = False) -> tuple[str, ...]:
     """The words of a name as the matcher compares them."""
     text = strip_accents(text.lower()).replace("&", " and ").replace("'", "").replace("\u2019", "")
+    text = without_free(text)  # "gluten-free flour" is no gluten flour
     raw = re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text)
     return tuple(singular(w) for w in raw if keep_stop_words or w not in STOP_WORDS)
 
@@ -205,7 +208,6 @@ tomato puree = tomato paste
 flank steak, skirt steak = beef flank steak
 yellow miso paste, white miso paste, red miso paste = miso
 italian seasoning blend = mixtures aromatic plant
-gluten free oat, gluten free rolled oat = rolled oat
 """.strip().splitlines()
     for aliases, target in [line.split(" = ")]
     for alias in aliases.split(",")

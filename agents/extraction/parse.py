@@ -12,9 +12,10 @@ from functools import lru_cache
 from typing import Any
 
 from agents.extraction.offline_tagger import ensure_tagger
-from schemas.units import COUNTED, PINT_OF, dimension, unit_symbol
+from schemas.units import CONTAINERS, COUNTED, PINT_OF, dimension, unit_symbol
 
 MEASURABLE = ("mass", "volume", "length")
+DOZEN = re.compile(r"(\d+(?:\.\d+)?)?\s*dozens?", re.IGNORECASE)
 # "a pinch of salt", "handful of mint": the page states no number, and Kitting invents none
 VAGUE_UNITS = {"pinch", "dash", "splash", "handful", "bunch", "sprig", "drizzle", "knob", "sprinkle"}
 
@@ -67,8 +68,13 @@ def _choose_amount(amounts: list[Any]) -> tuple[Decimal | None, Decimal | None, 
     measurable = [(a, s) for a, s in readable if s in PINT_OF and dimension(s) in MEASURABLE]
     amount, symbol = measurable[0] if measurable else readable[0]
     low, high = _decimal(amount.quantity), _decimal(amount.quantity_max)
+    dozen = DOZEN.fullmatch(str(amount.quantity).strip())
+    if dozen:  # "1 dozen eggs": twelve of them
+        low, high, symbol = Decimal(dozen.group(1) or 1) * 12, None, "piece"
     count = next((a for a, s in readable if a is not amount and s in (*COUNTED, None)), None)
-    if measurable and getattr(amount, "SINGULAR", False) and count is not None:
+    containers = next((s for a, s in readable if a is count), None) in CONTAINERS
+    # "2 (14.5 oz) cans", and "2 cans (400 g)": the size is one can's
+    if measurable and (getattr(amount, "SINGULAR", False) or containers) and count is not None:
         factor = _decimal(count.quantity)
         if factor and low:
             low, high = low * factor, (high or low) * factor

@@ -485,7 +485,7 @@ class Ordering:
             if not missing:
                 set_status(uow, order.basket_id, BasketStatus.completed)
                 return
-            delivered = sum(len(lines_of(o)) for o in orders)
+            delivered = len({line.line_id for o in orders for line in lines_of(o)})  # a line in 2 SKUs is 1
             reason = f"{delivered} of {delivered + len(missing)} items: missing " + ", ".join(
                 m.name for m in missing
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from agents.selection.model import PackOption, ProviderOffer
 from schemas.events import QuoteLine
@@ -20,12 +21,23 @@ from schemas.vocabulary import SubstitutePolicy
 
 @dataclass(frozen=True)
 class Consent:
-    """What the person allows: their policy, the lines whose substitute they accepted, and whether
-    this selection is only a proposal they will see before anything is ordered."""
+    """What the person allows: their policy, the substitutes they accepted (line: the products the
+    proposal showed them for it), and whether this selection is only a proposal they will see before
+    anything is ordered."""
 
     policy: SubstitutePolicy = SubstitutePolicy.ask
-    accepted: frozenset[str] = frozenset()
+    accepted: Mapping[str, frozenset[str]] = field(default_factory=dict)
     proposal: bool = False
+
+
+def accepted_substitutes(proposal: Mapping[str, Any] | None, lines: list[str]) -> dict[str, frozenset[str]]:
+    """line: the SKUs a proposal (a providers-selected event's data) showed as that line's substitute,
+    for the lines the person accepted: consent is for the product shown, not for any other."""
+    shown: dict[str, set[str]] = {}
+    for line in (proposal or {}).get("lines") or []:
+        if line.get("substitute") and line["line_id"] in lines:
+            shown.setdefault(line["line_id"], set()).add(line["sku"])
+    return {line: frozenset(skus) for line, skus in shown.items()}
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,10 @@ def _refusal(option: PackOption, consent: Consent, exact_elsewhere: bool) -> str
         return f"only a substitute is offered ({option.reason}) and you take none"
     if consent.policy is SubstitutePolicy.similar:
         return None if option.similar else f"only a substitute that is not close is offered ({option.reason})"
-    if consent.proposal or option.line in consent.accepted:
+    if consent.proposal:
         return None
+    if option.line in consent.accepted:
+        if option.sku in consent.accepted[option.line]:
+            return None
+        return f"only the substitute you accepted may be ordered, and it is not offered now ({option.reason})"
     return f"a substitute needs your consent: {option.reason}"

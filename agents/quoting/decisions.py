@@ -15,7 +15,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
 from agents.baskets.store import preferences_of, remember_preferences, set_status
-from agents.quoting.checking import Consent, checked
+from agents.quoting.checking import Consent, accepted_substitutes, checked
 from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import note_round
@@ -168,7 +168,8 @@ def run_selection(
         )
         for offer, delivery in usable
     ]  # fmt: skip
-    check = checked(offers, needs, consent)
+    excluded = set(profile.excluded)  # an excluded shop's exact product must not hide others' substitutes
+    check = checked([offer for offer in offers if offer.provider not in excluded], needs, consent)
     selection = select([need_of(line) for line in needs], check.offers, Ranking.of(profile))
     reasons = {line: check.reasons.get(line, why) for line, why in selection.reasons.items()}
     return dataclasses.replace(selection, reasons=reasons)
@@ -183,7 +184,10 @@ def need_of(line: QuoteLine) -> Need:
 
 
 def consent_of(profile: PriorityProfile, decision: dict[str, Any] | None, proposal: bool) -> Consent:
-    accepted = frozenset((decision or {}).get("accepted_substitutes", []))
+    """The person's consent for a selection of a round: the substitutes they accepted are the products
+    the round's proposal showed them."""
+    decision = decision or {}
+    accepted = accepted_substitutes(decision.get("selected"), decision.get("accepted_substitutes", []))
     return Consent(profile.substitutes, accepted, proposal)
 
 

@@ -10,6 +10,7 @@ from agents.concepts.normalise import ANIMAL_NAME, ConceptMatch, concept_of
 from agents.concepts.portions import grams_of, portion_of
 from schemas.concepts import Diet, taxonomy
 from schemas.events import Component, QuoteLine
+from schemas.fitting import without_free, words
 from schemas.units import IncompatibleUnits, convert, dimension
 from schemas.values import Quantity
 
@@ -53,13 +54,26 @@ def need_key(name: str) -> str:
     )
 
 
+# words that change nothing of which product a mention needs ("unsweetened cocoa powder", "cocoa powder")
+MERGE_NOISE = frozenset(
+    {
+        "fresh", "freshly", "unsweetened", "large", "small", "medium", "big", "extra", "finely", "roughly",
+        "thinly", "chopped", "minced", "sliced", "diced", "grated", "melted", "softened", "beaten", "sifted",
+        "packed", "heaped", "level", "good", "quality", "optional", "more", "plus", "about",
+    }
+)  # fmt: skip
+
+
 def kind_key(component: Component) -> str:
-    """What makes two mentions one need: the same kind of thing ("1 cup unsweetened cocoa powder" and
-    "cocoa powder for dusting"), or, when Kitting cannot tell the kind exactly, the same name."""
+    """What makes two mentions one need: the same kind of thing named alike ("1 cup unsweetened cocoa
+    powder" and "cocoa powder for dusting"; not double and single cream, both creams), or, when Kitting
+    cannot tell the kind exactly, the same name."""
     match = component_concept(component)
-    if match.concept is not None and not match.approximate:
-        return f"{match.concept}|{'fresh' if match.fresh else ''}"
-    return need_key(component.name)
+    if match.concept is None or match.approximate:
+        return need_key(component.name)
+    named = re.split(r"\bfor\b|,|\(", component.name, maxsplit=1)[0]
+    said = sorted({w for w in words(named) if w not in MERGE_NOISE})
+    return f"{match.concept}|{'fresh' if match.fresh else ''}|{' '.join(said)}"
 
 
 def merge_needs(components: list[Component]) -> list[QuoteLine]:
@@ -164,11 +178,12 @@ def component_concept(component: Component) -> ConceptMatch:
 def method_diet(components: list[Component], matches: dict[str, ConceptMatch]) -> Diet | None:
     """The diet the method keeps to: the strictest all its known components allow; none when a
     component the taxonomy does not know is named like meat or fish."""
-    for component in components:
+    for component in components:  # a name of meat or fish the taxonomy does not know exactly
         match = matches.get(component.line_id)
-        if (match is None or match.concept is None) and ANIMAL_NAME.search(component.name):
+        unknown = match is None or match.concept is None or match.approximate
+        if unknown and ANIMAL_NAME.search(without_free(component.name)):  # "meat-free mince" is not meat
             return None
-    return taxonomy().diet_of(m.concept for m in matches.values() if m.concept)
+    return taxonomy().diet_of(m.concept for m in matches.values() if m.concept and not m.approximate)
 
 
 def _plain(amount: Decimal | None) -> Decimal | None:

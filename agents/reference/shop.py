@@ -48,10 +48,12 @@ def amount_in(line: QuoteLine, unit: str) -> Decimal | None:
     """The line's amount in `unit`: directly when the units convert, else through what the line weighs
     (its grams) and its food's density or piece weight ("2 cloves garlic" in bulbs, "1 cup flour" in g)."""
     assert line.quantity is not None
-    try:
-        return convert(line.quantity.amount, line.quantity.unit, unit, line.name)
-    except IncompatibleUnits:
-        pass
+    kinds = {dimension(line.quantity.unit), dimension(unit)}
+    if not (kinds == {"mass", "volume"} and line.density and line.grams is not None):
+        try:  # volume and mass convert through the food's own density below, when it is known
+            return convert(line.quantity.amount, line.quantity.unit, unit, line.name)
+        except IncompatibleUnits:
+            pass
     if line.grams is None:
         return None
     kind = dimension(unit)

@@ -84,6 +84,12 @@ def food_in_unit(need: Need, amount: Decimal, unit: str, to_unit: str) -> Decima
     """`amount unit` of the need's food in `to_unit`: directly when the units convert, else through
     its weight (a piece weighs its piece weight, a millilitre its density): a garlic bulb in grams, a
     250 g net in bulbs. Raises IncompatibleUnits when neither way works."""
+    kinds = {dimension(unit), dimension(to_unit)}
+    if kinds == {"mass", "volume"} and need.density:  # the food's own density before the name table's
+        grams = _grams(need, amount, unit)
+        converted = _from_grams(need, grams, to_unit) if grams is not None else None
+        if converted is not None:
+            return tidy(converted)
     try:
         return in_unit(amount, unit, to_unit, need.name)
     except IncompatibleUnits:

@@ -241,7 +241,7 @@ async def ask_quotes(
     if problem:
         raise HTTPException(422, problem)
     with services.database.session() as session:
-        basket = session.get(Basket, basket_id)
+        basket = session.get(Basket, basket_id, with_for_update=True)  # one request for quotes at a time
         if basket is None or basket.extraction is None:
             raise HTTPException(409, "the page is still being read: wait for its components")
         if basket.status != "extracted" or basket.preferences is not None:

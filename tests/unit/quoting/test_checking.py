@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agents.quoting.checking import Consent, checked
+from agents.quoting.checking import Consent, accepted_substitutes, checked
+from agents.quoting.decisions import run_selection
 from agents.selection.model import PackOption, ProviderOffer
 from schemas.concepts import Diet
-from schemas.events import QuoteLine
+from schemas.events import PriorityProfile, QuoteLine, QuoteOffered
+from schemas.examples import example
 from schemas.vocabulary import SubstitutePolicy
 
 OLIVE_OIL = QuoteLine(line_id="oil", name="olive oil", concept="en:olive-oils")
@@ -79,8 +81,25 @@ def test_ask_proposes_a_substitute_but_orders_it_only_once_accepted() -> None:
     assert offers == {"a": []} and reasons["cheese"].startswith(
         "a substitute needs your consent: Red Leicester"
     )
-    accepted = Consent(SubstitutePolicy.ask, accepted=frozenset({"cheese"}))
+    accepted = Consent(SubstitutePolicy.ask, accepted={"cheese": frozenset({"red"})})
     assert only_a_substitute(accepted) == ({"a": [("red", True)]}, {})
+
+
+def test_consent_is_for_the_product_shown_not_for_another_substitute() -> None:
+    """The person accepted Red Leicester for the cheddar; a cheaper Double Gloucester found when the
+    selection is made again (or by compensation) is not what they agreed to."""
+    offers = [
+        shop("a", option("cheese", "red", "Red Leicester", "en:red-leicester")),
+        shop("b", option("cheese", "dg", "Double Gloucester", "en:double-gloucester")),
+    ]
+    proposal = {"lines": [{"line_id": "cheese", "sku": "red", "substitute": True}]}
+    consent = Consent(SubstitutePolicy.ask, accepted_substitutes(proposal, ["cheese"]))
+    result = checked(offers, [CHEDDAR], consent)
+    assert used(result.offers) == {"a": [("red", True)], "b": []}
+    without_it = checked(offers[1:], [CHEDDAR], consent)
+    assert used(without_it.offers) == {"b": []}
+    assert without_it.reasons["cheese"].startswith("only the substitute you accepted may be ordered")
+    assert accepted_substitutes(proposal, []) == {}
 
 
 def test_similar_takes_only_close_substitutes() -> None:
@@ -89,3 +108,20 @@ def test_similar_takes_only_close_substitutes() -> None:
     result = checked([close, far], [CHEDDAR], Consent(SubstitutePolicy.similar))
     assert used(result.offers) == {"a": [("mild", True)], "b": []}
     assert result.offers[0].lines[0].reason == "Mild cheddar for mature cheddar: another cheddar cheese"
+
+
+def test_an_excluded_shops_exact_product_does_not_hide_another_shops_substitute() -> None:
+    """run_selection leaves the excluded shops out before judging, so the substitute is proposed."""
+    flour = QuoteLine(line_id="c1", name="spelt flour", concept="en:spelt-flours")
+    exact = example(QuoteOffered).model_copy(update={"provider_id": "exact-shop"})
+    wheat = exact.lines[0].model_copy(update={"options": [], "product": "Plain wheat flour 1 kg"})
+    other = exact.model_copy(update={"provider_id": "other-shop", "lines": [wheat]})
+    spelt = exact.lines[0].model_copy(
+        update={"options": [], "product": "Spelt flour 1 kg", "concept": "en:spelt-flours"}
+    )
+    exact = exact.model_copy(update={"lines": [spelt]})
+    usable = [(offer, offer.delivery_options[0]) for offer in (exact, other)]
+    profile = PriorityProfile(excluded=["exact-shop"])
+    selection = run_selection([flour], usable, profile, Consent(SubstitutePolicy.ask, proposal=True))
+    assert [(line.provider, line.substitute) for line in selection.lines] == [("other-shop", True)]
+    assert "another" in selection.lines[0].reason

@@ -81,3 +81,5 @@ def test_the_same_kind_of_thing_named_twice_is_one_need() -> None:
     assert (oil.line_id, salt.line_id) == ("c3", "c4")
     kept_apart = merge_needs(components_from(lines("100 g unsalted butter", "30 g butter"), "t"))
     assert [n.line_id for n in kept_apart] == ["c1", "c2"]  # unsalted butter is not any butter
+    creams = merge_needs(components_from(lines("200 ml double cream", "100 ml single cream"), "t"))
+    assert [n.name for n in creams] == ["double cream", "single cream"]  # both creams, not one product

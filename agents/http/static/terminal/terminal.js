@@ -520,8 +520,13 @@
       el("em", { text: missingAdvice(m.reason, policy) }))));
   }
 
-  /** A substitute's reason and the person's per-line consent (unchecked until they tick it). */
-  function substituteConsent(line, requestId, index) {
+  /** A substitute's reason and the person's per-line consent (unchecked until they tick it); under the
+   *  "take close ones" policy the close substitutes are taken without asking, and it says so. */
+  function substituteConsent(line, requestId, index, policy) {
+    const reason = el("span", { class: "substitute-reason", "data-testid": `reason-${line.line_id}`, text: line.reason || "Not exactly what the page asks for." });
+    if (policy === "similar") {
+      return [reason, el("span", { class: "check accept", text: "Taken: your priorities take close substitutes" })];
+    }
     const id = `accept-box-${index}`;
     const box = el("input", { type: "checkbox", id, "data-testid": `accept-${line.line_id}`, "data-line": line.line_id });
     box.checked = acceptedFor(requestId).has(line.line_id);
@@ -529,19 +534,16 @@
       const accepted = acceptedFor(requestId);
       if (box.checked) accepted.add(line.line_id); else accepted.delete(line.line_id);
     });
-    return [
-      el("span", { class: "substitute-reason", "data-testid": `reason-${line.line_id}`, text: line.reason || "Not exactly what the page asks for." }),
-      el("span", { class: "check accept" }, box, el("label", { for: id, text: "Accept this substitute" })),
-    ];
+    return [reason, el("span", { class: "check accept" }, box, el("label", { for: id, text: "Accept this substitute" }))];
   }
 
-  function providerBlock(selection, providerId, providerName, lineName, requestId, counter) {
+  function providerBlock(selection, providerId, providerName, lineName, requestId, counter, policy) {
     const lines = selection.lines.filter((l) => l.provider_id === providerId);
     const rows = lines.map((l) => el("tr", { "data-testid": `line-${l.line_id}`, class: l.substitute ? "substitute" : null },
       el("th", { scope: "row" }, lineName(l.line_id),
         l.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
         l.product ? el("span", { class: "product", text: l.product }) : null,
-        l.substitute && requestId ? substituteConsent(l, requestId, counter.next++) : null),
+        l.substitute && requestId ? substituteConsent(l, requestId, counter.next++, policy) : null),
       el("td", { "data-label": "Packs", text: `${l.packs} × ${quantity(l.pack)}` }),
       el("td", { "data-label": "Unit price", class: "num", text: money(l.unit_price) }),
       el("td", { "data-label": "Cost", class: "num", text: money(l.cost) }),
@@ -589,7 +591,8 @@
     }
     if (selection.by_hand) parts.push(el("p", { class: "muted", text: "You chose these shops by hand." }));
     const counter = { next: 0 };
-    ids.forEach((id) => parts.push(providerBlock(selection, id, providerName(id), lineName, round.request_id, counter)));
+    const policy = substitutePolicy(snapshot);
+    ids.forEach((id) => parts.push(providerBlock(selection, id, providerName(id), lineName, round.request_id, counter, policy)));
     parts.push(totalsLine(round.amounts, selection.total, "proposal-total"));
     if (selection.latest_eta_minutes != null) {
       parts.push(el("p", { text: `Everything arrives within ${duration(selection.latest_eta_minutes)}.` }));
