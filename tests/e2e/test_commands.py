@@ -130,7 +130,11 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
         bad = httpx.post(f"{base}/v1/events/method-browsed", content=b"{nope", timeout=10)
         assert bad.status_code == 422 and "not JSON" in bad.json()["detail"]
         person = {"name": "Ute Up", "street_address": "2 Test Road, Sampletown", "phone": "+00 1234"}
-        customer = httpx.post(f"{base}/v1/customers", json=person, timeout=10)
+        refused = httpx.post(f"{base}/v1/customers", json=person, timeout=10)  # loopback, no token
+        assert refused.status_code == 401, refused.text
+        token = (tmp_path / "var" / "admin.token").read_text().strip()  # made by `kitting up`
+        operator = {"Authorization": f"Bearer {token}"}
+        customer = httpx.post(f"{base}/v1/customers", json=person, headers=operator, timeout=10)
         assert customer.status_code == 201, customer.text
         quote = {
             "customer_ref": customer.json()["customer_ref"],
@@ -151,7 +155,7 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
             reply = httpx.get(f"{base}/v1/baskets/{basket}", timeout=5)
             status = reply.json()["status"] if reply.status_code == 200 else None
         assert status == "completed"
-        orders = httpx.get(f"{base}/v1/baskets/{basket}/orders", timeout=5).json()
+        orders = httpx.get(f"{base}/v1/baskets/{basket}/orders", headers=operator, timeout=5).json()
         assert orders and all(o["status"] == "completed" and o["pickup_code"].isdigit() for o in orders)
         # the demo method provider on the HTTP service answers for its DIY guides: no scraping
         listed = subprocess.run(
