@@ -24,6 +24,7 @@ from agents.quoting.decisions import reselect
 from agents.reference.entries import reference_providers
 from agents.reference.faults import parse_faults
 from agents.reference.hosted import ShopQuoter, reference_adapters, reference_quoters
+from agents.registry.parties import Parties
 from agents.registry.providers import ensure_registered
 from streams.app import KittingApp, RoleHost
 from streams.persistence import Base, Database
@@ -33,13 +34,15 @@ from streams.settings import Settings
 def register_roles(app: RoleHost) -> None:
     """Every role on one host: extraction, quoting, ordering, the providers' side (the webhook bridge and,
     unless switched off, the hosted reference providers)."""
+    secret = vault_key(app.settings)
+    app.pipeline.parties = Parties(app.database, secret)  # a party's events carry its signature
     extraction.register(app)
     quoting.register(app)
     ordering.register(app, reselect=reselect)
     hosted = (
         hosted_reference_providers(app.settings, app.database) if app.settings.reference_providers else []
     )
-    providers.register(app, hosted)
+    providers.register(app, secret, hosted)
 
 
 def build_app(settings: Settings, bootstrap_servers: str, database: Database | None = None) -> KittingApp:

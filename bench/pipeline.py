@@ -50,7 +50,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def run_baskets(bootstrap: str, count: int, one_by_one: int, timeout_s: float) -> dict[str, float]:
+async def run_baskets(
+    bootstrap: str, count: int, one_by_one: int, timeout_s: float, key: bytes
+) -> dict[str, float]:
     consumer = AIOKafkaConsumer(
         *(t.topic_name for t in Topic),
         bootstrap_servers=bootstrap,
@@ -62,16 +64,16 @@ async def run_baskets(bootstrap: str, count: int, one_by_one: int, timeout_s: fl
     await producer.start()
     try:
         await _wait_for(
-            consumer, producer, [f"warm-up-{RUN}"], timeout_s
+            consumer, producer, [f"warm-up-{RUN}"], timeout_s, key
         )  # group join, imports, first queries
         progress(f"warm-up basket completed; {one_by_one} baskets one at a time")
         alone_ms = [
-            (await _wait_for(consumer, producer, [f"alone-{RUN}-{i:04d}"], timeout_s))["p50_ms"]
+            (await _wait_for(consumer, producer, [f"alone-{RUN}-{i:04d}"], timeout_s, key))["p50_ms"]
             for i in range(one_by_one)
         ]
         progress(f"sending {count} baskets at once")
         ids = [f"bench-{RUN}-{i:05d}" for i in range(count)]
-        burst = await _wait_for(consumer, producer, ids, timeout_s)
+        burst = await _wait_for(consumer, producer, ids, timeout_s, key)
         return {
             **burst,
             "alone_p50_ms": statistics.median(alone_ms),
@@ -83,7 +85,7 @@ async def run_baskets(bootstrap: str, count: int, one_by_one: int, timeout_s: fl
 
 
 async def _wait_for(
-    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, ids: list[str], timeout_s: float
+    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, ids: list[str], timeout_s: float, key: bytes
 ) -> dict[str, float]:
     wanted = {encode_key(basket): basket for basket in ids}
     sent_at: dict[str, float] = {}
@@ -94,7 +96,9 @@ async def _wait_for(
     events = 0
     started = time.perf_counter()
     for basket in ids:
-        await producer.send(Topic.METHOD_BROWSED.topic_name, browse_event(basket), key=encode_key(basket))
+        await producer.send(
+            Topic.METHOD_BROWSED.topic_name, browse_event(basket, key=key), key=encode_key(basket)
+        )
         sent_at[basket] = time.perf_counter()
     await producer.flush()
     deadline = time.monotonic() + timeout_s
@@ -206,7 +210,8 @@ def main() -> None:
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting one worker")
             worker = spawn_worker(env, Path(tmp) / "worker.log")
-            baskets = asyncio.run(run_baskets(bootstrap, args.baskets, args.one_by_one, args.timeout))
+            key = base64.b64decode(env["KITTING_VAULT_KEY"])
+            baskets = asyncio.run(run_baskets(bootstrap, args.baskets, args.one_by_one, args.timeout, key))
             progress(f"pipeline done; raw aiokafka pass-through of {args.raw_messages} records")
             raw = asyncio.run(raw_passthrough(bootstrap, args.raw_messages))
         finally:

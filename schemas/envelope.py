@@ -30,6 +30,12 @@ class Envelope(BaseModel, Generic[D]):
     time: AwareDatetime = Field(description="When it happened, RFC 3339 with a UTC offset")
     subject: str = Field(min_length=1, max_length=200, description="The basket id; also the record key")
     datacontenttype: Literal["application/json"] = JSON_CONTENT_TYPE
+    signature: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A party's events only: `ed25519=` and the base64 Ed25519 signature, by the key the "
+        "party registered, of this event without `signature` as canonical JSON (keys sorted, no spaces)",
+    )
     data: D
 
     @field_validator("time")

@@ -105,7 +105,11 @@ class QuotePreferences(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    customer_ref: Id = Field(description="Pseudonymous customer reference; contact data stays in the vault")
+    customer_ref: Id = Field(
+        description="The person, as Kitting's entry points conceal them for this basket (`kr1.`…: opens "
+        "with the vault key, for this basket only, and differs per basket); contact data stays in the "
+        "vault. A plain reference, or one from another basket, orders nothing"
+    )
     region: str = Field(default="default", description="Delivery region used to route to providers")
     priority: V1Priority = Field(
         default=Criterion.cheapest, description="What matters most, when no `profile` is given"

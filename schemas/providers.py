@@ -1,8 +1,11 @@
 """Who takes part, as a provider registers itself (the HTTP API and `kitting providers add` take this):
-its kind, what it serves, where, how it is reached and the public key its contact data is sealed to."""
+its kind, what it serves, where, how it is reached, the public key its contact data is sealed to and the
+one its events are signed with."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -42,6 +45,12 @@ class Provider(BaseModel):
     public_key: str | None = Field(
         default=None, max_length=200, description="Base64 key that personal data is sealed to"
     )
+    signing_key: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Base64 Ed25519 public key the provider's events are signed with (its own events are "
+        "refused without one; a webhook's answers are signed by Kitting's bridge)",
+    )
     enabled: bool = True
 
     @field_validator("address")
@@ -49,4 +58,17 @@ class Provider(BaseModel):
     def _known_address(cls, value: str) -> str:
         if value and value != KAFKA_ADDRESS and not value.startswith(("http://", "https://")):
             raise ValueError("address must be 'kafka', an http(s):// webhook URL, or empty for a member")
+        return value
+
+    @field_validator("signing_key")
+    @classmethod
+    def _ed25519_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("signing_key is an Ed25519 public key: 32 bytes in base64")
         return value

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -30,6 +30,13 @@ Filter = Callable[[Envelope[Any]], bool]
 Prepare = Callable[[Envelope[Any]], Awaitable[Envelope[Any]]]
 """Slow I/O a consumer needs before its handler (e.g. fetching a page), run outside the transaction;
 it returns the envelope the handler sees."""
+
+
+class PartyCheck(Protocol):
+    """Whether an event on a party topic is its party's word (agents/registry/parties.py)."""
+
+    def refusal(self, envelope: Envelope[Any], raw: bytes) -> str | None: ...
+
 
 Producer = Callable[[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
 
@@ -75,10 +82,13 @@ class RawRecord:
 
 
 class Pipeline:
-    def __init__(self, database: Database, produce: Producer, source: str) -> None:
+    def __init__(
+        self, database: Database, produce: Producer, source: str, parties: PartyCheck | None = None
+    ) -> None:
         self.database = database
         self.produce = produce
         self.source = source
+        self.parties = parties  # set by the composition root; without it, party topics are refused
         self._sent_unmarked: list[int] = []
 
     async def handle(self, record: RawRecord, sub: Subscription) -> Envelope[Any] | None:
@@ -108,6 +118,16 @@ class Pipeline:
             if sub.reports_undecodable:
                 await self.dead_letter(record, consumer, str(exc))
             return None
+        if topic.spec.from_parties:
+            reason = (
+                self.parties.refusal(envelope, record.value or b"")
+                if self.parties is not None
+                else "this worker has no way to check parties' signatures"
+            )
+            if reason is not None:
+                if sub.reports_undecodable:
+                    await self.dead_letter(record, consumer, f"refused by {consumer}: {reason}")
+                return None
         if when is not None and not when(envelope):
             return None
         if sub.prepare is not None:

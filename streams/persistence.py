@@ -127,8 +127,14 @@ class UnitOfWork:
 
     def emit(self, data: EventData, *, event_id: str | None = None) -> Envelope[Any]:
         envelope = new_envelope(data, source=self.source, subject=data.basket_id, event_id=event_id)
+        return self.emit_envelope(envelope)
+
+    def emit_envelope(self, envelope: Envelope[Any]) -> Envelope[Any]:
+        """An event in an envelope made elsewhere, e.g. signed by a provider this worker hosts."""
         record = OutboxRecord(
-            topic=topic_for(data).topic_name, key=encode_key(data.basket_id), value=encode(envelope)
+            topic=topic_for(envelope.data).topic_name,
+            key=encode_key(envelope.subject),
+            value=encode(envelope),
         )
         self.session.add(record)
         self._emitted.append(record)

@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 
 from schemas.envelope import new_envelope
 from schemas.events import EventData
-from streams.codec import decode, encode, encode_key
+from streams.codec import encode, encode_key
 from streams.topics import Topic, topic_for
 
 SEND_TIMEOUT_S = 10.0
@@ -54,14 +54,6 @@ class Outgoing:
         value = encode(envelope)
         check_size(value)
         return cls(topic_for(data), data.basket_id, envelope.id, value)
-
-    @classmethod
-    def received(cls, raw: bytes, topic: Topic) -> Outgoing:
-        """A CloudEvent a client sent as it should go on `topic`, bytes unchanged; raises EventTooLarge,
-        UndecodableEvent."""
-        check_size(raw)
-        envelope = decode(raw, topic)
-        return cls(topic, envelope.subject, envelope.id, raw)
 
 
 async def publish(publisher: Publisher, event: Outgoing) -> None:

@@ -23,6 +23,7 @@ class TopicSpec:
     retention_ms: int = 7 * DAY_MS
     key: str = "basket id (the CloudEvent subject), UTF-8"
     changelog: bool = False  # a Faust table's changelog: compacted, not an event stream of the contract
+    from_parties: bool = False  # written by providers: each event must carry its party's signature
 
 
 class Topic(Enum):
@@ -37,7 +38,9 @@ class Topic(Enum):
     QUOTE_REQUESTED = TopicSpec(
         "quote-requested", "One provider is asked to quote a basket's lines.", (ev.QuoteRequested,)
     )
-    QUOTE_OFFERED = TopicSpec("quote-offered", "A provider's offer, in its own packs.", (ev.QuoteOffered,))
+    QUOTE_OFFERED = TopicSpec(
+        "quote-offered", "A provider's offer, in its own packs.", (ev.QuoteOffered,), from_parties=True
+    )
     PROVIDERS_SELECTED = TopicSpec(
         "providers-selected",
         "The coordinator's choice of providers for a quote round, every need in the providers' packs.",
@@ -63,17 +66,22 @@ class Topic(Enum):
         (ev.SettlementRequested,),
     )
     ORDER_STATUS = TopicSpec(
-        "order-status", "Providers confirm or reject orders.", (ev.OrderConfirmed, ev.OrderRejected)
+        "order-status",
+        "Providers confirm or reject orders.",
+        (ev.OrderConfirmed, ev.OrderRejected),
+        from_parties=True,
     )
     DELIVERY_STATUS = TopicSpec(
         "delivery-status",
         "Progress of a delivery: arranged, collected at the shop, delivered or handed over, failed.",
         (ev.DeliveryArranged, ev.ParcelCollected, ev.ParcelDelivered, ev.DeliveryFailed),
+        from_parties=True,
     )
     SETTLEMENT_STATUS = TopicSpec(
         "settlement-status",
         "Outcome of a settlement request.",
         (ev.SettlementCompleted, ev.SettlementFailed),
+        from_parties=True,
     )
     ORDER_STATE = TopicSpec(
         "order-state",

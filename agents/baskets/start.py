@@ -1,5 +1,5 @@
 """How a basket starts. Every way a job enters Kitting (the API, the terminal, an upstream site's
-collector, the fax, e-mail and text channels, the spool folder, another server's own CloudEvent) makes
+collector, the fax, e-mail and text channels, the spool folder, another server's CloudEvent, re-issued) makes
 its method-browsed event here and puts it on the bus (`kitting demo` and the tests make theirs here
 and send it with their own producer); the person's request for quotes re-sends the basket's job the
 same way, with their choices."""
@@ -10,7 +10,6 @@ import uuid
 
 from schemas.events import MethodBrowsed
 from streams.publishing import Outgoing, Publisher, publish
-from streams.topics import Topic
 
 
 def new_basket_id() -> str:
@@ -28,13 +27,5 @@ async def start_basket(
 ) -> Outgoing:
     """Start `job`'s basket: its event on method-browsed. Raises EventTooLarge or PublishFailed."""
     event = basket_event(job, source=source, event_id=event_id)
-    await publish(publisher, event)
-    return event
-
-
-async def start_received_basket(publisher: Publisher, raw: bytes) -> Outgoing:
-    """Start a basket from a method-browsed CloudEvent a client made itself (another server), its bytes
-    unchanged. Raises UndecodableEvent (the reason it is not one), EventTooLarge or PublishFailed."""
-    event = Outgoing.received(raw, Topic.METHOD_BROWSED)
     await publish(publisher, event)
     return event

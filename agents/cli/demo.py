@@ -76,9 +76,13 @@ def browse_event(
     customer_ref: str = DEMO_CUSTOMER,
     delivery: DeliveryMethod = DeliveryMethod.courier,
     payment: PaymentMethod = PaymentMethod.electronic,
+    *,
+    key: bytes,
 ) -> bytes:
-    """The demo page browsed by a customer whose contact data is in the vault (see seed_demo_customer)."""
-    prefs = QuotePreferences(customer_ref=customer_ref, have=["salt"], delivery=delivery, payment=payment)
+    """The demo page browsed by a customer whose contact data is in the vault (see seed_demo_customer);
+    `key` is the vault key, which the customer reference is concealed with, as the gateway does."""
+    concealed = Vault(key).conceal(customer_ref, basket_id)
+    prefs = QuotePreferences(customer_ref=concealed, have=["salt"], delivery=delivery, payment=payment)
     job = MethodBrowsed(
         basket_id=basket_id, url=DEMO_URL, html=demo_page(), site="recipes.example", quote=prefs
     )
@@ -219,7 +223,7 @@ def run_demo(
         upgrade(settings.database_url)
         key = vault_key(settings)
         customer_ref = seed_demo_customer(settings.database_url, key)
-        browses = {b: browse_event(b, customer_ref, fulfilment, payment) for b in ids}
+        browses = {b: browse_event(b, customer_ref, fulfilment, payment, key=key) for b in ids}
         archive = settings.archive_path.resolve()
         with broker_in_use(settings, work, announce=progress is not None) as broker, children() as started:
             bootstrap = broker.bootstrap_servers

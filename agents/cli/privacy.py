@@ -89,7 +89,9 @@ def register(cli: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     ) -> None:
-        """Store a customer's contact data in the encrypted vault and print the customer reference."""
+        """Store a customer's contact data in the encrypted vault and print the customer reference and
+        the customer token that quoting and ordering for them takes (hand it to the person or their site
+        only)."""
         try:
             contact = Contact(
                 name=name, street_address=street_address, phone=phone, email=email, region=region,
@@ -100,10 +102,12 @@ def register(cli: typer.Typer) -> None:
         vault = _vault()
         with migrated_database().session() as session:
             ref = vault.store(session, contact)
+        token = vault.customer_token(ref)
         if as_json:
-            print(json.dumps({"customer_ref": ref}))
+            print(json.dumps({"customer_ref": ref, "customer_token": token}))
         else:
             print(ref)
+            print(token)
 
     @privacy.command("forget")
     def forget(

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli.common import err, fail, migrated_database
+from agents.providers.sdk import new_keypair, new_signing_keypair
 from agents.registry.providers import (
     DuplicateProvider,
     ProviderView,
@@ -64,6 +65,9 @@ def register(cli: typer.Typer) -> None:
         delivery: Annotated[list[DeliveryMethod] | None, typer.Option(help="Delivery mode (repeat)")] = None,
         payment: Annotated[list[PaymentMethod] | None, typer.Option(help="Payment method (repeat)")] = None,
         public_key: Annotated[str | None, typer.Option(help="Key personal data is sealed to")] = None,
+        signing_key: Annotated[
+            str | None, typer.Option(help="Public key its events are signed with (`kitting providers keys`)")
+        ] = None,
         from_json: Annotated[Path | None, typer.Option(help="A JSON file with the whole entry")] = None,
         replace: Annotated[bool, typer.Option(help="Replace an entry with the same id")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -79,6 +83,7 @@ def register(cli: typer.Typer) -> None:
                     provider_id=provider_id, name=name, kind=kind, categories=category or [],
                     regions=region or ["default"], address=address, manager_id=manager,
                     delivery_methods=delivery or [], payment_methods=payment or [], public_key=public_key,
+                    signing_key=signing_key,
                 )  # fmt: skip
         except (ValidationError, OSError) as exc:
             raise fail(f"the provider entry is not valid: {exc}") from None
@@ -88,6 +93,27 @@ def register(cli: typer.Typer) -> None:
         except (DuplicateProvider, UnknownProvider) as exc:
             raise fail(str(exc)) from None
         _print([view], as_json)
+
+    @providers.command("keys")
+    def keys(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+        """Make a provider's two key pairs: one its contact data is sealed to, one it signs its events
+        with. Register the public halves (--public-key, --signing-key); keep the private halves with the
+        provider only (the SDK's ProviderAdapter takes signing_key=, contacts open with the private key)."""
+        sealing_private, sealing_public = new_keypair()
+        signing_private, signing_public = new_signing_keypair()
+        made = {
+            "public_key": sealing_public, "private_key": sealing_private,
+            "signing_key": signing_public, "signing_private_key": signing_private,
+        }  # fmt: skip
+        if as_json:
+            print(json.dumps(made))
+            return
+        out.print("Register these (public):", highlight=False)
+        out.print(f"  --public-key {sealing_public}\n  --signing-key {signing_public}", highlight=False)
+        out.print("Keep these with the provider only (private):", highlight=False)
+        out.print(
+            f"  private key {sealing_private}\n  signing private key {signing_private}", highlight=False
+        )
 
     @providers.command("list")
     def list_(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from agents.baskets.store import Basket
 from agents.http.retries import retried_from
 from agents.ordering.tables import Order, TimelineEntry
-from agents.privacy.vault import Vault, VaultEntry
+from agents.privacy.vault import NotIssued, Vault, VaultEntry
 from agents.quoting.decisions import eta_minutes, profile_of
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import ProviderRow
@@ -70,13 +70,17 @@ def decision_of(session: Session, basket_id: str, request_id: str) -> dict[str, 
     return decision
 
 
-def previous_customer_ref(session: Session, basket: Basket) -> str | None:
+def previous_customer_ref(session: Session, vault: Vault, basket: Basket) -> str | None:
     """The customer reference of the basket this one tries again (its contact stays in the vault), or
     None when it is no retry or the retried basket never got the person's choices."""
     previous = _retried_basket(session, basket)
     if previous is None or previous.preferences is None:
         return None
-    return QuotePreferences.model_validate_json(previous.preferences).customer_ref
+    concealed = QuotePreferences.model_validate_json(previous.preferences).customer_ref
+    try:
+        return vault.reveal(concealed, previous.basket_id)
+    except NotIssued:
+        return None
 
 
 # --- what the API's basket routes show ------------------------------------------------------------
@@ -153,7 +157,7 @@ def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str,
         "basket": _basket_view(basket, basket_id),
         "method": method,
         "preferences": prefs.model_dump(mode="json", exclude={"customer_ref"}) if prefs else None,
-        "previous_choices": _previous_choices(session, basket, method),
+        "previous_choices": _previous_choices(session, vault, basket, method),
         "rounds": round_views,
         "offers": [_offer_view(o, names, prefs) for o in offers],
         "orders": [_order_view(o, names, vault, line_names) for o in orders],
@@ -238,7 +242,7 @@ def _first_title(session: Session, basket: Basket) -> str | None:
 
 
 def _previous_choices(
-    session: Session, basket: Basket | None, method: dict[str, Any] | None
+    session: Session, vault: Vault, basket: Basket | None, method: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """For a basket that tries a failed one again: the choices made there, to fill the form with (the
     contact details stay in the vault; `contact_kept` says whether they can be used again)."""
@@ -257,8 +261,15 @@ def _previous_choices(
         "delivery": prefs.delivery.value,
         "payment": prefs.payment.value,
         "region": prefs.region,
-        "contact_kept": session.get(VaultEntry, prefs.customer_ref) is not None,
+        "contact_kept": _kept(session, vault, prefs.customer_ref, previous.basket_id),
     }
+
+
+def _kept(session: Session, vault: Vault, concealed: str, basket_id: str) -> bool:
+    try:
+        return session.get(VaultEntry, vault.reveal(concealed, basket_id)) is not None
+    except NotIssued:
+        return False
 
 
 def _asked_preferences(session: Session, basket_id: str) -> QuotePreferences | None:

@@ -18,11 +18,6 @@ def retry_basket_id(basket_id: str) -> str:
     return str(uuid.uuid5(RETRIES, f"basket:{basket_id}"))
 
 
-def retry_event_id(basket_id: str) -> str:
-    """The event id that starts the retry basket: a repeated request is one event."""
-    return str(uuid.uuid5(RETRIES, f"event:{basket_id}"))
-
-
 def retry_origin(basket_id: str) -> str:
     return f"{RETRY_ORIGIN}{basket_id}"
 

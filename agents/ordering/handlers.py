@@ -39,11 +39,17 @@ from agents.baskets.store import (
     set_status,
 )
 from agents.ordering.delivery import NoCarrier, delivery_request
-from agents.ordering.payments import OUTCOME_STATE, PENDING_ACTION, first_step, settlement_request
+from agents.ordering.payments import (
+    OUTCOME_STATE,
+    PENDING_ACTION,
+    first_step,
+    is_accounting_agent_of,
+    settlement_request,
+)
 from agents.ordering.states import ACTIVE, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
 from agents.privacy.audit import record
-from agents.privacy.vault import UnknownCustomer, Vault, VaultKeyMismatch
+from agents.privacy.vault import NotIssued, UnknownCustomer, Vault, VaultKeyMismatch
 from schemas.envelope import Envelope
 from schemas.events import (
     BasketStatus,
@@ -70,6 +76,7 @@ from schemas.values import Money
 from schemas.vocabulary import DeliveryMethod, is_cash
 from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
+from streams.signing import party_of
 from streams.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -146,11 +153,17 @@ class Ordering:
             )
         lock_basket(uow, selected.basket_id)
         try:
-            self.vault.contact(uow.session, prefs.customer_ref)
+            self.vault.contact(uow.session, self.vault.reveal(prefs.customer_ref, selected.basket_id))
+        except NotIssued as exc:
+            set_status(
+                uow, selected.basket_id, BasketStatus.failed,
+                f"nobody can order for this basket: {exc} (a person's token is needed to order for them)",
+            )  # fmt: skip
+            return
         except UnknownCustomer:
             set_status(
                 uow, selected.basket_id, BasketStatus.failed,
-                f"no contact details for customer {prefs.customer_ref} in the vault: add them "
+                "the person's contact details are no longer in the vault: add them "
                 "(POST /v1/customers or `kitting privacy customer-add`) and ask again",
             )  # fmt: skip
             return
@@ -168,6 +181,10 @@ class Ordering:
     def place(
         self, uow: UnitOfWork, selected: ProvidersSelected, prefs: QuotePreferences, replaces: str | None
     ) -> None:
+        # the reference travels concealed for this basket; the orders keep it plain, in SQL only
+        prefs = prefs.model_copy(
+            update={"customer_ref": self.vault.reveal(prefs.customer_ref, selected.basket_id)}
+        )
         by_provider: dict[str, list[SelectedLine]] = defaultdict(list)
         for line in selected.lines:
             by_provider[line.provider_id].append(line)
@@ -223,6 +240,8 @@ class Ordering:
         answer: OrderConfirmed | OrderRejected = envelope.data
         lock_basket(uow, answer.basket_id)
         order = order_to_update(uow.session, answer.order_id)
+        if order.provider_id != answer.provider_id or order.basket_id != answer.basket_id:
+            raise HandlerRejected(f"order {answer.order_id} was not placed with {answer.provider_id}")
         if order.status != "placed":  # answered after Kitting gave up on it (timeout or cancellation)
             if isinstance(answer, OrderConfirmed) and order.status in ("rejected", "cancelled"):
                 self.tell_cancelled(uow, order, order.reason or "the order was withdrawn")
@@ -370,6 +389,10 @@ class Ordering:
         report = envelope.data
         lock_basket(uow, report.basket_id)
         order = order_to_update(uow.session, report.order_id)
+        if order.carrier_id != report.carrier_id or order.basket_id != report.basket_id:
+            raise HandlerRejected(
+                f"the delivery of order {report.order_id} was not asked of {report.carrier_id}"
+            )
         if order.delivery_id != report.delivery_id or order.delivery_state in ("cancelled", "delivered"):
             return  # a report from an earlier try, or about a delivery Kitting withdrew or already has
         if isinstance(report, DeliveryArranged):
@@ -424,6 +447,9 @@ class Ordering:
         outcome: SettlementCompleted | SettlementFailed = envelope.data
         lock_basket(uow, outcome.basket_id)
         order = order_to_update(uow.session, outcome.order_id)
+        agent = party_of(envelope.source) or ""
+        if order.basket_id != outcome.basket_id or not is_accounting_agent_of(uow.session, order, agent):
+            raise HandlerRejected(f"the payment of order {outcome.order_id} was not asked of {agent or 'it'}")
         if isinstance(outcome, SettlementFailed):
             pending = PENDING_ACTION.get(order.settlement_state)
             action = outcome.action or pending

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from agents.ordering.tables import Order
 from agents.privacy.audit import record
 from agents.privacy.vault import Vault
-from agents.registry.providers import providers_for
+from agents.registry.providers import ProviderRow, providers_for
 from schemas.events import PayeeSplit, SettlementAction, SettlementRequested
 from schemas.providers import ProviderKind
 from schemas.values import Money
@@ -70,6 +70,15 @@ def splits_of(order: Order) -> list[PayeeSplit]:
 def accounting_agent(session: Session, region: str) -> str | None:
     agents = providers_for(session, ProviderKind.accounting, region)
     return agents[0].provider_id if agents else None
+
+
+def is_accounting_agent_of(session: Session, order: Order, agent_id: str) -> bool:
+    """Whether `agent_id` may answer for the order's payment: the agent its first step was asked of, or,
+    when that step named none (no agent serves the region), any registered accounting agent."""
+    if order.accounting_id:
+        return agent_id == order.accounting_id
+    row = session.get(ProviderRow, agent_id)
+    return row is not None and row.kind == ProviderKind.accounting.value
 
 
 def settlement_request(

@@ -6,11 +6,15 @@ per-recipient reference, a payment token and a pickup code, all derived here by 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
+import uuid
 from datetime import datetime
 from uuid import uuid4
 
+from nacl.bindings import crypto_aead as aead
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -69,8 +73,16 @@ class UnknownCustomer(LookupError):
     """No vault entry under this customer reference."""
 
 
+class NotIssued(ValueError):
+    """A customer reference on the bus that Kitting did not issue for that basket (a plain reference,
+    or one copied from another basket)."""
+
+
 class VaultKeyMismatch(ValueError):
     """A vault entry that does not open with this key (another deployment's key, or a damaged row)."""
+
+
+CONCEALED = "kr1."  # a customer reference as it travels on the bus (Vault.conceal)
 
 
 def _subkey(key: bytes, purpose: bytes) -> bytes:
@@ -89,6 +101,9 @@ class Vault:
         self._tokens_key = _subkey(key, b"kitting-tokens")
         self._codes_key = _subkey(key, b"kitting-pickup-codes")
         self._access_key = _subkey(key, b"kitting-basket-access")
+        self._customer_key = _subkey(key, b"kitting-customer-access")
+        self._commands_key = _subkey(key, b"kitting-command-ids")
+        self._concealed_key = _subkey(key, b"kitting-concealed-refs")
 
     # --- contact data ------------------------------------------------------------------------
 
@@ -161,6 +176,47 @@ class Vault:
 
     def basket_token_fits(self, basket_id: str, token: str) -> bool:
         return hmac.compare_digest(self.basket_token(basket_id).encode(), token.encode())
+
+    def customer_token(self, customer_ref: str) -> str:
+        """What lets a request use a person's contact data and payment: handed to the person (or to the
+        site they are logged in to) when their data is stored; a customer reference alone is not."""
+        return "kc_" + hmac.new(self._customer_key, customer_ref.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def customer_token_fits(self, customer_ref: str, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(
+            self.customer_token(customer_ref).encode(), token.encode()
+        )
+
+    def conceal(self, customer_ref: str, basket_id: str) -> str:
+        """The form a customer reference travels in on the bus and in the archive: encrypted for Kitting's
+        roles alone and bound to one basket. It differs every time, so a person's baskets do not link,
+        and copied into another basket it does not open."""
+        nonce = os.urandom(aead.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+        sealed = aead.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            customer_ref.encode(), basket_id.encode(), nonce, self._concealed_key
+        )
+        return CONCEALED + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    def reveal(self, concealed: str, basket_id: str) -> str:
+        """The customer reference `conceal` made for `basket_id`; raises NotIssued."""
+        if not concealed.startswith(CONCEALED):
+            raise NotIssued("a plain customer reference: start the basket through Kitting's API")
+        body = concealed.removeprefix(CONCEALED)
+        try:
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            size = aead.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+            plain = aead.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                raw[size:], basket_id.encode(), raw[:size], self._concealed_key
+            )
+            return plain.decode()
+        except (CryptoError, ValueError, TypeError):
+            raise NotIssued("a customer reference Kitting did not issue for this basket") from None
+
+    def command_id(self, kind: str, subject: str) -> str:
+        """The event id of a person's command about `subject`: the same for a repeat (a double click is
+        one command) and unguessable, so nobody can send it first and have the real one dropped."""
+        digest = hmac.new(self._commands_key, f"{kind}:{subject}".encode(), hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def pickup_code(self, order_id: str) -> str:
         """Six digits the customer shows at hand-over; the same for a repeat of the order."""

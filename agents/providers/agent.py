@@ -7,13 +7,17 @@ from collections.abc import Iterable
 from agents.providers.hosting import host
 from agents.providers.sdk import ProviderAdapter
 from agents.providers.webhook import WebhookBridge
+from agents.registry.parties import relay_signing_key
 from streams.app import RoleHost
 from streams.topics import Topic
 
 
-def register(app: RoleHost, hosted: Iterable[tuple[str, ProviderAdapter]] = ()) -> None:
-    """The webhook bridge, then one consumer per topic of each hosted adapter (named `name.<topic>`)."""
-    bridge = WebhookBridge(app.database, timeout_s=app.settings.webhook_timeout_s)
+def register(app: RoleHost, secret: bytes, hosted: Iterable[tuple[str, ProviderAdapter]] = ()) -> None:
+    """The webhook bridge (signing what webhooks answer with a key derived from `secret`, the vault key),
+    then one consumer per topic of each hosted adapter (named `name.<topic>`)."""
+    bridge = WebhookBridge(
+        app.database, relay_key=relay_signing_key(secret), timeout_s=app.settings.webhook_timeout_s
+    )
     for topic, consumer in ((Topic.QUOTE_REQUESTED, "quotes"), (Topic.ORDER_PLACED, "orders")):
         app.consume(
             topic, f"webhook-bridge.{consumer}", bridge.publish, when=bridge.is_webhook, prepare=bridge.call

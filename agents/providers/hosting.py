@@ -10,7 +10,6 @@ from typing import Any
 
 from agents.providers.sdk import ProviderAdapter
 from schemas.envelope import Envelope
-from schemas.events import EventData
 from streams.app import RoleHost
 from streams.persistence import UnitOfWork
 
@@ -23,14 +22,15 @@ class HostedAdapter:
         return self.adapter.is_mine(envelope.data)
 
     async def answer(self, envelope: Envelope[Any]) -> Envelope[Any]:
-        """The envelope with the adapter's answers (a list) as its data."""
-        return envelope.model_copy(update={"data": self.adapter.answer(envelope)})
+        """The envelope with the adapter's answers, each in its own signed envelope (a list), as its
+        data."""
+        return envelope.model_copy(update={"data": self.adapter.envelopes(self.adapter.answer(envelope))})
 
     @staticmethod
     def publish(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        answers: list[EventData] = envelope.data
+        answers: list[Envelope[Any]] = envelope.data
         for answer in answers:
-            uow.emit(answer)
+            uow.emit_envelope(answer)
 
 
 def host(app: RoleHost, adapter: ProviderAdapter, name: str) -> None:

@@ -28,6 +28,7 @@ from schemas.events import EventData, OrderConfirmed, OrderPlaced, OrderRejected
 from schemas.providers import KAFKA_ADDRESS
 from streams.codec import encode
 from streams.persistence import Database, UnitOfWork
+from streams.signing import party_envelope
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def parse_answer(request: EventData, body: dict[str, Any]) -> EventData:
 @dataclass
 class WebhookBridge:
     database: Database
+    relay_key: str  # what the answers it relays are signed with, in the webhook provider's name
     timeout_s: float = 5.0
     secrets: dict[str, str] = field(default_factory=dict)
     transport: httpx.AsyncBaseTransport | None = None
@@ -108,5 +110,8 @@ class WebhookBridge:
         return envelope.model_copy(update={"data": answer})
 
     def publish(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        if isinstance(envelope.data, EventData):
-            uow.emit(envelope.data)
+        """The webhook's answer, from its provider, signed by the bridge that heard it."""
+        answer = envelope.data
+        if isinstance(answer, EventData):
+            provider_id = getattr(answer, "provider_id", "")
+            uow.emit_envelope(party_envelope(answer, provider_id, self.relay_key))

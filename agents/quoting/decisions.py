@@ -53,6 +53,8 @@ def on_quote_offered(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
         return
     round_ = uow.session.get(QuoteRound, offer.request_id)
+    if round_ is not None and offer.provider_id not in json.loads(round_.addressed):
+        raise HandlerRejected(f"{offer.provider_id} was not asked to quote in round {offer.request_id}")
     now = utcnow()
     uow.session.add(
         ReceivedOffer(

@@ -12,7 +12,7 @@ from agents.providers.sdk.storage import Database
 from agents.reference.accounting import ReferenceAccounting
 from agents.reference.assortment import catalog_of
 from agents.reference.carriers import OwnFleet, ReferenceCourier, ShopCounter
-from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key
+from agents.reference.entries import ACCOUNTING, COURIER, reference_private_key, reference_signing_key
 from agents.reference.faults import Faults
 from agents.reference.profiles import REFERENCE_SHOPS
 from agents.reference.shop import ReferenceShop
@@ -64,4 +64,6 @@ def reference_adapters(
     adapters.append(
         (f"provider.{ACCOUNTING.provider_id}", ReferenceAccounting(ACCOUNTING, database).adapter())
     )
+    for _, adapter in adapters:
+        adapter.signing_key = reference_signing_key(adapter.provider_id, secret)
     return adapters

@@ -32,6 +32,7 @@ class ProviderRow(Base):
     delivery_methods: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
     payment_methods: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
     public_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signing_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -67,6 +68,7 @@ def _to_row(provider: Provider, row: ProviderRow) -> ProviderRow:
         json.dumps(sorted(provider.regions)),
     )
     row.address, row.manager_id, row.public_key = provider.address, provider.manager_id, provider.public_key
+    row.signing_key = provider.signing_key
     row.delivery_methods = json.dumps([m.value for m in provider.delivery_methods])
     row.payment_methods = json.dumps([m.value for m in provider.payment_methods])
     row.enabled = provider.enabled
@@ -79,7 +81,8 @@ def view(row: ProviderRow) -> ProviderView:
         provider_id=row.provider_id, name=row.name, kind=ProviderKind(row.kind),
         categories=json.loads(row.categories), regions=json.loads(row.regions), address=row.address,
         manager_id=row.manager_id, delivery_methods=json.loads(row.delivery_methods),
-        payment_methods=json.loads(row.payment_methods), public_key=row.public_key, enabled=row.enabled,
+        payment_methods=json.loads(row.payment_methods), public_key=row.public_key,
+        signing_key=row.signing_key, enabled=row.enabled,
         health=ProviderHealth(
             last_seen=row.last_seen, requests=requests, answers=answers,
             answer_rate=answers / requests if requests else None,
@@ -163,12 +166,16 @@ def note_round(
 
 
 def ensure_registered(session: Session, providers: Iterable[Provider]) -> None:
-    """Add the providers that are missing, and refresh the public key of those registered with another
-    one (the key they are derived from may have been rotated). Used for the reference providers at start."""
+    """Add the providers that are missing, and refresh the public and signing keys of those registered
+    with others (the secret they are derived from may have been rotated). Used for the reference
+    providers at start."""
     for provider in providers:
         row = session.get(ProviderRow, provider.provider_id)
         if row is None:
             session.add(_to_row(provider, ProviderRow(provider_id=provider.provider_id)))
-        elif provider.public_key is not None and row.public_key != provider.public_key:
+            continue
+        if provider.public_key is not None and row.public_key != provider.public_key:
             row.public_key = provider.public_key
+        if provider.signing_key is not None and row.signing_key != provider.signing_key:
+            row.signing_key = provider.signing_key
     session.flush()

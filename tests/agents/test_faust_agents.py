@@ -37,7 +37,7 @@ async def test_extractor_agent_emits_components(app_and_sent: tuple[KittingApp, 
     app, sent = app_and_sent
     agent = app.faust.agents["extractor"]
     async with agent.test_context() as context:
-        await context.put(browse_event("b-agent"), key=b"b-agent")
+        await context.put(browse_event("b-agent", key=bytes(32)), key=b"b-agent")
     topics = [topic for topic, *_ in sent]
     assert topics == [Topic.COMPONENTS_EXTRACTED, Topic.BASKET_STATUS]
     extracted = json.loads(sent[0][2] or b"")
@@ -51,7 +51,7 @@ async def test_malformed_event_is_dead_lettered_and_the_agent_goes_on(
     agent = app.faust.agents["extractor"]
     async with agent.test_context() as context:
         await context.put(b"{broken", key=b"b-bad")
-        await context.put(browse_event("b-good"), key=b"b-good")
+        await context.put(browse_event("b-good", key=bytes(32)), key=b"b-good")
     dead = [(key, value, dict(headers)) for topic, key, value, headers in sent if topic is Topic.DEAD_LETTER]
     assert len(dead) == 1
     key, value, headers = dead[0]

@@ -141,21 +141,25 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
             "delivery": "pickup",
             "payment": "pay-at-pickup",
         }
-        response = httpx.post(
-            f"{base}/v1/baskets",
-            json={"url": "https://recipes.example/p", "html": demo_page(), "quote": quote},
-            timeout=10,
-        )
+        job = {"url": "https://recipes.example/p", "html": demo_page(), "quote": quote}
+        # the customer reference alone orders nothing: the person's token goes with it
+        stranger = httpx.post(f"{base}/v1/baskets", json=job, timeout=10)
+        assert stranger.status_code == 401 and "customer token" in stranger.json()["detail"]
+        person_token = {"X-Kitting-Customer-Token": customer.json()["customer_token"]}
+        response = httpx.post(f"{base}/v1/baskets", json=job, headers=person_token, timeout=10)
         assert response.status_code == 202
-        basket = response.json()["basket_id"]
+        basket, basket_token = response.json()["basket_id"], response.json()["token"]
+        assert httpx.get(f"{base}/v1/baskets/{basket}", timeout=5).status_code == 403  # no token
         status = None
         deadline = time.monotonic() + 120
         while status not in ("completed", "failed") and time.monotonic() < deadline:
             time.sleep(0.5)
-            reply = httpx.get(f"{base}/v1/baskets/{basket}", timeout=5)
+            reply = httpx.get(f"{base}/v1/baskets/{basket}", params={"token": basket_token}, timeout=5)
             status = reply.json()["status"] if reply.status_code == 200 else None
         assert status == "completed"
-        orders = httpx.get(f"{base}/v1/baskets/{basket}/orders", headers=operator, timeout=5).json()
+        orders = httpx.get(
+            f"{base}/v1/baskets/{basket}/orders", params={"token": basket_token}, timeout=5
+        ).json()
         assert orders and all(o["status"] == "completed" and o["pickup_code"].isdigit() for o in orders)
         # the demo method provider on the HTTP service answers for its DIY guides: no scraping
         listed = subprocess.run(

@@ -4,6 +4,7 @@ are no-ops, malformed records on every input topic are dead-lettered and the wor
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -14,9 +15,10 @@ from sqlalchemy import create_engine, text
 from agents.cli.demo import browse_event
 from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC
 from streams.topics import CONTRACT_TOPICS, Topic
-from tests.integration.conftest import WorkerFactory
+from tests.integration.conftest import TEST_VAULT_KEY, WorkerFactory
 from tests.integration.kafka_helpers import collect, produce
 
+KEY = base64.b64decode(TEST_VAULT_KEY)
 Records = list[ConsumerRecord[bytes, bytes]]
 
 INPUT_TOPICS = [
@@ -51,7 +53,7 @@ def test_basket_completes_on_postgres_and_a_repeat_changes_nothing(
     bootstrap: str, postgres_url: str, start_worker: WorkerFactory
 ) -> None:
     start_worker(postgres_url)
-    raw = browse_event("it-basket-1")
+    raw = browse_event("it-basket-1", key=KEY)
     asyncio.run(produce(bootstrap, Topic.METHOD_BROWSED, b"it-basket-1", raw))
     records = asyncio.run(collect(bootstrap, list(Topic), basket_done("it-basket-1"), timeout_s=90))
     assert last_status(records, "it-basket-1") == "completed"
@@ -59,7 +61,7 @@ def test_basket_completes_on_postgres_and_a_repeat_changes_nothing(
     assert {t.topic_name for t in CONTRACT_TOPICS} <= {r.topic for r in mine}
 
     asyncio.run(produce(bootstrap, Topic.METHOD_BROWSED, b"it-basket-1", raw))  # the same event again
-    marker = browse_event("it-basket-2")
+    marker = browse_event("it-basket-2", key=KEY)
     asyncio.run(produce(bootstrap, Topic.METHOD_BROWSED, b"it-basket-2", marker))
     records = asyncio.run(collect(bootstrap, list(Topic), basket_done("it-basket-2"), timeout_s=90))
     # a warm worker takes a basket through its hops in well under a second (bench/pipeline.py). With
@@ -100,7 +102,7 @@ def test_malformed_records_on_every_input_topic_are_dead_lettered_and_work_goes_
     bad_values = [b"\x00not json at all", b'{"type": "dev.kitting.method.browsed.v1"}', b"[]"]
     for index, topic in enumerate(INPUT_TOPICS):
         asyncio.run(produce(bootstrap, topic, f"bad-{index}".encode(), bad_values[index % len(bad_values)]))
-    asyncio.run(produce(bootstrap, Topic.METHOD_BROWSED, b"after-bad", browse_event("after-bad")))
+    asyncio.run(produce(bootstrap, Topic.METHOD_BROWSED, b"after-bad", browse_event("after-bad", key=KEY)))
 
     def done(records: Records) -> bool:
         return basket_done("after-bad")(records) and len(

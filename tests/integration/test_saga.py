@@ -114,7 +114,7 @@ def test_every_path_completes_and_personal_data_never_shows_in_clear(
     )
     run = uuid.uuid4().hex[:6]
     baskets = {
-        f"canary-{run}-{f}-{p}": browse_event(f"canary-{run}-{f}-{p}", f"cust-{f}-{p}", f, p)
+        f"canary-{run}-{f}-{p}": browse_event(f"canary-{run}-{f}-{p}", f"cust-{f}-{p}", f, p, key=KEY)
         for f, p in COMBINATIONS
     }
     send_baskets(bootstrap, baskets)
@@ -199,7 +199,11 @@ def first_choice(path: Path, delivery: DeliveryMethod, payment: PaymentMethod) -
     database = Database(url)
     seed_demo_customer(url, base64.b64decode(TEST_VAULT_KEY))
     bus = InMemoryBus(database, Settings(quote_deadline_s=60, vault_key=TEST_VAULT_KEY)).register_roles()
-    bus.publish(Topic.METHOD_BROWSED, b"probe", browse_event("probe", DEMO_CUSTOMER, delivery, payment))
+    bus.publish(
+        Topic.METHOD_BROWSED,
+        b"probe",
+        browse_event("probe", DEMO_CUSTOMER, delivery, payment, key=base64.b64decode(TEST_VAULT_KEY)),
+    )
     with database.session() as session:
         chosen = set(session.scalars(select(Order.provider_id)))
     database.engine.dispose()

@@ -21,6 +21,7 @@ from streams.topics import Topic
 from tests.integration.conftest import WorkerFactory
 from tests.integration.test_saga import (
     COMBINATIONS,
+    KEY,
     KEY_B64,
     canary_contact,
     final_statuses,
@@ -44,7 +45,9 @@ def test_a_worker_killed_mid_run_loses_and_repeats_nothing(
     run = uuid.uuid4().hex[:6]
     combos = COMBINATIONS
     baskets = {
-        f"kill-{run}-{i:03d}": browse_event(f"kill-{run}-{i:03d}", "cust-kill", *combos[i % len(combos)])
+        f"kill-{run}-{i:03d}": browse_event(
+            f"kill-{run}-{i:03d}", "cust-kill", *combos[i % len(combos)], key=KEY
+        )
         for i in range(BASKETS)
     }
     send_baskets(bootstrap, baskets)

@@ -56,7 +56,12 @@ def test_two_workers_share_the_work(partitioned_bootstrap: str, postgres_url: st
         baskets = [f"scale-{i:02d}" for i in range(BASKETS)]
         for basket in baskets:
             asyncio.run(
-                produce(partitioned_bootstrap, Topic.METHOD_BROWSED, basket.encode(), browse_event(basket))
+                produce(
+                    partitioned_bootstrap,
+                    Topic.METHOD_BROWSED,
+                    basket.encode(),
+                    browse_event(basket, key=base64.b64decode(TEST_VAULT_KEY)),
+                )
             )
 
         def all_done(records: list[ConsumerRecord[bytes, bytes]]) -> bool:

@@ -12,6 +12,7 @@ from agents.baskets.store import Basket
 from agents.cli.demo import demo_page
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CUSTOMER, seed_demo_customer
+from agents.privacy.vault import Vault
 from agents.reference.profiles import REFERENCE_SHOPS
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import MethodBrowsed, QuotePreferences
@@ -20,13 +21,20 @@ from streams.persistence import Database, OutboxRecord, ProcessedEvent, UnitOfWo
 from streams.topics import CONTRACT_TOPICS, Topic
 from tests.fakes import TEST_VAULT_KEY, InMemoryBus
 
+VAULT = Vault(base64.b64decode(TEST_VAULT_KEY))
 
-def browse(basket_id: str, quote: bool = True, html: str | None = None) -> bytes:
+
+def browse(
+    basket_id: str, quote: bool = True, html: str | None = None, customer_ref: str | None = None
+) -> bytes:
+    """The demo page browsed by the demo customer; the reference concealed for the basket as Kitting's
+    entry points do (or `customer_ref` as given)."""
+    ref = customer_ref if customer_ref is not None else VAULT.conceal(DEMO_CUSTOMER, basket_id)
     data = MethodBrowsed(
         basket_id=basket_id,
         url="https://recipes.example/p",
         html=html if html is not None else demo_page(),
-        quote=QuotePreferences(customer_ref=DEMO_CUSTOMER) if quote else None,
+        quote=QuotePreferences(customer_ref=ref) if quote else None,
     )
     return encode(new_envelope(data, source="urn:test", subject=basket_id))
 
@@ -179,3 +187,22 @@ def test_a_basket_with_a_line_nobody_sells_ends_completed_partially_with_what_is
     with database.session() as session:
         basket = session.get(Basket, "b9")
         assert basket is not None and json.loads(basket.missing or "[]") == [missing]
+
+
+def test_nobody_orders_for_a_person_with_a_reference_kitting_did_not_issue_for_the_basket(
+    database: Database,
+) -> None:
+    """A plain customer reference, or one copied from another basket's event, put on the bus with any
+    Kafka client: the basket fails with the reason, and nothing is ordered or paid."""
+    bus = InMemoryBus(database).register_roles()
+    copied = VAULT.conceal(DEMO_CUSTOMER, "someone-elses-basket")
+    for basket, ref in (("plain", DEMO_CUSTOMER), ("copied", copied)):
+        bus.publish(Topic.METHOD_BROWSED, encode_key(basket), browse(basket, customer_ref=ref))
+        with database.session() as session:
+            stored = session.get(Basket, basket)
+            assert stored is not None and stored.status == "failed"
+            assert "nobody can order for this basket" in (stored.reason or "")
+            assert (
+                session.scalar(select(func.count()).select_from(Order).where(Order.basket_id == basket)) == 0
+            )
+    assert bus.values(Topic.ORDER_PLACED) == [] and bus.values(Topic.SETTLEMENT_REQUESTED) == []

@@ -1,23 +1,30 @@
 """Baskets over the API: start one (from a page, a list, or a CloudEvent as it would go on the topic),
 and read where it stands: its status, its offers and selection, its orders; keep a person's contact
-data in the vault."""
+data in the vault.
+
+Who may do what: anyone may start a basket that only reads a page; quoting and ordering for a person
+takes that person's customer token (`X-Kitting-Customer-Token`, handed out with their customer
+reference), never the reference alone. The server chooses basket and event ids. A basket is read with
+its token (`?token=`, answered when it is started) or the operator's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from agents.baskets.start import new_basket_id, start_basket, start_received_basket
+from agents.baskets.start import new_basket_id, start_basket
 from agents.http import read_model
+from agents.http.guards import token_fits
 from agents.http.problems import Problem
 from agents.http.publishing import bus_answers
-from agents.http.services import ADMIN, ServicesDep
+from agents.http.services import ADMIN, Services, ServicesDep
 from agents.privacy.vault import Contact
 from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
-from streams.codec import UndecodableEvent
-from streams.publishing import MAX_EVENT_BYTES
+from streams.codec import UndecodableEvent, decode
+from streams.publishing import MAX_EVENT_BYTES, check_size
+from streams.topics import Topic
 
 SOURCE = "urn:kitting:gateway"
 
@@ -49,30 +56,75 @@ async def health() -> dict[str, str]:
         }
     },
 )
-async def post_cloudevent(request: Request, services: ServicesDep) -> dict[str, str]:
-    """A CloudEvent of type dev.kitting.method.browsed.v1, exactly as on the topic."""
+async def post_cloudevent(
+    request: Request,
+    services: ServicesDep,
+    customer_token: Annotated[str | None, Header(alias="X-Kitting-Customer-Token", max_length=64)] = None,
+) -> dict[str, str]:
+    """A CloudEvent of type dev.kitting.method.browsed.v1 as on the topic. Its job is taken, under a
+    basket id and an event id the server chooses (a client's own ids are not trusted); quoting for a
+    person takes their customer token."""
     raw = await request.body()
-    with bus_answers():
-        try:
-            event = await start_received_basket(services.publisher, raw)
-        except UndecodableEvent as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from None
-    return {"id": event.event_id, "basket_id": event.key}
+    with bus_answers():  # too large: 413
+        check_size(raw)
+    try:
+        received = decode(raw, Topic.METHOD_BROWSED)
+    except UndecodableEvent as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    job = received.data
+    if not isinstance(job, MethodBrowsed):
+        raise HTTPException(422, "not a method-browsed event: send type dev.kitting.method.browsed.v1")
+    return await _start(services, job.model_copy(update={"basket_id": new_basket_id()}), customer_token)
 
 
 @router.post("/v1/baskets", status_code=202)
-async def browse(body: BrowseRequest, services: ServicesDep) -> dict[str, str]:
+async def browse(
+    body: BrowseRequest,
+    services: ServicesDep,
+    customer_token: Annotated[str | None, Header(alias="X-Kitting-Customer-Token", max_length=64)] = None,
+) -> dict[str, str]:
     """Start a basket from a page's HTML or a component list (or its address alone: the worker then
-    fetches the page, public addresses only)."""
+    fetches the page, public addresses only). Quoting and ordering for a person (`quote`) takes their
+    customer token. Answers the basket's id and the token to read it with."""
     job = MethodBrowsed(basket_id=new_basket_id(), **body.model_dump(), channel=Channel.web, origin="api")
+    return await _start(services, job, customer_token)
+
+
+async def _start(services: Services, job: MethodBrowsed, customer_token: str | None) -> dict[str, str]:
+    if job.quote is not None and not services.vault.customer_token_fits(
+        job.quote.customer_ref, customer_token
+    ):
+        raise HTTPException(
+            401,
+            "quoting and ordering for a person takes their customer token (X-Kitting-Customer-Token), "
+            "given with their customer reference when their details were stored",
+        )
+    if job.quote is not None:  # on the bus, the reference opens for this basket and Kitting alone
+        concealed = services.vault.conceal(job.quote.customer_ref, job.basket_id)
+        job = job.model_copy(update={"quote": job.quote.model_copy(update={"customer_ref": concealed})})
     with bus_answers():
         event = await start_basket(services.publisher, job, source=SOURCE)
-    return {"id": event.event_id, "basket_id": event.key}
+    return {"id": event.event_id, "basket_id": event.key, "token": services.vault.basket_token(event.key)}
+
+
+def _may_read(services: Services, basket_id: str, token: str | None, authorization: str | None) -> None:
+    """A basket is read with its own token or the operator's: its id travels to every party."""
+    if token is not None and services.vault.basket_token_fits(basket_id, token):
+        return
+    if token_fits(authorization, services.admin_token):
+        return
+    raise HTTPException(403, "read a basket with its token (?token=, answered when it was started)")
 
 
 @router.get("/v1/baskets/{basket_id}/offers")
-async def offers(basket_id: str, services: ServicesDep) -> dict[str, Any]:
+async def offers(
+    basket_id: str,
+    services: ServicesDep,
+    token: Annotated[str | None, Query(max_length=64)] = None,
+    authorization: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
     """The offers as they arrived (late ones marked) and, once a round is decided, the selection."""
+    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         view = read_model.offers_view(session, basket_id)
     if view is None:
@@ -82,17 +134,23 @@ async def offers(basket_id: str, services: ServicesDep) -> dict[str, Any]:
 
 @router.post("/v1/customers", status_code=201, dependencies=ADMIN)
 async def add_customer(body: Contact, services: ServicesDep) -> dict[str, str]:
-    """Keep a person's contact data in the vault (encrypted); baskets then name only the ref."""
+    """Keep a person's contact data in the vault (encrypted): answers their customer reference, which
+    baskets name, and their customer token, which quoting and ordering for them takes."""
     with services.database.session() as session:
-        return {"customer_ref": services.vault.store(session, body)}
+        ref = services.vault.store(session, body)
+    return {"customer_ref": ref, "customer_token": services.vault.customer_token(ref)}
 
 
-@router.get("/v1/baskets/{basket_id}/orders", dependencies=ADMIN)
-async def basket_orders(basket_id: str, services: ServicesDep) -> list[dict[str, Any]]:
+@router.get("/v1/baskets/{basket_id}/orders")
+async def basket_orders(
+    basket_id: str,
+    services: ServicesDep,
+    token: Annotated[str | None, Query(max_length=64)] = None,
+    authorization: Annotated[str | None, Header(max_length=200)] = None,
+) -> list[dict[str, Any]]:
     """The basket's orders with their items, goods, delivery fee and total, and their order, delivery
-    and payment states; a pickup shows the code
-    to give at the counter. Basket ids travel as event keys to every party, so this takes the
-    operator's token until the terminal has sessions of its own."""
+    and payment states; a pickup shows the code to give at the counter."""
+    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         orders = read_model.orders_view(session, basket_id, services.vault)
     if not orders:
@@ -101,7 +159,14 @@ async def basket_orders(basket_id: str, services: ServicesDep) -> list[dict[str,
 
 
 @router.get("/v1/baskets/{basket_id}")
-async def basket(basket_id: str, services: ServicesDep) -> dict[str, Any]:
+async def basket(
+    basket_id: str,
+    services: ServicesDep,
+    token: Annotated[str | None, Query(max_length=64)] = None,
+    authorization: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Where a basket stands: its status and why, and what is missing from its kit."""
+    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         view = read_model.basket_view(session, basket_id)
     if view is None:

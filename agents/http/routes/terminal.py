@@ -11,7 +11,6 @@ import functools
 import html
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Annotated, Any, TypeAlias
@@ -25,7 +24,7 @@ from agents.baskets.start import new_basket_id, start_basket
 from agents.baskets.store import Basket, remember_preferences
 from agents.http import demo_site, read_model
 from agents.http.publishing import bus_answers
-from agents.http.retries import retry_basket_id, retry_event_id, retry_origin
+from agents.http.retries import retry_basket_id, retry_origin
 from agents.http.services import Services, ServicesDep
 from agents.privacy.vault import Contact, UnknownCustomer, VaultKeyMismatch
 from agents.registry.providers import list_providers
@@ -50,9 +49,6 @@ STREAM_POLL_S = 0.5
 STREAM_HEARTBEAT_S = 15.0
 STREAM_MAX_S = 30 * 60.0
 FINAL = ("completed", "completed-partially", "failed")
-# the event ids of the person's commands are derived from what they act on, so a double click (or a
-# retried request) is one command: the roles drop a repeated event id
-COMMANDS = uuid.UUID("6f1c2b1e-8d59-4f5e-9a53-4d4b0b0f7a11")
 
 
 class OpenPage(BaseModel):
@@ -253,8 +249,9 @@ async def ask_quotes(
             raise HTTPException(422, f"no component {', '.join(unknown)} in this basket")
         if len(body.have) == len(components):
             raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
+        ref = _customer_ref(services, session, basket, body)
         prefs = QuotePreferences(
-            customer_ref=_customer_ref(services, session, basket, body), region=body.region,
+            customer_ref=services.vault.conceal(ref, basket_id), region=body.region,
             delivery=body.delivery, payment=body.payment,
             have=[c.name for c in components if c.line_id in body.have], servings=body.servings,
             profile=body.profile, priority="cheapest", confirm=body.confirm,
@@ -272,7 +269,7 @@ async def ask_quotes(
                 services.publisher,
                 job,
                 source=SOURCE,
-                event_id=str(uuid.uuid5(COMMANDS, f"quote:{basket_id}")),
+                event_id=services.vault.command_id("quote", basket_id),
             )
     return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
 
@@ -304,7 +301,7 @@ async def choose(
     command = ConfirmSelection(basket_id=basket_id, **body.model_dump())
     with bus_answers():
         event = Outgoing.of(
-            command, source=SOURCE, event_id=str(uuid.uuid5(COMMANDS, f"confirm:{body.request_id}"))
+            command, source=SOURCE, event_id=services.vault.command_id("confirm", body.request_id)
         )
         await publish(services.publisher, event)
     return CommandAccepted(basket_id=basket_id, event_id=event.event_id)
@@ -338,7 +335,9 @@ async def try_again(
         channel=Channel(channel) if channel else Channel.web, origin=retry_origin(basket_id),
     )  # fmt: skip
     with bus_answers():
-        await start_basket(services.publisher, job, source=SOURCE, event_id=retry_event_id(basket_id))
+        await start_basket(
+            services.publisher, job, source=SOURCE, event_id=services.vault.command_id("retry", basket_id)
+        )
     return Opened(basket_id=retry_id, token=services.vault.basket_token(retry_id))
 
 
@@ -347,7 +346,7 @@ def _customer_ref(services: Services, session: Session, basket: Basket, body: As
     tries a failed one again, the ones given there (with the region chosen now)."""
     if body.contact is not None:
         return services.vault.store(session, Contact(**body.contact.model_dump(), region=body.region))
-    ref = read_model.previous_customer_ref(session, basket)
+    ref = read_model.previous_customer_ref(session, services.vault, basket)
     if ref is None:
         raise HTTPException(422, "give your name, street address and phone number for the delivery")
     try:

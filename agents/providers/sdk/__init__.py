@@ -5,6 +5,7 @@ providers (agents/reference/) use only this and the contracts (schemas/), as a t
 
 - `ProviderAdapter`: answer the events addressed to you with a few decorated functions (adapter.py);
 - contacts: make your key pair, open the contact data Kitting sealed to you (contacts.py);
+- signing: make the key pair your events are signed with (the adapter signs with it);
 - storage: a hosted provider keeps its own tables in the host's database (storage.py).
 """
 
@@ -16,13 +17,17 @@ from agents.providers.sdk.contacts import (
     open_sealed,
     public_key_of,
 )
+from streams.signing import derived_signing_key, new_signing_keypair, verify_key_of
 
 __all__ = [
     "Answers",
     "ProviderAdapter",
     "SealedContactError",
     "derived_private_key",
+    "derived_signing_key",
     "new_keypair",
+    "new_signing_keypair",
     "open_sealed",
     "public_key_of",
+    "verify_key_of",
 ]

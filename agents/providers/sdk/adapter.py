@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from schemas.envelope import Envelope, new_envelope
+from schemas.envelope import Envelope
 from schemas.events import (
     DeliveryRequested,
     EventData,
@@ -40,6 +40,7 @@ from schemas.events import (
     SettlementRequested,
 )
 from streams.codec import UndecodableEvent, decode, encode, encode_key
+from streams.signing import party_envelope, party_source
 from streams.topics import Topic, topic_for
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,16 @@ class ProviderAdapter:
         bootstrap_servers: str = "",
         group_id: str | None = None,
         default_accounting: bool = False,
+        signing_key: str | None = None,
     ) -> None:
+        """`signing_key`: the private half (base64) of the Ed25519 key whose public half the provider
+        registered as its `signing_key`; Kitting refuses a party's events that it did not sign."""
         self.provider_id = provider_id
+        self.signing_key = signing_key
         self.default_accounting = default_accounting  # also settles requests that name no agent
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id or f"provider-{provider_id}"
-        self.source = f"urn:kitting:provider:{provider_id}"
+        self.source = party_source(provider_id)
         self._quote: QuoteHandler | None = None
         self._order: OrderHandler | None = None
         self._delivery: DeliveryHandler | None = None
@@ -152,11 +157,15 @@ class ProviderAdapter:
             return []
         answers = self.answer(envelope)
         self._remember(seen)
-        replies = []
-        for answer in answers:
-            out = new_envelope(answer, source=self.source, subject=answer.basket_id)
-            replies.append((topic_for(answer), encode_key(answer.basket_id), encode(out)))
-        return replies
+        return [
+            (topic_for(out.data), encode_key(out.subject), encode(out)) for out in self.envelopes(answers)
+        ]
+
+    def envelopes(self, answers: list[EventData]) -> list[Envelope[Any]]:
+        """Each answer in its envelope from this provider, signed with its key."""
+        if answers and self.signing_key is None:
+            log.warning("%s has no signing key: Kitting will refuse its answers", self.provider_id)
+        return [party_envelope(answer, self.provider_id, self.signing_key) for answer in answers]
 
     def _remember(self, seen: tuple[str, str]) -> None:
         self._seen[seen] = None

@@ -38,7 +38,9 @@ def bus_for(database: Database, **settings: object) -> InMemoryBus:
 
 def run_basket(bus: InMemoryBus, basket: str, delivery: DeliveryMethod, payment: PaymentMethod) -> None:
     bus.publish(
-        Topic.METHOD_BROWSED, encode_key(basket), browse_event(basket, DEMO_CUSTOMER, delivery, payment)
+        Topic.METHOD_BROWSED,
+        encode_key(basket),
+        browse_event(basket, DEMO_CUSTOMER, delivery, payment, key=base64.b64decode(TEST_VAULT_KEY)),
     )
 
 

@@ -364,12 +364,16 @@ def test_the_cli_adds_and_forgets_a_customer(cli_db: Database) -> None:
     with cli_db.session() as session:
         contact = Vault(key).contact(session, ref)
     assert contact.name == "Alice Liddell" and contact.payment_instrument == "4111111111111111"
+    # the person's credential comes with it: quoting for them takes it, the reference alone does not
+    token = json.loads(added.stdout)["customer_token"]
+    assert Vault(key).customer_token_fits(ref, token) and not Vault(key).customer_token_fits(ref, ref)
 
     plain = runner.invoke(
         app, ["privacy", "customer-add", "--name", "Bob", "--street-address", "2 Side St", "--phone", "555"]
     )
     assert plain.exit_code == 0, plain.output
-    assert re.fullmatch(r"cust-[0-9a-f]{32}", plain.stdout.strip())
+    ref_line, token_line = plain.stdout.split()
+    assert re.fullmatch(r"cust-[0-9a-f]{32}", ref_line) and re.fullmatch(r"kc_[0-9a-f]{40}", token_line)
 
     bad = runner.invoke(
         app, ["privacy", "customer-add", "--name", "", "--street-address", "x", "--phone", "1"]

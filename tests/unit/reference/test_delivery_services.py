@@ -34,6 +34,7 @@ from schemas.vocabulary import DeliveryMethod
 from streams.codec import encode, encode_key
 from streams.persistence import Database, utcnow
 from streams.settings import Settings
+from streams.signing import signature_fits
 from streams.topics import Topic
 from tests.fakes import InMemoryBus
 
@@ -359,7 +360,7 @@ def test_the_worker_hosts_every_reference_provider_with_its_registered_key(datab
     vault = base64.b64encode(SECRET).decode()
     settings = Settings(vault_key=vault, reference_faults="fail-first:fresh-express", quote_deadline_s=60)
     bus = InMemoryBus(database, settings)
-    register(bus, hosted_reference_providers(settings, database))
+    register(bus, SECRET, hosted_reference_providers(settings, database))
     consumers = {sub.consumer for subs in bus.consumers.values() for sub in subs}
     assert {
         "provider.market-hall.quote-requested", "provider.market-hall.order-placed",
@@ -372,8 +373,8 @@ def test_the_worker_hosts_every_reference_provider_with_its_registered_key(datab
             hosted = f"provider.{shop.provider_id}.{service}.delivery-requested" in consumers
             assert hosted == (shop.provider_id in shops_with(method))
     with database.session() as session:
-        registered = {p.provider_id: p.public_key for p in list_providers(session)}
-    assert registered == {p.provider_id: p.public_key for p in reference_providers(SECRET)}
+        registered = {p.provider_id: (p.public_key, p.signing_key) for p in list_providers(session)}
+    assert registered == {p.provider_id: (p.public_key, p.signing_key) for p in reference_providers(SECRET)}
 
     for asked in (
         request("swift-courier", DeliveryMethod.courier),
@@ -388,5 +389,10 @@ def test_the_worker_hosts_every_reference_provider_with_its_registered_key(datab
         (["parcel", "delivered"], "swift-courier"),
         (["delivery", "failed"], "fresh-express"),  # the drill fault: nobody home the first time
     ]
+    # each report is signed by the provider that sent it, with the key it registered
+    for value in bus.values(Topic.DELIVERY_STATUS):
+        carrier = json.loads(value)["data"]["carrier_id"]
+        assert signature_fits(value, [registered[carrier][1] or ""])
+        assert not signature_fits(value, [registered["ledger-pay"][1] or ""])
     assert bus.dead == []
     assert_no_contact_values([ev.DeliveryFailed.model_validate(status[-1]["data"])])

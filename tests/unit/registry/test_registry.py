@@ -22,6 +22,7 @@ from agents.registry.providers import (
 from schemas.providers import Provider, ProviderKind
 from streams.persistence import Database
 from streams.settings import Settings
+from streams.signing import verify_key_of
 from tests.fakes import TEST_HOSTS
 
 SHOP = Provider(provider_id="test-shop", name="Test Shop", categories=["grocery"], regions=["east"])
@@ -74,13 +75,22 @@ def test_the_cli_adds_lists_shows_and_disables(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setenv("KITTING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     runner = CliRunner()
+    made = runner.invoke(cli, ["providers", "keys", "--json"])
+    keys = json.loads(made.stdout)
+    assert verify_key_of(keys["signing_private_key"]) == keys["signing_key"]
     added = runner.invoke(
         cli,
         ["providers", "add", "--id", "diy-depot", "--name", "DIY Depot", "--category", "hardware",
-         "--region", "default", "--delivery", "pickup", "--payment", "pay-at-pickup", "--json"],
+         "--region", "default", "--delivery", "pickup", "--payment", "pay-at-pickup",
+         "--signing-key", keys["signing_key"], "--json"],
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert json.loads(added.stdout)[0]["categories"] == ["hardware"]
+    assert json.loads(added.stdout)[0]["signing_key"] == keys["signing_key"]
+    unusable = runner.invoke(
+        cli, ["providers", "add", "--id", "x", "--name", "X", "--signing-key", "bm90IGEga2V5"]
+    )
+    assert unusable.exit_code == 2 and "Ed25519 public key" in unusable.output
     again = runner.invoke(cli, ["providers", "add", "--id", "diy-depot", "--name", "DIY Depot"])
     assert again.exit_code == 2 and "exists" in again.output
     assert runner.invoke(cli, ["providers", "disable", "diy-depot"]).exit_code == 0

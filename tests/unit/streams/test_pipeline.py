@@ -48,7 +48,7 @@ def test_a_rejected_event_is_dead_lettered_with_its_reason_and_original_bytes(da
     def reject(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         raise HandlerRejected("unknown order o-1")
 
-    raw = browse_event("b-1")
+    raw = browse_event("b-1", key=bytes(32))
     asyncio.run(p.process(record(raw), Subscription(Topic.METHOD_BROWSED, "test.reject", reject)))
     ((topic, key, value, headers),) = sent
     assert (topic, key, value) == (Topic.DEAD_LETTER, b"b-1", raw)
@@ -69,7 +69,10 @@ def test_a_crashing_handler_dead_letters_and_leaves_no_effect(database: Database
         raise KeyError("boom")
 
     asyncio.run(
-        p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.crash", crash))
+        p.process(
+            record(browse_event("b-1", key=bytes(32))),
+            Subscription(Topic.METHOD_BROWSED, "test.crash", crash),
+        )
     )
     assert [s[0] for s in sent] == [Topic.DEAD_LETTER]
     assert b"KeyError in test.crash" in sent[0][3][DLQ_HEADER_ERROR]
@@ -89,11 +92,17 @@ def test_a_database_outage_is_retried_not_dead_lettered(
 
     with pytest.raises(TransientFailure, match="database is locked"):
         asyncio.run(
-            p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+            p.process(
+                record(browse_event("b-1", key=bytes(32))),
+                Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky),
+            )
         )
     monkeypatch.setattr("streams.handling.RETRY_FIRST_S", 0.01)
     asyncio.run(
-        p.handle(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky))
+        p.handle(
+            record(browse_event("b-1", key=bytes(32))),
+            Subscription(Topic.METHOD_BROWSED, "test.flaky", flaky),
+        )
     )
     assert len(calls) == 3
     assert [s[0] for s in sent] == [Topic.METHOD_BROWSED]  # handled once, nothing dead-lettered
@@ -122,7 +131,8 @@ def test_a_filtered_out_event_leaves_no_trace(database: Database) -> None:
 
     asyncio.run(
         p.process(
-            record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "a", never, when=lambda e: False)
+            record(browse_event("b-1", key=bytes(32))),
+            Subscription(Topic.METHOD_BROWSED, "a", never, when=lambda e: False),
         )
     )
     assert sent == []
@@ -134,7 +144,11 @@ def test_sent_records_are_marked_by_the_relay(database: Database) -> None:
     def emit(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         uow.emit(envelope.data)
 
-    asyncio.run(p.process(record(browse_event("b-1")), Subscription(Topic.METHOD_BROWSED, "test.emit", emit)))
+    asyncio.run(
+        p.process(
+            record(browse_event("b-1", key=bytes(32))), Subscription(Topic.METHOD_BROWSED, "test.emit", emit)
+        )
+    )
     assert json.loads(sent[0][2] or b"")["subject"] == "b-1"
     assert len(database.unsent(older_than=utcnow() + timedelta(seconds=1))) == 1
     asyncio.run(p.relay_outbox())
