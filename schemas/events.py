@@ -395,7 +395,14 @@ class SettlementRequested(EventData):
         default=None, max_length=200, description="The same key twice never moves money twice"
     )
     payment_token: str | None = Field(
-        default=None, description="The payment instrument's token from Kitting's vault (electronic only)"
+        default=None,
+        max_length=200,
+        description="No longer sent in clear (every party could read it on the topic): see `payment`",
+    )
+    payment: SealedContact | None = Field(
+        default=None,
+        description="Electronic payments: the payment instrument's token for this order, sealed to the "
+        "accounting agent asked (one field, `payment_token`); nobody else can read it",
     )
     splits: list[PayeeSplit] = Field(
         default_factory=list, description="Per payee: the provider's goods, the carrier's delivery fee"

@@ -185,7 +185,11 @@ EXAMPLES: dict[type[EventData], EventData] = {
         agent_id="ledger-pay",
         action="capture",
         idempotency_key=f"{ORDER}:capture",
-        payment_token="tok_3f2e1d0c9b8a7f6e5d4c3b2a",
+        payment=ev.SealedContact(
+            recipient_id="ledger-pay",
+            fields=["payment_token"],
+            ciphertext="dGhlIG9yZGVyJ3MgcGF5bWVudCB0b2tlbiwgb3BlbmVkIG9ubHkgYnkgdGhlIGFnZW50",
+        ),
         splits=[
             ev.PayeeSplit(payee_id="corner-grocer", amount=_eur("3.59"), role="goods"),
             ev.PayeeSplit(payee_id="swift-courier", amount=_eur("2.50"), role="delivery"),

@@ -2,7 +2,7 @@
 cash is the contract's (schemas/vocabulary.py: PAYMENT_RULES); here: the first step of each kind, the
 state each outcome leads to, the step under way in each state, and the settlement request itself
 (authorise, capture, void or refund an electronic payment, or expect and record cash). The accounting
-agent gets a payment token and amounts: no name, address or items."""
+agent gets amounts and a payment token for this order, sealed to it: no name, address or items."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import json
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.ordering.tables import Order
 from agents.privacy.audit import record
+from agents.privacy.sealing import SealedContactError, seal
 from agents.privacy.vault import Vault
 from agents.registry.providers import ProviderRow, providers_for
-from schemas.events import PayeeSplit, SettlementAction, SettlementRequested
+from schemas.events import PayeeSplit, SealedContact, SettlementAction, SettlementRequested
 from schemas.providers import ProviderKind
 from schemas.values import Money
 from schemas.vocabulary import PAYMENT_RULES, DeliveryMethod, PaymentMethod, is_cash
@@ -99,7 +101,7 @@ def settlement_request(
         if action in ("capture", "record-cash"):
             order.splits = json.dumps([split.model_dump(mode="json") for split in splits])
     reference = vault.reference(session, order.customer_ref, order.order_id, party)
-    token = None if is_cash(method) else vault.payment_token(order.customer_ref)
+    payment = None if is_cash(method) else sealed_payment(session, vault, order, agent_id)
     request = SettlementRequested(
         basket_id=order.basket_id,
         settlement_id=str(uuid.uuid4()),
@@ -111,7 +113,7 @@ def settlement_request(
         agent_id=agent_id,
         action=action,
         idempotency_key=idempotency_key(order, action),
-        payment_token=token,
+        payment=payment,
         splits=splits,
         collector_id=order.carrier_id if action == "record-cash" else None,
     )
@@ -124,7 +126,32 @@ def settlement_request(
         event_type=f"SettlementRequested:{action}",
         topic=Topic.SETTLEMENT_REQUESTED.topic_name,
         reference=reference,
-        fields=(["payment_token"] if token else []) + ["amount"],
-        sealed=False,
+        fields=(["payment_token"] if payment else []) + ["amount"],
+        sealed=payment is not None,
     )
     return request
+
+
+def sealed_payment(
+    session: Session, vault: Vault, order: Order, agent_id: str | None
+) -> SealedContact | None:
+    """The order's payment token sealed to the agent asked, or, when the region names none, to the
+    default agent (the first registered one with a key). None: no agent can read it, and the agent
+    refuses the payment, which fails the basket with the reason."""
+    row = session.get(ProviderRow, agent_id) if agent_id else _default_agent(session)
+    if row is None or not row.public_key:
+        return None
+    token = vault.payment_token(order.customer_ref, order.order_id)
+    try:
+        return seal(row.public_key, row.provider_id, {"payment_token": token})
+    except SealedContactError:
+        return None
+
+
+def _default_agent(session: Session) -> ProviderRow | None:
+    rows = session.scalars(
+        select(ProviderRow)
+        .where(ProviderRow.kind == ProviderKind.accounting.value, ProviderRow.public_key.is_not(None))
+        .order_by(ProviderRow.provider_id)
+    )
+    return next(iter(rows), None)

@@ -164,9 +164,10 @@ class Vault:
     def resolve(self, session: Session, ref: str) -> VaultReference | None:
         return session.get(VaultReference, ref)
 
-    def payment_token(self, customer_ref: str) -> str:
-        """Stands for the customer's payment instrument in events; the instrument stays here."""
-        digest = hmac.new(self._tokens_key, customer_ref.encode(), hashlib.sha256).hexdigest()
+    def payment_token(self, customer_ref: str, order_id: str) -> str:
+        """Stands for the customer's payment instrument for one order (so a person's orders do not link
+        by it); the instrument stays here."""
+        digest = hmac.new(self._tokens_key, f"{customer_ref}:{order_id}".encode(), hashlib.sha256).hexdigest()
         return TOKEN_PREFIX + digest[:_DIGEST_HEX]
 
     def basket_token(self, basket_id: str) -> str:

@@ -3,9 +3,10 @@
 It settles every payment method Kitting offers:
 
 - electronic: `authorise` when the order is placed (a hold on the customer's instrument, named by its
-  vault token), `capture` once the provider confirms (the hold is released, the card clearing account
-  is debited and each payee's payable credited: the provider's goods, the carrier's delivery fee), `void`
-  when an authorised order is cancelled, `refund` when a captured one is;
+  vault token for the order, which Kitting seals to this agent), `capture` once the provider confirms
+  (the hold is released, the card clearing account is debited and each payee's payable credited: the
+  provider's goods, the carrier's delivery fee), `void` when an authorised order is cancelled, `refund`
+  when a captured one is;
 - cash on delivery and payment at pickup: `expect-cash` books the cash to collect on hand-over (no money
   moves yet), then `record-cash` books the cash the collector (the carrier or the shop) took against the
   payees' payables.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.providers.sdk import ProviderAdapter
+from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
 from agents.providers.sdk.storage import Database, UnitOfWork
 from agents.reference.ledger import Ledger
 from schemas.envelope import Envelope
@@ -33,9 +34,24 @@ from schemas.providers import Provider
 
 
 class ReferenceAccounting:
-    def __init__(self, info: Provider, database: Database) -> None:
+    def __init__(self, info: Provider, database: Database, private_key: str | None = None) -> None:
+        """`private_key`: what the payment tokens sealed to this agent open with."""
         self.info = info
         self.ledger = Ledger(database, info.provider_id)
+        self.private_key = private_key
+
+    def opened(self, request: SettlementRequested) -> SettlementRequested:
+        """The request with its sealed payment token opened (one that does not open is left out, and the
+        ledger refuses an electronic authorisation without a token)."""
+        if request.payment is None:
+            return request
+        token = None
+        if self.private_key is not None:
+            try:
+                token = open_sealed(self.private_key, request.payment).get("payment_token")
+            except SealedContactError:
+                token = None
+        return request.model_copy(update={"payment_token": token, "payment": None})
 
     def adapter(self, bootstrap_servers: str = "") -> ProviderAdapter:
         """The agent as a provider adapter: the default accounting agent, answering from its ledger."""
@@ -45,7 +61,7 @@ class ReferenceAccounting:
 
         @adapter.on_settlement
         def settle(request: SettlementRequested) -> SettlementCompleted | SettlementFailed:
-            return self.ledger.settle(request)
+            return self.ledger.settle(self.opened(request))
 
         return adapter
 
@@ -57,4 +73,4 @@ class ReferenceAccounting:
         """In a worker: settle in the unit of work's transaction and emit the answer with it."""
         if not self.is_mine(envelope):
             return
-        uow.emit(self.ledger.settle(envelope.data, session=uow.session))
+        uow.emit(self.ledger.settle(self.opened(envelope.data), session=uow.session))

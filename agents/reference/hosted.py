@@ -62,7 +62,12 @@ def reference_adapters(
         (f"provider.{COURIER.provider_id}", ReferenceCourier(COURIER, courier_key, faults).adapter())
     )
     adapters.append(
-        (f"provider.{ACCOUNTING.provider_id}", ReferenceAccounting(ACCOUNTING, database).adapter())
+        (
+            f"provider.{ACCOUNTING.provider_id}",
+            ReferenceAccounting(
+                ACCOUNTING, database, reference_private_key(ACCOUNTING.provider_id, secret)
+            ).adapter(),
+        )
     )
     for _, adapter in adapters:
         adapter.signing_key = reference_signing_key(adapter.provider_id, secret)

@@ -17,7 +17,10 @@ from agents.baskets.store import Basket
 from agents.cli.demo import browse_event
 from agents.ordering.tables import Order
 from agents.privacy.demo_customer import DEMO_CONTACT, DEMO_CUSTOMER, seed_demo_customer
+from agents.providers.sdk import SealedContactError, open_sealed
+from agents.reference.entries import reference_private_key
 from agents.reference.ledger import LedgerEntry, LedgerTransaction
+from schemas.events import SealedContact
 from schemas.vocabulary import DeliveryMethod, PaymentMethod, is_cash, payment_problem
 from streams.codec import encode_key
 from streams.persistence import Database, utcnow
@@ -211,3 +214,24 @@ def test_every_event_delivered_twice_changes_nothing(database: Database) -> None
 
 def _member(topic_name: str) -> str:
     return next(t.name for t in Topic if t.topic_name == topic_name)
+
+
+def test_the_payment_token_is_sealed_to_the_accounting_agent_for_one_order(database: Database) -> None:
+    """Every party reads the settlement topic; only the agent asked opens the token, and a person's
+    orders do not link by it."""
+    secret = base64.b64decode(TEST_VAULT_KEY)
+    bus = bus_for(database)
+    for basket in ("pay-1", "pay-2"):
+        run_basket(bus, basket, DeliveryMethod.courier, PaymentMethod.electronic)
+        assert basket_of(database, basket).status == "completed"
+    requests = [e["data"] for e in events(bus, Topic.SETTLEMENT_REQUESTED)]
+    assert requests and all("payment_token" not in r for r in requests)
+    authorisations = [r for r in requests if r["action"] == "authorise"]
+    tokens = set()
+    for request in authorisations:
+        sealed = SealedContact.model_validate(request["payment"])
+        assert sealed.recipient_id == "ledger-pay" and sealed.fields == ["payment_token"]
+        tokens.add(open_sealed(reference_private_key("ledger-pay", secret), sealed)["payment_token"])
+        with pytest.raises(SealedContactError):
+            open_sealed(reference_private_key("market-hall", secret), sealed)
+    assert len(tokens) == len({r["order_id"] for r in authorisations}) > 1

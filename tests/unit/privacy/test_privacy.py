@@ -157,21 +157,22 @@ def test_references_are_deterministic_distinct_recorded_and_resolvable(db: Datab
 
 
 def test_tokens_and_pickup_codes_are_deterministic_and_well_formed(vault: Vault) -> None:
-    token = vault.payment_token("cust-a")
-    assert token == vault.payment_token("cust-a")
+    token = vault.payment_token("cust-a", "order-1")
+    assert token == vault.payment_token("cust-a", "order-1")
     assert re.fullmatch(r"tok_[0-9a-f]{24}", token)
-    assert token != vault.payment_token("cust-b")
+    assert token != vault.payment_token("cust-b", "order-1")
+    assert token != vault.payment_token("cust-a", "order-2")  # a person's orders do not link by it
     codes = {vault.pickup_code(f"order-{n}") for n in range(50)}
     assert all(re.fullmatch(r"[0-9]{6}", code) for code in codes)
     assert len(codes) > 40
     assert vault.pickup_code("order-1") == vault.pickup_code("order-1")
     key = secrets.token_bytes(32)
     # sub-keys, not the vault key itself, and a different one per purpose
-    same_input = "cust-a|order-1|shop"
+    same_input = "cust-a:order-1"
     plain = hmac.new(key, same_input.encode(), hashlib.sha256).hexdigest()[:24]
-    assert Vault(key).payment_token(same_input) != "tok_" + plain
-    assert Vault(key).payment_token(same_input)[4:] != plain
-    assert Vault(key).payment_token("cust-a") == Vault(key).payment_token("cust-a")
+    assert Vault(key).payment_token("cust-a", "order-1") != "tok_" + plain
+    assert Vault(key).payment_token("cust-a", "order-1")[4:] != plain
+    assert Vault(key).payment_token("cust-a", "o") == Vault(key).payment_token("cust-a", "o")
     assert Vault(key).pickup_code("order-1") == Vault(key).pickup_code("order-1")
 
 
