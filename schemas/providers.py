@@ -36,8 +36,8 @@ class Provider(BaseModel):
     address: str = Field(
         default=KAFKA_ADDRESS,
         max_length=2000,
-        description="`kafka` (it consumes the topics itself) or an https:// webhook; empty for a member "
-        "reached through its manager",
+        description="`kafka` (it consumes the topics itself) or an https:// webhook (a public address: "
+        "Kitting calls no other); empty for a member reached through its manager",
     )
     manager_id: str | None = Field(default=None, description="The provider manager that fronts this one")
     delivery_methods: list[DeliveryMethod] = Field(default_factory=list)
@@ -56,8 +56,8 @@ class Provider(BaseModel):
     @field_validator("address")
     @classmethod
     def _known_address(cls, value: str) -> str:
-        if value and value != KAFKA_ADDRESS and not value.startswith(("http://", "https://")):
-            raise ValueError("address must be 'kafka', an http(s):// webhook URL, or empty for a member")
+        if value and value != KAFKA_ADDRESS and not value.startswith("https://"):
+            raise ValueError("address must be 'kafka', an https:// webhook URL, or empty for a member")
         return value
 
     @field_validator("signing_key")

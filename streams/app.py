@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +54,11 @@ class RoleHost(Protocol):
 
     def in_unit_of_work(self, job: Callable[[UnitOfWork], None]) -> Callable[[], Awaitable[None]]: ...
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the agents (e.g. a slow call that must not hold a partition back); it
+        reports its own failures and publishes through `pipeline.run_job`."""
+        ...
+
 
 class KittingApp:
     """What a role registers with: `consume` a topic with a handler, run a periodic `every`."""
@@ -81,6 +87,17 @@ class KittingApp:
         self._reporter_of: dict[Topic, str] = {}
         self.pipeline = Pipeline(database, self._produce, source=f"urn:kitting:{settings.app_id}")
         self.every(1.0, "outbox-relay", self.pipeline.relay_outbox)
+        self._spawned: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned_done)
+
+    def _spawned_done(self, task: asyncio.Task[None]) -> None:
+        self._spawned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work failed: %s", task.exception())
 
     def channel(self, topic: Topic) -> Any:
         if topic not in self._channels:

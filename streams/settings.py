@@ -70,7 +70,12 @@ class Settings(BaseSettings):
         description="Comma-separated Host names the HTTP service answers to (others get 400): a page "
         "another site makes a browser load under a rebound name is refused",
     )
-    webhook_timeout_s: float = Field(default=5.0, gt=0, description="How long a provider webhook may take")
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long one attempt of a provider webhook call may take"
+    )
+    webhook_deadline_s: float = Field(
+        default=15.0, gt=0, description="How long a provider webhook call may take in all, retries included"
+    )
     vault_key: str | None = Field(
         default=None,
         description="Base64 32-byte key the personal-data vault is encrypted with; unset: var/vault.key, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ class InMemoryBus:
         self._queue: list[tuple[Topic, RawRecord]] = []
         self.thens: dict[str, Then] = {}
         self.states: dict[Topic, MemoryState] = {}
+        self._spawned: list[Coroutine[Any, Any, None]] = []
 
     # --- the KittingApp surface ---
     def consume(
@@ -68,6 +69,10 @@ class InMemoryBus:
 
         return run
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run beside the consumers: here, awaited before a drain ends (concurrently with each other)."""
+        self._spawned.append(work)
+
     # --- driving it ---
     def register_roles(self) -> InMemoryBus:
         register_roles(self)
@@ -81,13 +86,16 @@ class InMemoryBus:
         self._queue.append((topic, record))
 
     async def _drain(self) -> None:
-        while self._queue:
-            topic, record = self._queue.pop(0)
-            for subscription in self.consumers.get(topic, []):
-                envelope = await self.pipeline.process(record, subscription)
-                then = self.thens.get(subscription.consumer)
-                if envelope is not None and then is not None:
-                    await then(envelope, record)
+        while self._queue or self._spawned:
+            while self._queue:
+                topic, record = self._queue.pop(0)
+                for subscription in self.consumers.get(topic, []):
+                    envelope = await self.pipeline.process(record, subscription)
+                    then = self.thens.get(subscription.consumer)
+                    if envelope is not None and then is not None:
+                        await then(envelope, record)
+            spawned, self._spawned = self._spawned, []
+            await asyncio.gather(*spawned)
 
     def publish(self, topic: Topic, key: bytes, value: bytes | None) -> None:
         async def go() -> None:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli.common import err, fail, migrated_database
+from agents.privacy.keys import VaultKeyError, vault_key
 from agents.providers.sdk import new_keypair, new_signing_keypair
 from agents.registry.providers import (
     DuplicateProvider,
@@ -20,10 +21,14 @@ from agents.registry.providers import (
     add_provider,
     get_provider,
     list_providers,
+    rotate_secret,
     set_enabled,
+    webhook_of,
 )
+from agents.registry.secrets import webhook_secret
 from schemas.providers import Provider, ProviderKind
 from schemas.vocabulary import DeliveryMethod, PaymentMethod
+from streams.settings import Settings
 
 out = Console()
 
@@ -157,3 +162,30 @@ def register(cli: typer.Typer) -> None:
     def enable(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
         """Ask a disabled provider again."""
         _switch(provider_id, True)
+
+    def _print_secret(provider_id: str, rotate: bool) -> None:
+        try:
+            key = vault_key(Settings())
+        except (VaultKeyError, OSError) as exc:
+            raise fail(f"no usable vault key: {exc}") from None
+        try:
+            with migrated_database().session() as session:
+                if rotate:
+                    rotate_secret(session, provider_id)
+                hook = webhook_of(session, provider_id)
+                get_provider(session, provider_id)
+        except UnknownProvider as exc:
+            raise fail(str(exc)) from None
+        if hook is None or hook.owner_id != provider_id:
+            raise fail(f"{provider_id} is not reached by a webhook of its own: it has no secret")
+        print(webhook_secret(key, provider_id, hook.secret_generation))
+
+    @providers.command("secret")
+    def secret(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
+        """Print a webhook provider's secret, which it checks Kitting's calls with (hand it over safely)."""
+        _print_secret(provider_id, rotate=False)
+
+    @providers.command("rotate-secret")
+    def rotate(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
+        """Give a webhook provider a new secret and print it; the old one stops working at once."""
+        _print_secret(provider_id, rotate=True)

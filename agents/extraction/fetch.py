@@ -4,13 +4,12 @@ and only public http(s) addresses (a browse event must not make Kitting call int
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import httpx
+
+from agents.outbound.pinning import AddressRefused, Resolver, pin, system_resolve
 
 USER_AGENT = "Kitting/0.1 (component extraction; +https://github.com/kitting)"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -34,37 +33,21 @@ class FetchedPage:
 _cache: dict[str, tuple[float, FetchedPage]] = {}
 
 
-NON_PUBLIC_V6 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("2002::/16"))  # NAT64, 6to4
-
-
-async def _check_public(url: str, allow_private: bool) -> None:
-    try:
-        parts = urlparse(url)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise FetchFailed(f"not a valid address: {url!r} ({exc})") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise FetchFailed(f"not an http(s) address: {url!r}")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise FetchFailed(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or any(address in net for net in NON_PUBLIC_V6 if address.version == 6):
-            raise FetchFailed(f"{host} resolves to a non-public address ({address})")
-
-
-async def fetch_page(url: str, *, allow_private: bool = False) -> FetchedPage:
-    """The page, or FetchFailed with the reason; never longer than TOTAL_TIMEOUT_S in all."""
+async def fetch_page(
+    url: str,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver = system_resolve,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FetchedPage:
+    """The page, or FetchFailed with the reason; never longer than TOTAL_TIMEOUT_S in all. Every address
+    (redirects too) is resolved once, must be public, and is the one connected to."""
     cached = _cache.get(url)
     if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
         return cached[1]
     try:
         async with asyncio.timeout(TOTAL_TIMEOUT_S):
-            page = await _fetch(url, allow_private)
+            page = await _fetch(url, allow_private, resolve, transport)
     except TimeoutError:
         raise FetchFailed(f"no complete answer from {url} within {TOTAL_TIMEOUT_S:.0f}s") from None
     for key in [k for k, (at, _) in _cache.items() if time.monotonic() - at >= CACHE_TTL_S]:
@@ -75,21 +58,30 @@ async def fetch_page(url: str, *, allow_private: bool = False) -> FetchedPage:
     return page
 
 
-async def _fetch(url: str, allow_private: bool) -> FetchedPage:
+async def _fetch(
+    url: str, allow_private: bool, resolve: Resolver, transport: httpx.AsyncBaseTransport | None
+) -> FetchedPage:
     current = url
-    async with httpx.AsyncClient(timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}) as client:
+    async with httpx.AsyncClient(
+        timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}, transport=transport
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await _check_public(current, allow_private)
             try:
-                async with client.stream("GET", current) as response:
+                target = await pin(current, allow_private=allow_private, resolve=resolve)
+            except AddressRefused as exc:
+                raise FetchFailed(str(exc)) from None
+            try:
+                async with client.stream(
+                    "GET", target.request_url, headers=target.headers, extensions=target.extensions
+                ) as response:
                     if response.is_redirect:
                         location = response.headers.get("location")
                         if not location:
                             raise FetchFailed(f"HTTP {response.status_code} without a Location")
-                        current = str(response.url.join(location))
+                        current = str(httpx.URL(current).join(location))
                         continue
                     if response.status_code >= 400:
-                        raise FetchFailed(f"HTTP {response.status_code} from {urlparse(current).hostname}")
+                        raise FetchFailed(f"HTTP {response.status_code} from {target.host}")
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
                         body.extend(chunk)

@@ -16,11 +16,13 @@ def register(app: RoleHost, secret: bytes, hosted: Iterable[tuple[str, ProviderA
     """The webhook bridge (signing what webhooks answer with a key derived from `secret`, the vault key),
     then one consumer per topic of each hosted adapter (named `name.<topic>`)."""
     bridge = WebhookBridge(
-        app.database, relay_key=relay_signing_key(secret), timeout_s=app.settings.webhook_timeout_s
-    )
+        app.database, secret=secret, relay_key=relay_signing_key(secret), spawn=app.spawn,
+        run_job=app.pipeline.run_job, timeout_s=app.settings.webhook_timeout_s,
+        deadline_s=app.settings.webhook_deadline_s,
+    )  # fmt: skip
     for topic, consumer in ((Topic.QUOTE_REQUESTED, "quotes"), (Topic.ORDER_PLACED, "orders")):
         app.consume(
-            topic, f"webhook-bridge.{consumer}", bridge.publish, when=bridge.is_webhook, prepare=bridge.call
+            topic, f"webhook-bridge.{consumer}", None, when=bridge.is_webhook, prepare=bridge.dispatch
         )
     for name, adapter in hosted:
         host(app, adapter, name)

@@ -1,44 +1,49 @@
 """The HTTP webhook bridge: a provider without Kafka registers an https:// address and takes part by
 answering POSTs. Kitting POSTs each quote request or order addressed to it (a CloudEvent, exactly as on
-the topic, signed with an HMAC of the body when the provider has a key) and publishes the answer the
-response body carries: the `data` of a QuoteOffered, an OrderConfirmed or an OrderRejected, or 204 for
-nothing to say. A member of a provider manager is reached at its manager's address.
+the topic, signed with the provider's secret over a timestamp and the body: agents/providers/sdk/
+webhooks.py) and publishes the answer the response body carries, signed by the bridge in the provider's
+name: the `data` of a QuoteOffered, an OrderConfirmed or an OrderRejected, or 204 for nothing to say. A
+member of a provider manager is reached at its manager's address, signed with the manager's secret.
 
+Only public https addresses are called, and only the address that was checked (agents/outbound/). Each
+call runs beside the consumers, within an overall deadline (a webhook that trickles its answer is cut
+off), at most a few at a time per provider: one slow provider never holds back another's requests.
 An answer that does not validate, names another basket, round, order or provider, or a webhook that
-fails after its retries, is logged and dropped: the round's deadline then counts the provider as not
-answering, and an order left unanswered is the ordering saga's to time out.
+fails after its retries or its deadline, is logged and dropped: the round's deadline then counts the
+provider as not answering, and an order left unanswered is the ordering saga's to time out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
-from agents.registry.providers import address_of
+from agents.outbound.pinning import AddressRefused, Resolver, pin, system_resolve
+from agents.providers.sdk.webhooks import SIGNATURE_HEADER, sign_webhook
+from agents.registry.providers import Webhook, webhook_of
+from agents.registry.secrets import webhook_secret
 from schemas.envelope import Envelope
 from schemas.events import EventData, OrderConfirmed, OrderPlaced, OrderRejected, QuoteOffered, QuoteRequested
-from schemas.providers import KAFKA_ADDRESS
 from streams.codec import encode
 from streams.persistence import Database, UnitOfWork
 from streams.signing import party_envelope
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "Kitting-Signature"
 ADDRESS_TTL_S = 5.0
 ATTEMPTS = 3
+MAX_ANSWER_BYTES = 1_000_000
+IN_FLIGHT_PER_PROVIDER = 4
 
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+RunJob = Callable[[Callable[[UnitOfWork], None]], Awaitable[None]]
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
 
 def parse_answer(request: EventData, body: dict[str, Any]) -> EventData:
@@ -60,58 +65,113 @@ def parse_answer(request: EventData, body: dict[str, Any]) -> EventData:
     return answer
 
 
+class AnswerTooLarge(ValueError):
+    """A webhook answer longer than MAX_ANSWER_BYTES."""
+
+
 @dataclass
 class WebhookBridge:
     database: Database
+    secret: bytes  # the vault key, which the providers' webhook secrets derive from
     relay_key: str  # what the answers it relays are signed with, in the webhook provider's name
-    timeout_s: float = 5.0
-    secrets: dict[str, str] = field(default_factory=dict)
+    spawn: Spawn  # runs a call beside the consumers (the host's `spawn`)
+    run_job: RunJob  # publishes an answer through the outbox (the host pipeline's `run_job`)
+    timeout_s: float = 5.0  # each attempt
+    deadline_s: float = 15.0  # the whole call, retries included
     transport: httpx.AsyncBaseTransport | None = None
-    _addresses: dict[str, tuple[float, str | None]] = field(default_factory=dict)
+    resolve: Resolver = system_resolve
+    _webhooks: dict[str, tuple[float, Webhook | None]] = field(default_factory=dict)
+    _lanes: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    def address(self, provider_id: str) -> str | None:
-        cached = self._addresses.get(provider_id)
+    def webhook(self, provider_id: str) -> Webhook | None:
+        cached = self._webhooks.get(provider_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         with self.database.session() as session:
-            address = address_of(session, provider_id)
-        self._addresses[provider_id] = (time.monotonic() + ADDRESS_TTL_S, address)
-        return address
+            found = webhook_of(session, provider_id)
+        self._webhooks[provider_id] = (time.monotonic() + ADDRESS_TTL_S, found)
+        return found
 
     def is_webhook(self, envelope: Envelope[Any]) -> bool:
-        address = self.address(getattr(envelope.data, "provider_id", ""))
-        return bool(address) and address != KAFKA_ADDRESS
+        return self.webhook(getattr(envelope.data, "provider_id", "")) is not None
 
-    async def call(self, envelope: Envelope[Any]) -> Envelope[Any]:
-        """POST the event and return the envelope carrying the answer as `data` (None when none)."""
+    async def dispatch(self, envelope: Envelope[Any]) -> Envelope[Any]:
+        """Start the call beside the consumers and go on with the next record at once."""
+        self.spawn(self.call_and_publish(envelope))
+        return envelope
+
+    async def call_and_publish(self, envelope: Envelope[Any]) -> None:
+        provider_id = getattr(envelope.data, "provider_id", "")
+        lane = self._lanes.setdefault(provider_id, asyncio.Semaphore(IN_FLIGHT_PER_PROVIDER))
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                async with lane:
+                    answer = await self.call(envelope)
+        except TimeoutError:
+            log.warning("webhook of %s gave no answer within %.0fs: dropped", provider_id, self.deadline_s)
+            return
+        if answer is not None:
+            await self.run_job(lambda uow: self.publish(answer, uow))
+
+    async def call(self, envelope: Envelope[Any]) -> EventData | None:
+        """POST the event; the provider's validated answer, or None."""
         request: EventData = envelope.data
         provider_id = getattr(request, "provider_id", "")
-        url = self.address(provider_id) or ""
+        hook = self.webhook(provider_id)
+        if hook is None:
+            return None
+        try:
+            target = await pin(hook.address, schemes=("https",), resolve=self.resolve)
+        except AddressRefused as exc:
+            log.warning("webhook of %s not called: %s", provider_id, exc)
+            return None
         body = encode(envelope)
-        headers = {"content-type": "application/cloudevents+json"}
-        if provider_id in self.secrets:
-            headers[SIGNATURE_HEADER] = signature(self.secrets[provider_id], body)
-        answer: EventData | None = None
+        secret = webhook_secret(self.secret, hook.owner_id, hook.secret_generation)
         async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
             for attempt in range(1, ATTEMPTS + 1):
+                headers = {
+                    **target.headers,
+                    "content-type": "application/cloudevents+json",
+                    SIGNATURE_HEADER: sign_webhook(secret, body),
+                }
                 try:
-                    response = await client.post(url, content=body, headers=headers)
-                    if response.status_code == 204:
-                        break
-                    response.raise_for_status()
-                    answer = parse_answer(request, response.json())
-                    break
+                    return await self._post(
+                        client, target.request_url, headers, target.extensions, request, body
+                    )
                 except (httpx.HTTPError, ValueError, ValidationError) as exc:
                     log.warning("webhook of %s failed (attempt %d): %s", provider_id, attempt, exc)
                     if attempt < ATTEMPTS and not isinstance(exc, ValueError | ValidationError):
                         await asyncio.sleep(0.2 * attempt)
                         continue
-                    break
-        return envelope.model_copy(update={"data": answer})
+                    return None
+        return None
 
-    def publish(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    @staticmethod
+    async def _post(
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        extensions: dict[str, Any],
+        request: EventData,
+        body: bytes,
+    ) -> EventData | None:
+        async with client.stream(
+            "POST", url, content=body, headers=headers, extensions=extensions
+        ) as response:
+            if response.status_code == 204:
+                return None
+            response.raise_for_status()
+            answer = bytearray()
+            async for chunk in response.aiter_bytes():
+                answer.extend(chunk)
+                if len(answer) > MAX_ANSWER_BYTES:
+                    raise AnswerTooLarge(f"the answer is longer than {MAX_ANSWER_BYTES} bytes")
+        document = httpx.Response(200, content=bytes(answer)).json()
+        if not isinstance(document, dict):
+            raise ValueError("the answer is not a JSON object")
+        return parse_answer(request, document)
+
+    def publish(self, answer: EventData, uow: UnitOfWork) -> None:
         """The webhook's answer, from its provider, signed by the bridge that heard it."""
-        answer = envelope.data
-        if isinstance(answer, EventData):
-            provider_id = getattr(answer, "provider_id", "")
-            uow.emit_envelope(party_envelope(answer, provider_id, self.relay_key))
+        provider_id = getattr(answer, "provider_id", "")
+        uow.emit_envelope(party_envelope(answer, provider_id, self.relay_key))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel
@@ -33,6 +34,11 @@ class ProviderRow(Base):
     payment_methods: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list")
     public_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     signing_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    secret_generation: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        doc="Which webhook secret is current (agents/registry/secrets.py); rotating adds one",
+    )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -137,6 +143,36 @@ def providers_for(session: Session, kind: ProviderKind, region: str) -> list[Pro
         .order_by(ProviderRow.provider_id)
     )
     return [view(row) for row in rows if region in json.loads(row.regions)]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where a provider is reached by webhook, and whose secret signs the calls (the owner of the
+    address: the provider itself, or its manager)."""
+
+    address: str
+    owner_id: str
+    secret_generation: int
+
+
+def webhook_of(session: Session, provider_id: str) -> Webhook | None:
+    """The provider's webhook, or None (reached over Kafka, or unknown)."""
+    row = session.get(ProviderRow, provider_id)
+    if row is not None and not row.address and row.manager_id:
+        row = session.get(ProviderRow, row.manager_id)
+    if row is None or not row.address or row.address == KAFKA_ADDRESS:
+        return None
+    return Webhook(row.address, row.provider_id, row.secret_generation or 0)
+
+
+def rotate_secret(session: Session, provider_id: str) -> int:
+    """The next webhook secret of the provider becomes current; returns its generation."""
+    row = session.get(ProviderRow, provider_id)
+    if row is None:
+        raise UnknownProvider(f"no provider {provider_id!r}; `kitting providers list` shows them")
+    row.secret_generation = (row.secret_generation or 0) + 1
+    session.flush()
+    return row.secret_generation
 
 
 def address_of(session: Session, provider_id: str) -> str | None:

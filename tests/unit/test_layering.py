@@ -2,7 +2,7 @@
 
     edges (http, channels, analytics, cli, the composition root)
       -> roles (extraction, quoting, ordering, providers)
-        -> libraries (selection, privacy, baskets, registry)
+        -> libraries (selection, privacy, baskets, registry, concepts, outbound)
           -> streams/ (the runtime)
             -> schemas/ (the contracts)
 
@@ -32,7 +32,10 @@ import pytest
 from tests.conftest import ROOT
 
 PACKAGES = ("schemas", "streams", "agents")
-LIBRARIES = ("agents.selection", "agents.privacy", "agents.baskets", "agents.registry", "agents.concepts")
+LIBRARIES = (
+    "agents.selection", "agents.privacy", "agents.baskets", "agents.registry", "agents.concepts",
+    "agents.outbound",
+)  # fmt: skip
 ROLES = ("agents.extraction", "agents.quoting", "agents.ordering", "agents.providers")
 REFERENCE = "agents.reference"
 SDK = "agents.providers.sdk"

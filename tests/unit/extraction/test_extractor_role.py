@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from agents.cli.demo import demo_page
 from agents.extraction.fetch import FetchedPage, FetchFailed
@@ -138,3 +139,35 @@ def test_an_unusable_url_still_gives_the_basket_an_answer(database: Database) ->
     extracted = json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"]
     assert extracted["components"] == [] and "could not be fetched" in extracted["reason"]
     assert bus.dead == []
+
+
+def test_a_page_is_fetched_from_the_address_that_was_checked() -> None:
+    """The name is resolved once per hop and must be public; the connection goes to that address (a
+    rebinding name that turns private after the check is not followed), and a redirect is checked too."""
+    from agents.extraction.fetch import fetch_page
+
+    answers = {
+        "recipes.example": ["93.184.216.34", "127.0.0.1"],  # public to the check, private after
+        "moving.example": ["93.184.216.35"],
+        "inside.example": ["10.1.2.3"],
+    }
+    looked_up: list[str] = []
+    seen: list[tuple[str, str]] = []
+
+    async def dns(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return [answers[host].pop(0) if len(answers[host]) > 1 else answers[host][0]]
+
+    def site(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers["host"]))
+        if request.headers["host"] == "moving.example":
+            return httpx.Response(302, headers={"location": "https://inside.example/admin"})
+        return httpx.Response(200, html="<h1>Pancakes</h1>")
+
+    transport = httpx.MockTransport(site)
+    page = asyncio.run(fetch_page("https://recipes.example/p", resolve=dns, transport=transport))
+    assert page.url == "https://recipes.example/p" and "Pancakes" in page.html
+    assert seen == [("93.184.216.34", "recipes.example")] and looked_up == ["recipes.example"]
+    with pytest.raises(FetchFailed, match="non-public"):
+        asyncio.run(fetch_page("https://moving.example/p", resolve=dns, transport=transport))
+    assert seen[1:] == [("93.184.216.35", "moving.example")]  # inside.example was never connected to

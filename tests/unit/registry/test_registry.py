@@ -1,5 +1,6 @@
 """The provider registry: SQL entries, the CLI and the HTTP API over them, health, managers."""
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +20,12 @@ from agents.registry.providers import (
     providers_for,
     set_enabled,
 )
+from agents.registry.secrets import webhook_secret
 from schemas.providers import Provider, ProviderKind
 from streams.persistence import Database
 from streams.settings import Settings
 from streams.signing import verify_key_of
-from tests.fakes import TEST_HOSTS
+from tests.fakes import TEST_HOSTS, TEST_VAULT_KEY
 
 SHOP = Provider(provider_id="test-shop", name="Test Shop", categories=["grocery"], regions=["east"])
 
@@ -101,6 +103,17 @@ def test_the_cli_adds_lists_shows_and_disables(tmp_path: Path, monkeypatch: pyte
     missing = runner.invoke(cli, ["providers", "show", "nobody"])
     assert missing.exit_code == 2 and "no provider 'nobody'" in missing.output
 
+    monkeypatch.setenv("KITTING_VAULT_KEY", TEST_VAULT_KEY)
+    hook = ["providers", "add", "--id", "hook", "--name", "Hook", "--address", "https://hook.example/k"]
+    assert runner.invoke(cli, hook).exit_code == 0
+    shown = runner.invoke(cli, ["providers", "secret", "hook"])
+    key = base64.b64decode(TEST_VAULT_KEY)
+    assert shown.exit_code == 0 and shown.stdout.strip() == webhook_secret(key, "hook", 0)
+    rotated = runner.invoke(cli, ["providers", "rotate-secret", "hook"])
+    assert rotated.exit_code == 0 and rotated.stdout.strip() == webhook_secret(key, "hook", 1)
+    none = runner.invoke(cli, ["providers", "secret", "diy-depot"])
+    assert none.exit_code == 2 and "has no secret" in none.output
+
 
 def test_the_http_api_registers_and_guards_the_registry(tmp_path: Path) -> None:
     from streams.migrate import upgrade
@@ -123,3 +136,35 @@ def test_the_http_api_registers_and_guards_the_registry(tmp_path: Path) -> None:
     assert client.get("/v1/providers/test-shop").json()["enabled"] is False
     assert [p["provider_id"] for p in client.get("/v1/providers").json()] == ["test-shop"]
     assert client.get("/v1/providers/nobody").status_code == 404
+
+
+def test_addresses_keys_and_webhook_secrets_are_for_the_operator_only(tmp_path: Path) -> None:
+    from streams.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'http.db'}"
+    upgrade(url)
+    settings = Settings(
+        database_url=url, admin_token="s3cret", allowed_hosts=TEST_HOSTS, vault_key=TEST_VAULT_KEY
+    )
+    client = TestClient(create_http_app(settings, "127.0.0.1:1"))
+    auth = {"authorization": "Bearer s3cret"}
+    hook = {"provider_id": "hook-shop", "name": "Hook", "address": "https://hook.example/kitting"}
+    created = client.post("/v1/providers", json=hook, headers=auth)
+    assert created.status_code == 201, created.text
+    secret = created.json()["webhook_secret"]
+    key = base64.b64decode(TEST_VAULT_KEY)
+    assert secret == webhook_secret(key, "hook-shop", 0)
+    for path in ("/v1/providers", "/v1/providers/hook-shop"):
+        shown = client.get(path).json()
+        entry = shown[0] if isinstance(shown, list) else shown
+        assert entry["provider_id"] == "hook-shop" and "hook.example" not in json.dumps(shown)
+        assert not {"address", "public_key", "signing_key", "webhook_secret"} & set(entry)
+        assert client.get(path, headers=auth).text.count("hook.example") == 1
+    assert client.post("/v1/providers/hook-shop/rotate-secret").status_code == 401
+    rotated = client.post("/v1/providers/hook-shop/rotate-secret", headers=auth)
+    assert rotated.status_code == 200
+    assert rotated.json()["webhook_secret"] == webhook_secret(key, "hook-shop", 1)
+    assert rotated.json()["webhook_secret"] != secret
+    kafka = client.post("/v1/providers", json={"provider_id": "k", "name": "K"}, headers=auth)
+    assert kafka.json()["webhook_secret"] is None
+    assert client.post("/v1/providers/k/rotate-secret", headers=auth).status_code == 409
