@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from schemas.envelope import Envelope, new_envelope
 from schemas.events import EventData
 from streams.codec import encode, encode_key
+from streams.publishing import check_size
 from streams.topics import Topic, by_name, topic_for
 
 
@@ -130,11 +131,13 @@ class UnitOfWork:
         return self.emit_envelope(envelope)
 
     def emit_envelope(self, envelope: Envelope[Any]) -> Envelope[Any]:
-        """An event in an envelope made elsewhere, e.g. signed by a provider this worker hosts."""
+        """An event in an envelope made elsewhere, e.g. signed by a provider this worker hosts. Raises
+        EventTooLarge (so the handler's event is dead-lettered with the reason) before anything is stored
+        that the broker would refuse."""
+        value = encode(envelope)
+        check_size(value)
         record = OutboxRecord(
-            topic=topic_for(envelope.data).topic_name,
-            key=encode_key(envelope.subject),
-            value=encode(envelope),
+            topic=topic_for(envelope.data).topic_name, key=encode_key(envelope.subject), value=value
         )
         self.session.add(record)
         self._emitted.append(record)

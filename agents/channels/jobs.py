@@ -10,7 +10,7 @@ import logging
 import uuid
 
 from agents.channels.mail import MailJob, UnreadableMail, read_email
-from agents.channels.ocr import UnreadableFax, read_fax
+from agents.channels.ocr import MAX_PAGES, PageBudget, UnreadableFax, read_fax
 from agents.extraction.text import list_lines
 from schemas.events import MAX_JOB_TEXT, Channel, MethodBrowsed
 
@@ -68,12 +68,19 @@ def _job_from_attachments(
 ) -> MethodBrowsed:
     """The body has no list: read the attached faxes, all of them, in order. Any that reads is enough;
     when none does, the reasons of all go on the job."""
-    texts, reasons = [], []
+    texts, reasons, skipped = [], [], 0
+    budget = PageBudget()  # the pages of all the attachments together: one job's allowance
     for filename, _, data in faxes:
+        if budget.left == 0:
+            skipped += 1
+            continue
         try:
-            texts.append(read_fax(data, filename).text)
+            texts.append(read_fax(data, filename, budget).text)
         except UnreadableFax as exc:
             reasons.append(f"{filename}: {exc}")
+    if skipped:
+        reasons.insert(0, f"{skipped} attachment(s) not read: a job has at most {MAX_PAGES} pages in all")
+        log.info("e-mail %s: %d attachment(s) past the job's %d pages not read", origin, skipped, MAX_PAGES)
     if not texts:
         return _job(
             Channel.email,

@@ -75,8 +75,26 @@ def sniff(data: bytes) -> Format | None:
     return None
 
 
-def read_fax(data: bytes, filename: str) -> FaxText:
-    """The fax's text, page after page (pages separated by a blank line).
+@dataclass
+class PageBudget:
+    """The pages one job may have in all, however many files they come in (an e-mail's attachments
+    share one budget)."""
+
+    left: int = MAX_PAGES
+
+    def take(self, count: int, filename: str) -> None:
+        if count > self.left:
+            spent = MAX_PAGES - self.left
+            raise UnreadableFax(
+                f"{filename} has {count} pages; with the {spent} read before, that is more than the "
+                f"{MAX_PAGES} a job may have: send fewer pages"
+            )
+        self.left -= count
+
+
+def read_fax(data: bytes, filename: str, budget: PageBudget | None = None) -> FaxText:
+    """The fax's text, page after page (pages separated by a blank line). `budget`: the pages the job
+    has left (a fax alone has MAX_PAGES).
 
     Raises UnreadableFax with the cause and what to do about it; OcrUnavailable without Tesseract."""
     if len(data) > MAX_BYTES:
@@ -90,7 +108,7 @@ def read_fax(data: bytes, filename: str) -> FaxText:
         raise UnreadableFax(f"not a TIFF, PDF, PNG or JPEG: {filename} starts with {start}")
     words: list[_Word] = []
     pages = 0
-    for number, page in enumerate(_pages(data, kind, filename), start=1):
+    for number, page in enumerate(_pages(data, kind, filename, budget or PageBudget()), start=1):
         pages = number
         words.extend(_read_page(_tesseract(), page, number, filename))
     return _fax_text(words, pages)
@@ -109,22 +127,22 @@ def _tesseract() -> str:
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _pages(data: bytes, kind: Format, filename: str) -> Iterator[Image.Image]:
+def _pages(data: bytes, kind: Format, filename: str, budget: PageBudget) -> Iterator[Image.Image]:
     """Each page, prepared for OCR, one at a time (a 20-page fax at 300 dpi is not held at once)."""
     if kind == "pdf":
-        yield from _pdf_pages(data, filename)
+        yield from _pdf_pages(data, filename, budget)
     else:
-        yield from _image_pages(data, kind, filename)
+        yield from _image_pages(data, kind, filename, budget)
 
 
-def _image_pages(data: bytes, kind: Format, filename: str) -> Iterator[Image.Image]:
+def _image_pages(data: bytes, kind: Format, filename: str, budget: PageBudget) -> Iterator[Image.Image]:
     try:
         image = Image.open(io.BytesIO(data))
         count = getattr(image, "n_frames", 1)
-        _check_page_count(count, filename)
+        _check_page_count(count, filename, budget)
         for frame in ImageSequence.Iterator(image):
             _check_pixels(frame.width * frame.height, filename)
-            yield prepare(frame, frame.info.get("dpi"))
+            yield prepare(frame, frame.info.get("dpi"), filename)
     except UnidentifiedImageError as exc:
         raise UnreadableFax(
             f"{filename} is a damaged {kind.upper()}: its header cannot be read; send it again"
@@ -133,18 +151,18 @@ def _image_pages(data: bytes, kind: Format, filename: str) -> Iterator[Image.Ima
         raise UnreadableFax(f"{filename} is a damaged {kind.upper()}: {exc}; send it again") from exc
 
 
-def _pdf_pages(data: bytes, filename: str) -> Iterator[Image.Image]:
+def _pdf_pages(data: bytes, filename: str, budget: PageBudget) -> Iterator[Image.Image]:
     """Each page rendered at 300 dpi; every PDFium call under one lock, since PDFium is not
     thread-safe, not even across documents, and faxes may be read in several threads at once."""
     with _PDFIUM:
         document = _open_pdf(data, filename)
         count = len(document)
     try:
-        _check_page_count(count, filename)
+        _check_page_count(count, filename, budget)
         for index in range(count):
             with _PDFIUM:
                 rendered = _render_pdf_page(document, index, filename)
-            yield prepare(rendered, (PDF_DPI, PDF_DPI))
+            yield prepare(rendered, (PDF_DPI, PDF_DPI), filename)
     finally:
         with _PDFIUM:
             document.close()
@@ -177,11 +195,12 @@ def _render_pdf_page(document: pdfium.PdfDocument, index: int, filename: str) ->
         page.close()
 
 
-def _check_page_count(count: int, filename: str) -> None:
+def _check_page_count(count: int, filename: str, budget: PageBudget) -> None:
     if count > MAX_PAGES:
         raise UnreadableFax(f"{filename} has {count} pages, more than the {MAX_PAGES} a job may have")
     if count < 1:
         raise UnreadableFax(f"{filename} has no pages")
+    budget.take(count, filename)
 
 
 def _check_pixels(pixels: int, filename: str) -> None:
@@ -192,19 +211,24 @@ def _check_pixels(pixels: int, filename: str) -> None:
         )
 
 
-def prepare(page: Image.Image, dpi: object = None) -> Image.Image:
+def prepare(page: Image.Image, dpi: object = None, filename: str = "the fax") -> Image.Image:
     """Grey, square pixels, about 300 dpi. A fax in normal mode (204x98 dpi) is stretched to 204x204
-    first; a page without a recorded resolution is taken as it is unless it is small."""
-    page = ImageOps.exif_transpose(page)  # a phone photo may be stored on its side
-    grey = despeckle(page) if page.mode == "1" else _on_white(page).convert("L")
+    first; a page without a recorded resolution is taken as it is unless it is small. The page as it
+    will be read is held to the pixel limit before anything is made of that size (a tiny low-dpi page
+    would otherwise grow many times over)."""
     x_dpi, y_dpi = _resolution(dpi)
-    width, height = grey.size
+    width, height = page.size
     if x_dpi and y_dpi:
         scale = max(1.0, min(4.0, TARGET_DPI / x_dpi))
         size = (round(width * scale), round(height * scale * x_dpi / y_dpi))
     else:
         scale = 2.0 if width < 1000 else 1.0
         size = (round(width * scale), round(height * scale))
+    if page.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # turned a quarter: width and height swap
+        size = (size[1], size[0])
+    _check_pixels(size[0] * size[1], filename)
+    page = ImageOps.exif_transpose(page)  # a phone photo may be stored on its side
+    grey = despeckle(page) if page.mode == "1" else _on_white(page).convert("L")
     if size != grey.size:
         grey = grey.resize(size, Image.Resampling.LANCZOS)
     return ImageOps.autocontrast(grey)

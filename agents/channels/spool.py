@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -93,16 +95,19 @@ class Spool:
         """Take every settled job file once, in name order."""
         self.done.mkdir(parents=True, exist_ok=True)
         self.failed.mkdir(parents=True, exist_ok=True)
-        ready, sizes = [], {}
+        ready, sizes, results = [], {}, []
         for path in sorted(self.folder.iterdir()):
-            if not path.is_file() or _temporary(path):
+            if _temporary(path) or (path.is_dir() and not path.is_symlink()):
+                continue
+            refusal = _not_a_plain_file(path)
+            if refusal is not None:
+                results.append(self._fail(path, refusal))
                 continue
             size = path.stat().st_size
             sizes[path.name] = size
             if self._settled(path, size):
                 ready.append(path)
         self._sizes = sizes
-        results = []
         for path in ready:
             results.append(await self._take(path))
         return results
@@ -124,6 +129,8 @@ class Spool:
         try:
             job = await asyncio.to_thread(_read_job, path, channel)
         except (OcrUnavailable, OSError) as exc:  # the operator's problem or a passing one: keep the file
+            if _not_a_plain_file(path) is not None:
+                return self._fail(path, _not_a_plain_file(path) or "not a plain file")
             log.error("%s stays in the spool: %s", path.name, exc)
             return SpoolResult(path.name, "retry", None, str(exc))
         except Exception as exc:  # a file that breaks the reader must not block the spool for ever
@@ -157,22 +164,50 @@ SPOOL_IDS = uuid.UUID("0b6f6c43-6b9e-4f0e-8a8c-5f1f3c2d9e71")
 def spool_basket_id(path: Path) -> str:
     """The same file (name, size, modification time) is the same basket: a file published again after
     a crash (before it was moved to done/) repeats its basket, and its event, instead of adding one."""
-    stat = path.stat()
-    return str(uuid.uuid5(SPOOL_IDS, f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}"))
+    info = path.lstat()
+    return str(uuid.uuid5(SPOOL_IDS, f"{path.name}:{info.st_size}:{info.st_mtime_ns}"))
+
+
+def _not_a_plain_file(path: Path) -> str | None:
+    """Why the spool does not read `path`: only a file of its own folder is a job. A link (to
+    var/vault.key, say), a file with another name elsewhere (a hard link), a device or a pipe is not."""
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        return f"{path.name} cannot be looked at: {exc.strerror}"
+    if stat.S_ISLNK(info.st_mode):
+        return f"{path.name} is a link: the spool reads only files put in the folder itself"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path.name} is not a regular file"
+    if info.st_nlink > 1:
+        return f"{path.name} has other names elsewhere (a hard link): copy the file into the folder"
+    return None
+
+
+def _read_plain(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, opened without following a link (it may have changed since the scan); None
+    when it is larger than `limit`."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            raise OSError(f"{path.name} is no longer a plain file of the spool")
+        data = file.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def _read_job(path: Path, channel: Channel) -> MethodBrowsed:
     """The job in one spool file, read in a worker thread (OCR takes seconds a page)."""
     origin = f"spool:{path.name}"
     basket_id = spool_basket_id(path)
-    size = path.stat().st_size
-    if size > LIMITS[channel]:
+    size = path.lstat().st_size
+    data = None if size > LIMITS[channel] else _read_plain(path, LIMITS[channel])
+    if data is None:
         limit_mb = LIMITS[channel] / 1024 / 1024
         reason = (
             f"{path.name} is {size / 1024 / 1024:.1f} MB, over the {limit_mb:.0f} MB limit for a {channel}"
         )
         return unreadable_job(channel, origin, reason, basket_id)
-    data = path.read_bytes()
     if channel is Channel.fax:
         return job_from_fax(data, path.name, origin, basket_id)
     if channel is Channel.email:

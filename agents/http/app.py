@@ -17,6 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from agents.channels.spool import Spool
 from agents.http.guards import SameSiteWrites, allowed_hosts
+from agents.http.limits import BodyLimit
 from agents.http.problems import ERROR_RESPONSES
 from agents.http.routes import baskets, channels, collector, demo_site, providers, terminal
 from agents.http.services import Services
@@ -61,6 +62,7 @@ def create_app(
         app.include_router(router)
     app.mount("/terminal/static", StaticFiles(directory=str(terminal.STATIC)), name="terminal-static")
     hosts = allowed_hosts(settings)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SameSiteWrites, hosts=hosts)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: checked first
     return app
@@ -132,6 +134,7 @@ def collector_app(settings: Settings, bootstrap_servers: str, refresh_s: float =
             database.engine.dispose()
 
     app = FastAPI(title="Kitting collector", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings))
     app.state.services = services
     app.include_router(collector.router)

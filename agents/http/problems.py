@@ -23,6 +23,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Nothing there (yet)"),
         (409, "Not in a state that allows it (e.g. quotes were asked already)"),
         (413, "Too large"),
+        (
+            429,
+            "Too many at once from here (baskets started, pages of one site, live streams): see Retry-After",
+        ),
         (503, "The event bus or a dependency is unavailable: retry"),
     )
 }

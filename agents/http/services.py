@@ -4,12 +4,13 @@ app (kept in `app.state`), and the guards a route declares (`require_admin`). Te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from agents.http.guards import admin_token, token_fits
+from agents.http.limits import StartLimits, StreamSlots
 from agents.http.rate_limit import TokenBuckets
 from agents.http.sites import SiteKeys, demo_site_key
 from agents.privacy.keys import vault_key
@@ -28,6 +29,8 @@ class Services:
     site_keys: SiteKeys  # the upstream sites' API keys, cached
     buckets: TokenBuckets  # the sites' rate limits
     demo_key: str  # the demo upstream site's API key
+    streams: StreamSlots = field(default_factory=StreamSlots)  # live terminal streams, per client
+    starts: StartLimits = field(default_factory=StartLimits)  # baskets started, per client and site
     _admin_token: str | None = None
 
     @property

@@ -74,12 +74,15 @@ async def post_cloudevent(
     job = received.data
     if not isinstance(job, MethodBrowsed):
         raise HTTPException(422, "not a method-browsed event: send type dev.kitting.method.browsed.v1")
-    return await _start(services, job.model_copy(update={"basket_id": new_basket_id()}), customer_token)
+    return await _start(
+        request, services, job.model_copy(update={"basket_id": new_basket_id()}), customer_token
+    )
 
 
 @router.post("/v1/baskets", status_code=202)
 async def browse(
     body: BrowseRequest,
+    request: Request,
     services: ServicesDep,
     customer_token: Annotated[str | None, Header(alias="X-Kitting-Customer-Token", max_length=64)] = None,
 ) -> dict[str, str]:
@@ -87,10 +90,12 @@ async def browse(
     fetches the page, public addresses only). Quoting and ordering for a person (`quote`) takes their
     customer token. Answers the basket's id and the token to read it with."""
     job = MethodBrowsed(basket_id=new_basket_id(), **body.model_dump(), channel=Channel.web, origin="api")
-    return await _start(services, job, customer_token)
+    return await _start(request, services, job, customer_token)
 
 
-async def _start(services: Services, job: MethodBrowsed, customer_token: str | None) -> dict[str, str]:
+async def _start(
+    request: Request, services: Services, job: MethodBrowsed, customer_token: str | None
+) -> dict[str, str]:
     if job.quote is not None and not services.vault.customer_token_fits(
         job.quote.customer_ref, customer_token
     ):
@@ -99,6 +104,8 @@ async def _start(services: Services, job: MethodBrowsed, customer_token: str | N
             "quoting and ordering for a person takes their customer token (X-Kitting-Customer-Token), "
             "given with their customer reference when their details were stored",
         )
+    fetched = job.html is None and not job.components and not job.text  # the worker fetches the page
+    services.starts.check(request, job.url if fetched else None)
     if job.quote is not None:  # on the bus, the reference opens for this basket and Kitting alone
         concealed = services.vault.conceal(job.quote.customer_ref, job.basket_id)
         job = job.model_copy(update={"quote": job.quote.model_copy(update={"customer_ref": concealed})})

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from agents.baskets.start import new_basket_id, start_basket
 from agents.baskets.store import Basket, remember_preferences
 from agents.http import demo_site, read_model
+from agents.http.limits import client_of
 from agents.http.publishing import bus_answers
 from agents.http.retries import retry_basket_id, retry_origin
 from agents.http.services import Services, ServicesDep
@@ -47,7 +48,7 @@ STATIC = resources.files("agents.http").joinpath("static", "terminal")  # its sc
 TEMPLATE = resources.files("agents.http").joinpath("templates", "terminal.html")  # its page
 STREAM_POLL_S = 0.5
 STREAM_HEARTBEAT_S = 15.0
-STREAM_MAX_S = 30 * 60.0
+STREAM_MAX_S = 5 * 60.0
 FINAL = ("completed", "completed-partially", "failed")
 
 
@@ -182,8 +183,9 @@ async def regions(services: ServicesDep) -> list[str]:
 @router.post("/v1/terminal/open", status_code=202)
 async def open_page(body: OpenPage, request: Request, services: ServicesDep) -> Opened:
     """Start a basket from a page's address: Kitting reads the page and extracts its components."""
-    basket_id = new_basket_id()
     html = demo_site.own_page_html(body.url, str(request.base_url))
+    services.starts.check(request, body.url if html is None else None)  # None: no page to fetch
+    basket_id = new_basket_id()
     job = MethodBrowsed(basket_id=basket_id, url=body.url, html=html, channel=Channel.web, origin="terminal")
     with bus_answers():
         await start_basket(services.publisher, job, source=SOURCE)
@@ -203,10 +205,20 @@ async def basket_state(
 async def basket_stream(
     basket_id: str, token: Annotated[str, Query(max_length=64)], request: Request, services: ServicesDep
 ) -> StreamingResponse:
-    """Server-sent events: `snapshot` whenever something changed; ends once the basket has ended."""
+    """Server-sent events: `snapshot` whenever something changed; ends once the basket has ended, or
+    after STREAM_MAX_S (the browser then opens it again). A few per client, a hundred in all."""
     check_token(services, basket_id, token)
+    client = client_of(request)
+    services.streams.take(client)
 
     async def events() -> AsyncIterator[str]:
+        try:
+            async for event in _events():
+                yield event
+        finally:
+            services.streams.give_back(client)
+
+    async def _events() -> AsyncIterator[str]:
         last, quiet, waited = "", 0.0, 0.0
         while waited < STREAM_MAX_S and not await request.is_disconnected():
             state = await asyncio.to_thread(snapshot, services, basket_id)

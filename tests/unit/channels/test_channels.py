@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
@@ -448,3 +449,57 @@ async def test_run_reads_a_fax_off_the_loop_until_stopped(tmp_path: Path) -> Non
     assert job.origin == "spool:shopping.tif" and job.channel is Channel.fax
     assert_shopping_list(job.text)
     assert (tmp_path / "done" / "shopping.tif").exists()
+
+
+async def test_a_link_or_a_second_name_in_the_spool_is_refused_and_not_read(tmp_path: Path) -> None:
+    """A link to the vault key (or any file outside the folder) must never be published."""
+    secret = tmp_path / "vault.key"
+    secret.write_bytes(b"2 onions\nTHE-VAULT-KEY\n")
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    (spool_dir / "list.txt").symlink_to(secret)
+    os.link(secret, spool_dir / "hard.txt")
+    (spool_dir / "dir-link.txt").symlink_to(tmp_path)
+    recorder = Recorder()
+    results = await Spool(spool_dir, recorder).scan_once()
+    assert sorted((r.name, r.outcome) for r in results) == [
+        ("dir-link.txt", "failed"), ("hard.txt", "failed"), ("list.txt", "failed"),
+    ]  # fmt: skip
+    assert recorder.jobs == [] and secret.read_bytes().startswith(b"2 onions")
+    reasons = {p.name: p.read_text() for p in (spool_dir / "failed").glob("*.reason.txt")}
+    assert "is a link" in reasons["list.txt.reason.txt"]
+    assert "other names elsewhere" in reasons["hard.txt.reason.txt"]
+    assert all("THE-VAULT-KEY" not in reason for reason in reasons.values())
+
+
+def test_a_tiny_low_dpi_page_is_refused_before_it_is_enlarged() -> None:
+    """A bilevel page of 9 million pixels at 90x45 dpi would be read at about 200 million: refused by
+    its size as read, before any of it is made."""
+    page = Image.new("1", (3000, 3000), 1)
+    buffer = io.BytesIO()
+    page.save(buffer, "TIFF", compression="group4", dpi=(90, 45))
+    assert len(buffer.getvalue()) < 100_000
+    started = time.monotonic()
+    with pytest.raises(UnreadableFax, match=r"bomb\.tif has 200 million pixels, more than the 60 million"):
+        read_fax(buffer.getvalue(), "bomb.tif")
+    assert time.monotonic() - started < 5
+
+
+def test_an_e_mails_attachments_share_one_page_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages_read: list[str] = []
+
+    def fake_read(executable: str, page: Image.Image, number: int, filename: str) -> list[Any]:
+        pages_read.append(filename)
+        return []
+
+    monkeypatch.setattr(ocr, "_read_page", fake_read)
+    monkeypatch.setattr(ocr, "_tesseract", lambda: "tesseract")
+    message = EmailMessage()
+    message["From"], message["Subject"] = "fax@gateway.example", "Fax"
+    blank = _png(Image.new("L", (200, 200), 255))
+    for n in range(100):
+        message.add_attachment(blank, maintype="image", subtype="png", filename=f"page-{n:03d}.png")
+    job = job_from_email(bytes(message), "upload:many.eml")
+    assert len(pages_read) == ocr.MAX_PAGES == 20
+    assert job.unreadable is not None
+    assert job.unreadable.startswith("the attached fax could not be read: 80 attachment(s) not read")
