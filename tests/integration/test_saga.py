@@ -188,6 +188,20 @@ def test_every_path_completes_and_personal_data_never_shows_in_clear(
             canary = str(getattr(contact, field)).encode()
             for where, content in stores.items():
                 assert canary not in content, f"{field} of a customer in clear in {where}"
+    # no stable identifier of a person on any topic or in the archive: the customer reference travels
+    # concealed per basket, payment tokens sealed to the accounting agent, references per order
+    for ref in contacts:
+        for where in ("topics", "archive"):
+            assert ref.encode() not in stores[where], f"customer reference {ref} in clear in {where}"
+    assert b'"payment_token":"' not in raw_topics and b"tok_" not in raw_topics  # only sealed
+    payer_refs = [json.loads(r.value)["data"]["payer_ref"] for r in mine if r.topic == "settlement-requested"]
+    orders_paid = {json.loads(r.value)["data"]["order_id"] for r in mine if r.topic == "settlement-requested"}
+    assert len(set(payer_refs)) == len(orders_paid)  # one reference per order, none shared
+    # no client address, and the page's HTML only on the job that carried it (no role echoes it)
+    assert b"127.0.0.1" not in raw_topics
+    page_text = b"A plain batter that a child can make"  # on the demo page, not in its components
+    echoed = {r.topic for r in records if page_text in (r.value or b"")}
+    assert echoed <= {Topic.METHOD_BROWSED.topic_name}, echoed
     engine.dispose()
 
 

@@ -27,8 +27,9 @@ router = APIRouter(tags=["channels"], dependencies=ADMIN)
 
 
 def _origin(request: Request, name: str) -> str:
-    sender = request.client.host if request.client else "unknown"
-    return f"upload:{name[:200]} from {sender}"
+    """Where a job came from, as it travels on the bus: the channel and the file's name, never the
+    sender's address."""
+    return f"upload:{name[:200]}"
 
 
 def _safe_name(name: str | None) -> str:
