@@ -23,7 +23,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ SCHEMA = pa.schema(
         ("basket_id", pa.string()),  # the record key as text
     ]
 )
+PRUNE_EVERY_S = 3600.0
 ARCHIVED_TOPICS: tuple[Topic, ...] = tuple(topic for topic in Topic if not topic.spec.changelog)
 
 
@@ -173,10 +174,12 @@ async def run_archiver(
     root: Path,
     epoch: str | None = None,
     stop: asyncio.Event | None = None,
+    keep_days: int = 0,
     **limits: Any,
 ) -> None:
     """Archive every archived topic from where the archive ends (per partition) onwards. A record is
-    "committed" once the file holding it is durable; after a crash the unflushed ones are read again."""
+    "committed" once the file holding it is durable; after a crash the unflushed ones are read again.
+    Days older than `keep_days` are deleted at start and then hourly (0 keeps everything)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(
@@ -188,7 +191,12 @@ async def run_archiver(
         epoch = epoch or (str(cluster_id).replace("-", "")[:22] if cluster_id else "log")
         writer = ArchiveWriter(root, epoch=epoch, **limits)
         assigned: set[TopicPartition] = set()
+        pruned_at = -PRUNE_EVERY_S
         while stop is None or not stop.is_set():
+            if keep_days and time.monotonic() - pruned_at >= PRUNE_EVERY_S:
+                for folder in await asyncio.to_thread(prune_archive, root, keep_days):
+                    log.info("archive: %s is older than %d days: deleted", folder, keep_days)
+                pruned_at = time.monotonic()
             wanted = {
                 TopicPartition(topic.topic_name, partition)
                 for topic in ARCHIVED_TOPICS
@@ -218,6 +226,56 @@ async def run_archiver(
             await asyncio.to_thread(writer.flush)
     finally:
         await consumer.stop()
+
+
+# --- keeping less ---------------------------------------------------------------------------------
+
+
+def prune_archive(root: Path, keep_days: int, today: date | None = None) -> list[Path]:
+    """Delete the days older than `keep_days` (0 keeps everything); returns the folders deleted."""
+    if keep_days <= 0 or not root.exists():
+        return []
+    cutoff = (today or datetime.now(UTC).date()).toordinal() - keep_days
+    deleted = []
+    for folder in sorted(root.glob("topic=*/day=*")):
+        try:
+            day = date.fromisoformat(folder.name.removeprefix("day="))
+        except ValueError:
+            continue
+        if day.toordinal() < cutoff:
+            for file in folder.iterdir():
+                file.unlink()
+            folder.rmdir()
+            deleted.append(folder)
+    return deleted
+
+
+def rewrite_archive(root: Path, baskets: Iterable[str], rewrite: Callable[[bytes], bytes]) -> int:
+    """Rewrite the value of every archived record of `baskets` (e.g. to drop a person's sealed data),
+    file by file (a temporary file, fsynced, renamed over the old one); returns the records rewritten."""
+    wanted = set(baskets)
+    if not wanted or not root.exists():
+        return 0
+    changed = 0
+    for path in sorted(root.glob("topic=*/day=*/part-*.parquet")):
+        table = pq.read_table(path, schema=SCHEMA)
+        ids = table.column("basket_id").to_pylist()
+        if not wanted.intersection(ids):
+            continue
+        rows = table.to_pylist()
+        for row in rows:
+            if row["basket_id"] in wanted and row["value"] is not None:
+                new = rewrite(row["value"])
+                if new != row["value"]:
+                    row["value"] = new
+                    changed += 1
+        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), draft)
+        with open(draft, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(draft, path)
+        _fsync_dir(path.parent)
+    return changed
 
 
 # --- reading --------------------------------------------------------------------------------------

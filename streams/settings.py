@@ -104,6 +104,9 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="Records buffered before a file is written"
     )
     archive_flush_s: float = Field(default=2.0, gt=0, description="Longest a record waits for its file")
+    archive_retention_days: int = Field(
+        default=365, ge=0, description="Archived days older than this are deleted (0 keeps everything)"
+    )
     fax_spool_dir: Path | None = Field(
         default=None,
         description="A fax server's spool folder the HTTP service reads jobs from (TIFF, PDF, e-mail, text); "

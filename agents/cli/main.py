@@ -106,6 +106,7 @@ def archive() -> None:
         asyncio.run(
             run_archiver(
                 settings.kafka_bootstrap_servers, settings.archive_path, settings.log_epoch,
+                keep_days=settings.archive_retention_days,
                 max_records=settings.archive_flush_records, max_age_s=settings.archive_flush_s,
             )
         )  # fmt: skip

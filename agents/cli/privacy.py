@@ -9,12 +9,19 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from agents.baskets.store import Basket
 from agents.cli.common import err, fail, migrated_database
+from agents.ordering.tables import Order
 from agents.privacy.audit import AuditView, audit_of, audit_of_basket
+from agents.privacy.forgetting import FORGOTTEN, forget_in_vault, redacted
 from agents.privacy.keys import VaultKeyError, vault_key
 from agents.privacy.policy import PRIVACY_COLUMNS, PRIVACY_TABLE
-from agents.privacy.vault import Contact, Vault
+from agents.privacy.vault import Contact, NotIssued, Vault
+from schemas.events import QuotePreferences
+from streams.archive import rewrite_archive
 from streams.settings import Settings
 
 out = Console()
@@ -113,10 +120,39 @@ def register(cli: typer.Typer) -> None:
     def forget(
         customer_ref: Annotated[str, typer.Argument(metavar="CUSTOMER_REF", help="The customer reference")],
     ) -> None:
-        """Erase a customer's contact data from the vault."""
+        """Forget a customer: their contact data and references leave the vault, their orders keep no
+        link to them, and their archived events are rewritten without what was sealed for them."""
         vault = _vault()
+        settings = Settings()
         with migrated_database().session() as session:
-            erased = vault.forget(session, customer_ref)
-        if not erased:
+            had_contact, references = forget_in_vault(session, customer_ref)
+            orders = list(session.scalars(select(Order).where(Order.customer_ref == customer_ref)))
+            asked = _asked_for(session, vault, customer_ref)
+            baskets = {order.basket_id for order in orders} | set(asked)
+            for order in orders:
+                order.customer_ref = FORGOTTEN
+            for basket in asked.values():  # the basket keeps the person's choices, not the person
+                prefs = QuotePreferences.model_validate_json(basket.preferences or "{}")
+                basket.preferences = prefs.model_copy(update={"customer_ref": FORGOTTEN}).model_dump_json()
+        if not had_contact and not references and not baskets:
             raise fail(f"no customer {customer_ref!r} in the vault")
-        err.print(f"{customer_ref} erased", highlight=False)
+        rewritten = rewrite_archive(settings.archive_path, baskets, redacted)
+        err.print(
+            f"{customer_ref} erased: contact data {'deleted' if had_contact else 'already gone'}, "
+            f"{references} reference(s), {len(orders)} order(s) unlinked, {rewritten} archived event(s) "
+            f"of {len(baskets)} basket(s) rewritten",
+            highlight=False,
+        )
+
+
+def _asked_for(session: Session, vault: Vault, customer_ref: str) -> dict[str, Basket]:
+    """The baskets the person asked quotes for (their reference is kept concealed for each basket)."""
+    found = {}
+    for basket in session.scalars(select(Basket).where(Basket.preferences.is_not(None))):
+        concealed = QuotePreferences.model_validate_json(basket.preferences or "{}").customer_ref
+        try:
+            if vault.reveal(concealed, basket.basket_id) == customer_ref:
+                found[basket.basket_id] = basket
+        except NotIssued:
+            continue
+    return found
