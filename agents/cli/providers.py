@@ -14,6 +14,7 @@ from rich.table import Table
 from agents.cli.common import err, fail, migrated_database
 from agents.privacy.keys import VaultKeyError, vault_key
 from agents.providers.sdk import new_keypair, new_signing_keypair
+from agents.registry.acls import acl_commands
 from agents.registry.providers import (
     DuplicateProvider,
     ProviderView,
@@ -179,6 +180,17 @@ def register(cli: typer.Typer) -> None:
         if hook is None or hook.owner_id != provider_id:
             raise fail(f"{provider_id} is not reached by a webhook of its own: it has no secret")
         print(webhook_secret(key, provider_id, hook.secret_generation))
+
+    @providers.command("acls")
+    def acls(
+        bootstrap: Annotated[str, typer.Option(help="The cluster's bootstrap servers")] = "$BOOTSTRAP",
+    ) -> None:
+        """Print the kafka-acls.sh commands that let each Kafka-connected party read only the topics its
+        kind is asked on and write only the topic it answers on (as User:<provider id>)."""
+        with migrated_database().session() as session:
+            views = list_providers(session)
+        for command in acl_commands(views, bootstrap):
+            print(command)
 
     @providers.command("secret")
     def secret(provider_id: Annotated[str, typer.Argument(help="The provider's id")]) -> None:
