@@ -141,15 +141,12 @@ class StartLimits:
         """Take one start for the client (and one fetch for the page's site); 429 with the wait."""
         wait = self.buckets.take(f"client:{client_of(request)}", *BASKETS_PER_CLIENT)
         if wait:
-            raise HTTPException(
-                429, f"too many baskets started from here: try again in {max(1, round(wait))} s",
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )  # fmt: skip
+            raise _too_many("too many baskets started from here", wait)
         host = (urlsplit(url).hostname or "") if url else ""
-        if host:
-            wait = self.buckets.take(f"site:{host}", *FETCHES_PER_SITE)
-            if wait:
-                raise HTTPException(
-                    429, f"too many pages of {host} asked for just now: try again in {max(1, round(wait))} s",
-                    headers={"Retry-After": str(max(1, round(wait)))},
-                )  # fmt: skip
+        if host and (wait := self.buckets.take(f"site:{host}", *FETCHES_PER_SITE)):
+            raise _too_many(f"too many pages of {host} asked for just now", wait)
+
+
+def _too_many(what: str, wait: float) -> HTTPException:
+    seconds = max(1, round(wait))
+    return HTTPException(429, f"{what}: try again in {seconds} s", headers={"Retry-After": str(seconds)})

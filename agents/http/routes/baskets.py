@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from agents.baskets.start import new_basket_id, start_basket
@@ -114,24 +114,27 @@ async def _start(
     return {"id": event.event_id, "basket_id": event.key, "token": services.vault.basket_token(event.key)}
 
 
-def _may_read(services: Services, basket_id: str, token: str | None, authorization: str | None) -> None:
-    """A basket is read with its own token or the operator's: its id travels to every party."""
-    if token is not None and services.vault.basket_token_fits(basket_id, token):
-        return
-    if token_fits(authorization, services.admin_token):
-        return
-    raise HTTPException(403, "read a basket with its token (?token=, answered when it was started)")
-
-
-@router.get("/v1/baskets/{basket_id}/offers")
-async def offers(
+def readable_basket(
     basket_id: str,
     services: ServicesDep,
     token: Annotated[str | None, Query(max_length=64)] = None,
     authorization: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> str:
+    """The basket id, when the request may read it: with the basket's token or the operator's (its id
+    travels to every party, so it is no secret)."""
+    if token is not None and services.vault.basket_token_fits(basket_id, token):
+        return basket_id
+    if token_fits(authorization, services.admin_token):
+        return basket_id
+    raise HTTPException(403, "read a basket with its token (?token=, answered when it was started)")
+
+
+ReadableBasket = Annotated[str, Depends(readable_basket)]
+
+
+@router.get("/v1/baskets/{basket_id}/offers")
+async def offers(basket_id: ReadableBasket, services: ServicesDep) -> dict[str, Any]:
     """The offers as they arrived (late ones marked) and, once a round is decided, the selection."""
-    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         view = read_model.offers_view(session, basket_id)
     if view is None:
@@ -149,15 +152,9 @@ async def add_customer(body: Contact, services: ServicesDep) -> dict[str, str]:
 
 
 @router.get("/v1/baskets/{basket_id}/orders")
-async def basket_orders(
-    basket_id: str,
-    services: ServicesDep,
-    token: Annotated[str | None, Query(max_length=64)] = None,
-    authorization: Annotated[str | None, Header(max_length=200)] = None,
-) -> list[dict[str, Any]]:
+async def basket_orders(basket_id: ReadableBasket, services: ServicesDep) -> list[dict[str, Any]]:
     """The basket's orders with their items, goods, delivery fee and total, and their order, delivery
     and payment states; a pickup shows the code to give at the counter."""
-    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         orders = read_model.orders_view(session, basket_id, services.vault)
     if not orders:
@@ -166,14 +163,8 @@ async def basket_orders(
 
 
 @router.get("/v1/baskets/{basket_id}")
-async def basket(
-    basket_id: str,
-    services: ServicesDep,
-    token: Annotated[str | None, Query(max_length=64)] = None,
-    authorization: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+async def basket(basket_id: ReadableBasket, services: ServicesDep) -> dict[str, Any]:
     """Where a basket stands: its status and why, and what is missing from its kit."""
-    _may_read(services, basket_id, token, authorization)
     with services.database.session() as session:
         view = read_model.basket_view(session, basket_id)
     if view is None:

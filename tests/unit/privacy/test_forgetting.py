@@ -9,7 +9,6 @@ import base64
 import json
 import os
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -29,19 +28,9 @@ from streams.archive import ArchiveWriter, prune_archive, read_archive
 from streams.persistence import Database
 from tests.fakes import TEST_VAULT_KEY, InMemoryBus
 from tests.unit.ordering.test_saga_in_memory import bus_for, run_basket
+from tests.unit.streams.test_archive import Record
 
 KEY = base64.b64decode(TEST_VAULT_KEY)
-
-
-@dataclass
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
 
 
 def archive_of(bus: InMemoryBus, root: Path) -> None:
