@@ -23,6 +23,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from streams.persistence import Base, Database, UtcDateTime, utcnow
 
+SITE_KEY_HEADER = "X-Kitting-Site-Key"  # where a site's server or its snippet sends its API key
+
 
 class UpstreamSite(Base):
     __tablename__ = "upstream_sites"

@@ -19,7 +19,8 @@ from agents.http import read_model
 from agents.http.guards import token_fits
 from agents.http.problems import Problem
 from agents.http.publishing import bus_answers
-from agents.http.services import ADMIN, Services, ServicesDep
+from agents.http.services import Services, ServicesDep
+from agents.http.sites import SITE_KEY_HEADER
 from agents.privacy.vault import Contact
 from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
 from streams.codec import UndecodableEvent, decode
@@ -142,10 +143,28 @@ async def offers(basket_id: ReadableBasket, services: ServicesDep) -> dict[str, 
     return view
 
 
-@router.post("/v1/customers", status_code=201, dependencies=ADMIN)
+async def operator_or_site(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(max_length=200)] = None,
+) -> None:
+    """The operator, or an upstream site's server for its signed-in user (its site key in
+    X-Kitting-Site-Key); a browser on another site is refused before this (no cross-site writes)."""
+    if token_fits(authorization, services.admin_token):
+        return
+    key = request.headers.get(SITE_KEY_HEADER)
+    site = await services.site_keys.alookup(key) if key and len(key) <= 200 else None
+    if site is None or not site.enabled:
+        raise HTTPException(
+            401, f"give the operator's token (Authorization: Bearer …) or a site's key ({SITE_KEY_HEADER})"
+        )
+
+
+@router.post("/v1/customers", status_code=201, dependencies=[Depends(operator_or_site)])
 async def add_customer(body: Contact, services: ServicesDep) -> dict[str, str]:
     """Keep a person's contact data in the vault (encrypted): answers their customer reference, which
-    baskets name, and their customer token, which quoting and ordering for them takes."""
+    baskets name, and their customer token, which quoting and ordering for them takes. The operator, or
+    a site's server for its signed-in user, keeps the token for that person alone."""
     with services.database.session() as session:
         ref = services.vault.store(session, body)
     return {"customer_ref": ref, "customer_token": services.vault.customer_token(ref)}

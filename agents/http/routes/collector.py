@@ -25,12 +25,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agents.baskets.start import basket_event, new_basket_id
 from agents.http.rate_limit import TokenBuckets
 from agents.http.services import Services, ServicesDep
-from agents.http.sites import SiteKeys, SitesUnavailable, SiteView, normalize_origin, origin_of
+from agents.http.sites import (
+    SITE_KEY_HEADER,
+    SiteKeys,
+    SitesUnavailable,
+    SiteView,
+    normalize_origin,
+    origin_of,
+)
 from schemas.events import Channel, Component, MethodBrowsed
 from streams.publishing import MAX_EVENT_BYTES, EventTooLarge, Outgoing, PublishFailed, publish
 
 SOURCE = "urn:kitting:collector"
-KEY_HEADER = "X-Kitting-Site-Key"
+KEY_HEADER = SITE_KEY_HEADER
 BROWSE_PATH = "/v1/collect/browse"
 BATCH_PATH = "/v1/collect/browse/batch"
 SNIPPET_PATH = "/snippet.js"

@@ -113,3 +113,24 @@ def test_a_basket_is_read_with_its_token_or_the_operators(api: Api) -> None:
         # allowed: not found yet (the worker has not seen it), but not refused
         assert api.client.get(path, params={"token": token}).status_code == 404
         assert api.client.get(path, headers=api.operator).status_code == 404
+
+
+def test_a_sites_server_stores_its_signed_in_user_and_gets_their_token(api: Api, tmp_path: Path) -> None:
+    from agents.http.sites import create_site
+    from streams.persistence import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'baskets.db'}")
+    with database.session() as session:
+        key = create_site(session, "blog", "Blog", ["https://blog.example"])
+    for headers in ({}, {"X-Kitting-Site-Key": "ks_wrong"}, {"Authorization": "Bearer nope"}):
+        refused = api.client.post("/v1/customers", json=PERSON, headers=headers)
+        assert refused.status_code == 401 and "site's key" in refused.json()["detail"]
+    stored = api.client.post("/v1/customers", json=PERSON, headers={"X-Kitting-Site-Key": key})
+    assert stored.status_code == 201, stored.text
+    ref, token = stored.json()["customer_ref"], stored.json()["customer_token"]
+    assert api.vault.customer_token_fits(ref, token)
+    # a browser on another site cannot do it, even with the key
+    cross = api.client.post(
+        "/v1/customers", json=PERSON, headers={"X-Kitting-Site-Key": key, "Origin": "https://evil.example"}
+    )
+    assert cross.status_code == 403
