@@ -142,9 +142,16 @@ class StartLimits:
         wait = self.buckets.take(f"client:{client_of(request)}", *BASKETS_PER_CLIENT)
         if wait:
             raise _too_many("too many baskets started from here", wait)
-        host = (urlsplit(url).hostname or "") if url else ""
+        host = _host_of(url) if url else ""
         if host and (wait := self.buckets.take(f"site:{host}", *FETCHES_PER_SITE)):
             raise _too_many(f"too many pages of {host} asked for just now", wait)
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # not a usable address: its fetch fails later, with the reason
+        return ""
 
 
 def _too_many(what: str, wait: float) -> HTTPException:

@@ -109,3 +109,11 @@ def test_an_event_over_the_bus_limit_is_refused_before_it_is_stored(tmp_path: Pa
         uow.emit(huge)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxRecord)) == 0
+
+
+def test_an_unusable_address_is_limited_per_client_without_failing(
+    parts: tuple[TestClient, RecordingPublisher, Services],
+) -> None:
+    client, _, _ = parts
+    answer = client.post("/v1/terminal/open", json={"url": "https://[not-an-address"})
+    assert answer.status_code in (202, 422), answer.text  # never a 500
