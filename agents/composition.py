@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 # every module that declares tables is imported here, so the metadata below is the whole schema
 from agents.baskets import store as _baskets  # noqa: F401
 from agents.extraction import agent as extraction
+from agents.http import claims as _claims  # noqa: F401
 from agents.http import sites as _sites  # noqa: F401
 from agents.http.app import create_app
 from agents.ordering import agent as ordering

@@ -29,6 +29,7 @@ class Services:
     site_keys: SiteKeys  # the upstream sites' API keys, cached
     buckets: TokenBuckets  # the sites' rate limits
     demo_key: str  # the demo upstream site's API key
+    vault_secret: bytes  # the vault key, which claims and other HTTP-side codes derive from
     streams: StreamSlots = field(default_factory=StreamSlots)  # live terminal streams, per client
     starts: StartLimits = field(default_factory=StartLimits)  # baskets started, per client and site
     _admin_token: str | None = None
@@ -52,6 +53,7 @@ class Services:
             SiteKeys(database),
             TokenBuckets(),
             demo_site_key(secret),
+            secret,
         )
 
 

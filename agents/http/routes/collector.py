@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.baskets.start import basket_event, new_basket_id
+from agents.http.claims import claim_code
 from agents.http.rate_limit import TokenBuckets
 from agents.http.services import Services, ServicesDep
 from agents.http.sites import (
@@ -89,7 +90,10 @@ class BrowseBatch(BaseModel):
 class BrowseAccepted(BaseModel):
     basket_id: str
     event_id: str
-    terminal_url: str = Field(description="Where the person follows the basket (a path on Kitting)")
+    terminal_url: str = Field(
+        description="Where the person follows the basket (a path on Kitting); it carries a claim the "
+        "terminal trades once for the basket's token, so the upstream page's scripts never hold the token"
+    )
 
 
 class BatchAccepted(BaseModel):
@@ -269,8 +273,8 @@ def event_of(services: Services, site: SiteView, body: BrowseBody) -> _Event:
         event = basket_event(job, source=SOURCE)
     except EventTooLarge as exc:
         raise Refused(413, str(exc)) from None
-    token = services.vault.basket_token(basket_id)
-    link = f"{TERMINAL_PATH}?{urlencode({'basket': basket_id, 'token': token})}"
+    claim = claim_code(services.vault_secret, basket_id)  # not the token: the page's scripts see the link
+    link = f"{TERMINAL_PATH}?{urlencode({'basket': basket_id, 'claim': claim})}"
     return _Event(BrowseAccepted(basket_id=basket_id, event_id=event.event_id, terminal_url=link), event)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from agents.baskets.start import new_basket_id, start_basket
 from agents.baskets.store import Basket, remember_preferences
 from agents.http import demo_site, read_model
+from agents.http.claims import ClaimRefused, redeem
 from agents.http.limits import client_of
 from agents.http.publishing import bus_answers
 from agents.http.retries import retry_basket_id, retry_origin
@@ -190,6 +191,24 @@ async def open_page(body: OpenPage, request: Request, services: ServicesDep) -> 
     with bus_answers():
         await start_basket(services.publisher, job, source=SOURCE)
     return Opened(basket_id=basket_id, token=services.vault.basket_token(basket_id))
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    basket_id: str = Field(min_length=1, max_length=200)
+    claim: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/v1/terminal/claim")
+async def claim(body: Claim, services: ServicesDep) -> Opened:
+    """Trade the claim of an upstream page's link for the basket's token, once."""
+    with services.database.session() as session:
+        try:
+            redeem(session, services.vault_secret, body.basket_id, body.claim)
+        except ClaimRefused as exc:
+            raise HTTPException(409, str(exc)) from None
+    return Opened(basket_id=body.basket_id, token=services.vault.basket_token(body.basket_id))
 
 
 @router.get("/v1/terminal/baskets/{basket_id}")

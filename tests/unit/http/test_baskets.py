@@ -134,3 +134,15 @@ def test_a_sites_server_stores_its_signed_in_user_and_gets_their_token(api: Api,
         "/v1/customers", json=PERSON, headers={"X-Kitting-Site-Key": key, "Origin": "https://evil.example"}
     )
     assert cross.status_code == 403
+
+
+def test_an_upstream_links_claim_is_traded_for_the_token_once(api: Api) -> None:
+    from agents.http.claims import claim_code
+
+    claim = claim_code(base64.b64decode(TEST_VAULT_KEY), "b-up")
+    wrong = api.client.post("/v1/terminal/claim", json={"basket_id": "b-up", "claim": "kl_guess"})
+    assert wrong.status_code == 409 and "does not fit" in wrong.json()["detail"]
+    first = api.client.post("/v1/terminal/claim", json={"basket_id": "b-up", "claim": claim})
+    assert first.status_code == 200 and api.vault.basket_token_fits("b-up", first.json()["token"])
+    again = api.client.post("/v1/terminal/claim", json={"basket_id": "b-up", "claim": claim})
+    assert again.status_code == 409 and "opened already" in again.json()["detail"]

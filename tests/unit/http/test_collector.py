@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from agents.http.claims import claim_code
 from agents.http.rate_limit import TokenBuckets
 from agents.http.routes.collector import BATCH_PATH, BROWSE_PATH, MAX_BATCH, SNIPPET_PATH, router
 from agents.http.services import Services
@@ -74,9 +75,8 @@ def collector_app(
     """The collector's routes alone, with these keys and rate limits."""
     settings = Settings(database_url=database.url, vault_key=TEST_VAULT_KEY)
     app = FastAPI()
-    app.state.services = Services(
-        settings, database, publisher, Vault(base64.b64decode(TEST_VAULT_KEY)), keys, buckets, demo_key=""
-    )
+    key = base64.b64decode(TEST_VAULT_KEY)
+    app.state.services = Services(settings, database, publisher, Vault(key), keys, buckets, "", key)
     app.include_router(router)
     return app
 
@@ -93,8 +93,11 @@ def test_a_good_key_publishes_one_browse_event(collector: Collector) -> None:
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     got = answer.json()
     assert set(got) == {"basket_id", "event_id", "terminal_url"}
+    # the link carries a claim, never the basket's token: the page's scripts see it
     token = Vault(base64.b64decode(TEST_VAULT_KEY)).basket_token(got["basket_id"])
-    assert got["terminal_url"] == f"/terminal/?basket={got['basket_id']}&token={token}"
+    claim = claim_code(base64.b64decode(TEST_VAULT_KEY), got["basket_id"])
+    assert got["terminal_url"] == f"/terminal/?basket={got['basket_id']}&claim={claim}"
+    assert token not in json.dumps(got)
     [(topic, key, value)] = collector.publisher.sent
     assert topic is Topic.METHOD_BROWSED and key == got["basket_id"]
     envelope = decode(value, Topic.METHOD_BROWSED)

@@ -186,6 +186,20 @@
     });
   }
 
+  /* A link from an upstream page carries a claim, traded here (on Kitting's own page) for the
+     basket's token, once: the upstream page's scripts never hold the token. */
+  async function claimBasket(basketId, claim) {
+    try {
+      const data = await api("POST", "/v1/terminal/claim", { basket_id: basketId, claim });
+      const query = `?basket=${encodeURIComponent(data.basket_id)}&token=${encodeURIComponent(data.token)}`;
+      window.history.replaceState(null, "", query);
+      follow(data.basket_id, data.token);
+    } catch (error) {
+      showError(error.detail || "This link cannot be opened: open the page and press the button again.");
+      setStatus("Open a job method page to start.");
+    }
+  }
+
   function stopFollowing() {
     state.generation += 1;
     if (state.source) { state.source.close(); state.source = null; }
@@ -889,6 +903,8 @@
     const params = new URLSearchParams(window.location.search);
     if (params.get("basket") && params.get("token")) {
       follow(params.get("basket"), params.get("token"));
+    } else if (params.get("basket") && params.get("claim")) {
+      claimBasket(params.get("basket"), params.get("claim"));
     } else if (params.get("url")) {
       $("open-url").value = params.get("url");
       openPage(params.get("url"));
