@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    trusted_proxies: str = Field(
+        default="",
+        max_length=2000,
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated); "
+        "unset: the header is ignored, so nobody can pick their own client address",
+    )
     var_dir: Path = Path("var")
     broker_session_timeout_s: float = 6.0
     broker_heartbeat_interval_s: float = 1.0

@@ -7,7 +7,7 @@ import json
 import logging
 import signal
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -84,7 +84,7 @@ def up() -> None:
                 f"HTTP      http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
             )
             http_app = create_http_app(settings, bootstrap)
-            uvicorn.run(http_app, host=settings.http_host, port=settings.http_port, log_level="warning")
+            uvicorn.run(http_app, **uvicorn_options(settings))
     except KeyboardInterrupt:
         pass
     err.print("stopped")
@@ -138,6 +138,17 @@ def worker() -> None:
         pass
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Where the HTTP service listens, and whose X-Forwarded-For it believes: only the configured
+    proxies' (uvicorn would otherwise take it from any local client, which could then pick its own
+    address and so its own share of every per-client limit)."""
+    proxies = settings.trusted_proxies.strip()
+    return {
+        "host": settings.http_host, "port": settings.http_port, "log_level": "warning",
+        "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None,
+    }  # fmt: skip
+
+
 @cli.command()
 def serve() -> None:
     """Only the HTTP service, against the configured broker and database."""
@@ -150,12 +161,7 @@ def serve() -> None:
         err.print("serve needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs everything on one machine")
         raise typer.Exit(2)
     err.print(f"admin     {_admin_token_place(settings)}")
-    uvicorn.run(
-        create_http_app(settings, settings.kafka_bootstrap_servers),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-    )
+    uvicorn.run(create_http_app(settings, settings.kafka_bootstrap_servers), **uvicorn_options(settings))
 
 
 @cli.command()

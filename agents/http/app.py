@@ -63,7 +63,7 @@ def create_app(
     app.mount("/terminal/static", StaticFiles(directory=str(terminal.STATIC)), name="terminal-static")
     hosts = allowed_hosts(settings)
     app.add_middleware(BodyLimit)
-    app.add_middleware(SameSiteWrites, hosts=hosts)
+    app.add_middleware(SameSiteWrites, hosts=hosts, public_url=settings.http_public_url)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: checked first
     return app
 

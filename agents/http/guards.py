@@ -56,9 +56,10 @@ def allowed_hosts(settings: Settings) -> list[str]:
 class SameSiteWrites:
     """Refuses a request that changes something when a browser says it comes from another site."""
 
-    def __init__(self, app: ASGIApp, hosts: list[str]) -> None:
+    def __init__(self, app: ASGIApp, hosts: list[str], public_url: str | None = None) -> None:
         self.app = app
         self.hosts = set(hosts)
+        self.public = {urlsplit(public_url).netloc.lower()} if public_url else set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -70,13 +71,23 @@ class SameSiteWrites:
                 return
         await self.app(scope, receive, send)
 
+    def own(self, origin: str, host: str) -> bool:
+        """Whether `origin` is Kitting's own: the very host and port the request came to (another web
+        app on the same machine, at another port, is not), or the public URL's."""
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        netloc = parts.netloc.lower()
+        return (parts.hostname or "") in self.hosts and (netloc == host.lower() or netloc in self.public)
+
     def problem(self, request: Request) -> str | None:
         if request.method in SAFE_METHODS or request.url.path.startswith(CROSS_SITE_ALLOWED):
             return None
         if request.headers.get("sec-fetch-site") == "cross-site":
             return "a request from another site cannot change anything here: use Kitting's own pages"
         origin = request.headers.get("origin")
-        if origin and origin != "null" and (urlsplit(origin).hostname or "") not in self.hosts:
+        if origin and origin != "null" and not self.own(origin, request.headers.get("host", "")):
             return f"requests from {origin} cannot change anything here: use Kitting's own pages"
         if origin == "null":
             return "a request from an opaque origin cannot change anything here: use Kitting's own pages"

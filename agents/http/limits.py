@@ -2,8 +2,9 @@
 arrive, before anything reads them whole), the live terminal streams, and how fast baskets (and so page
 fetches) are started, per client and per site asked for.
 
-A client is its address as the service sees it; behind a reverse proxy, set the proxy to limit per
-client too (every request then comes from the proxy's address)."""
+A client is its address as the service sees it. X-Forwarded-For counts only from the proxies named in
+KITTING_TRUSTED_PROXIES; without them every request behind a proxy comes from the proxy's address, so
+set the proxy to limit per client too."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ DEFAULT_BODY_BYTES = 1_000_000  # a JSON request
 PAGE_BODY_BYTES = 2 * MAX_EVENT_BYTES  # a page's HTML as JSON (escaping may double it)
 BODY_BYTES_BY_PATH = (  # the first prefix that fits
     ("/v1/channels/", 21_000_000),  # a fax or an e-mail (20 MB) and its multipart wrapping
-    ("/v1/collect/batch", 16_000_000),  # up to 100 pages from a site's servers
+    ("/v1/collect/browse/batch", 16_000_000),  # up to 100 pages from a site's servers
     ("/v1/collect/", PAGE_BODY_BYTES),
     ("/v1/baskets", PAGE_BODY_BYTES),
     ("/v1/events/", PAGE_BODY_BYTES),

@@ -75,9 +75,9 @@ async def post_cloudevent(
     job = received.data
     if not isinstance(job, MethodBrowsed):
         raise HTTPException(422, "not a method-browsed event: send type dev.kitting.method.browsed.v1")
-    return await _start(
-        request, services, job.model_copy(update={"basket_id": new_basket_id()}), customer_token
-    )
+    # the server's own ids and attribution: a client cannot claim to be a site or a channel
+    taken = {"basket_id": new_basket_id(), "site": None, "channel": Channel.web, "origin": "api"}
+    return await _start(request, services, job.model_copy(update=taken), customer_token)
 
 
 @router.post("/v1/baskets", status_code=202)

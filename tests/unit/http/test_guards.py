@@ -85,9 +85,13 @@ def test_the_same_site_and_the_collector_are_not_refused_as_cross_site(
     app_parts: tuple[TestClient, RecordingPublisher, Settings],
 ) -> None:
     client, _, _ = app_parts
-    same = {"Origin": "http://localhost:8000", "Sec-Fetch-Site": "same-origin"}
+    same = {"Origin": "http://localhost:8000", "Host": "localhost:8000", "Sec-Fetch-Site": "same-origin"}
     opened = client.post("/v1/terminal/open", json={"url": "https://recipes.example/p"}, headers=same)
     assert opened.status_code == 202, opened.text
+    # another web app on the same machine (another port) is another site
+    other_app = {**same, "Origin": "http://localhost:1234", "Sec-Fetch-Site": "same-site"}
+    refused = client.post("/v1/terminal/open", json={"url": "https://recipes.example/q"}, headers=other_app)
+    assert refused.status_code == 403, refused.text
     collect = client.post(
         "/v1/collect/browse", json={"url": "https://recipes.example/p"},
         headers={"Origin": "https://recipes.example", "Sec-Fetch-Site": "cross-site"},
