@@ -45,6 +45,11 @@ DLQ_HEADER_PARTITION = "kitting-dlq-partition"
 DLQ_HEADER_OFFSET = "kitting-dlq-offset"
 DLQ_HEADER_CONSUMER = "kitting-dlq-consumer"
 DLQ_HEADER_ERROR = "kitting-dlq-error"
+DLQ_HEADER_TRUNCATED = "kitting-dlq-truncated"  # the original size, when only the start went
+DLQ_BODY_BYTES = 64_000
+DLQ_KEY_BYTES = 1_000
+DLQ_HEADER_BYTES = 4_000
+DLQ_MAX_HEADERS = 20
 
 OUTBOX_RELAY_AGE = timedelta(seconds=5)
 RETRY_FIRST_S = 0.5
@@ -185,13 +190,21 @@ class Pipeline:
             await self.send(pending)
 
     async def dead_letter(self, record: RawRecord, consumer: str, reason: str) -> None:
+        """Put the record on the dead-letter topic with the reason. A record too large to go there whole
+        goes by reference: its first DLQ_BODY_BYTES and where it is (topic, partition, offset: the
+        archive holds it), so the dead-letter send itself cannot fail and stop the partition."""
         log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+        value, key = record.value, (record.key or b"")[:DLQ_KEY_BYTES]
+        own = [(name, data[:DLQ_HEADER_BYTES]) for name, data in record.headers[:DLQ_MAX_HEADERS]]
         headers = [
-            *record.headers,
+            *own,
             (DLQ_HEADER_TOPIC, record.topic.encode()),
             (DLQ_HEADER_PARTITION, str(record.partition).encode()),
             (DLQ_HEADER_OFFSET, str(record.offset).encode()),
             (DLQ_HEADER_CONSUMER, consumer.encode()),
             (DLQ_HEADER_ERROR, reason.encode()[:4000]),
         ]
-        await self.produce(Topic.DEAD_LETTER, record.key, record.value, headers)
+        if value is not None and len(value) > DLQ_BODY_BYTES:
+            headers.append((DLQ_HEADER_TRUNCATED, str(len(value)).encode()))
+            value = value[:DLQ_BODY_BYTES]
+        await self.produce(Topic.DEAD_LETTER, key, value, headers)

@@ -13,10 +13,12 @@ from sqlalchemy.exc import OperationalError
 from agents.cli.demo import browse_event
 from schemas.envelope import Envelope
 from streams.handling import (
+    DLQ_BODY_BYTES,
     DLQ_HEADER_CONSUMER,
     DLQ_HEADER_ERROR,
     DLQ_HEADER_OFFSET,
     DLQ_HEADER_TOPIC,
+    DLQ_HEADER_TRUNCATED,
     HandlerRejected,
     Pipeline,
     RawRecord,
@@ -24,6 +26,7 @@ from streams.handling import (
     TransientFailure,
 )
 from streams.persistence import Database, UnitOfWork, utcnow
+from streams.publishing import MAX_EVENT_BYTES
 from streams.topics import Topic
 
 Sent = list[tuple[Topic, bytes | None, bytes | None, dict[str, bytes]]]
@@ -154,3 +157,19 @@ def test_sent_records_are_marked_by_the_relay(database: Database) -> None:
     asyncio.run(p.relay_outbox())
     assert database.unsent(older_than=utcnow() + timedelta(seconds=1)) == []
     assert len(sent) == 1  # the relay did not send it again
+
+
+def test_a_record_too_large_for_the_dead_letter_topic_goes_there_by_reference(database: Database) -> None:
+    """A 2 MB record that does not decode: its first bytes and where it is (the archive holds it) go
+    to the dead-letter topic, so that send cannot fail and stop the partition."""
+    p, sent = pipeline(database)
+    huge = b"{" + b"x" * 2_000_000
+    big = RawRecord(Topic.METHOD_BROWSED.topic_name, 0, 9, b"k" * 5000, huge, [("h", b"v" * 10_000)] * 50)
+    asyncio.run(p.process(big, Subscription(Topic.METHOD_BROWSED, "test.big", None)))
+    ((topic, key, value, headers),) = sent
+    assert topic is Topic.DEAD_LETTER and value == huge[:DLQ_BODY_BYTES]
+    assert headers[DLQ_HEADER_TRUNCATED] == b"2000001" and headers[DLQ_HEADER_OFFSET] == b"9"
+    assert b"not JSON" in headers[DLQ_HEADER_ERROR]
+    assert len(key or b"") <= 1000 and len(headers["h"]) <= 4000
+    size = len(value or b"") + len(key or b"") + sum(len(k) + len(v) for k, v in headers.items())
+    assert size < MAX_EVENT_BYTES
