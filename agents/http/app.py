@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +38,16 @@ ROUTERS: tuple[APIRouter, ...] = (
     providers.router,
     channels.router,
 )
+
+
+def demo_origins(settings: Settings) -> list[str]:
+    """Where the demo site's pages are served: this service, by each name it answers to, and its public
+    URL. The demo key is in every demo page, so it must not post pages of any other site."""
+    origins = [f"http://{host}:{settings.http_port}" for host in allowed_hosts(settings) if "*" not in host]
+    if settings.http_public_url:
+        parts = urlsplit(settings.http_public_url)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 def create_app(
@@ -78,8 +89,8 @@ def _lifespan(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         settings, database = services.settings, services.database
         if settings.demo_site:  # the demo upstream site's pages carry this key in their snippet tag
-            with database.session() as session:
-                ensure_demo_site(session, services.demo_key, [])
+            with database.session() as session:  # its key is public: it speaks for Kitting's own pages only
+                ensure_demo_site(session, services.demo_key, demo_origins(settings))
         if kafka is not None:
             await kafka.start()
         stop = asyncio.Event()

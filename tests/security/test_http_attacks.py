@@ -502,8 +502,7 @@ def demo_site_key(kitting: Kitting) -> str:
         ("/v1/terminal/open", 1_000_000, True, "anyone"),
         ("/v1/customers", 1_000_000, True, "operator"),
         ("/v1/collect/browse", 1_800_000, True, "site"),
-        # README says 16 MB for a batch; the service refuses it over 1.8 MB (limits.py lists the prefix
-        # /v1/collect/batch, the route is /v1/collect/browse/batch): stricter, so no hole
+        # a batch takes 16 MB (the route's own limit, or a stricter one, passes)
         ("/v1/collect/browse/batch", 16_000_000, True, "site"),
         ("/v1/channels/email", 21_000_000, True, "operator"),
         ("/v1/channels/fax", 21_000_000, False, "operator"),
@@ -655,3 +654,23 @@ def test_a_client_cannot_dodge_its_start_limit_with_x_forwarded_for(kitting: Kit
         for n in range(1, 26)
     ]
     assert 429 in codes, codes
+
+
+def test_the_public_demo_key_posts_only_kittings_own_pages(kitting: Kitting) -> None:
+    """The demo site's key is in every demo page: it must not let anyone post (or make Kitting fetch)
+    pages of other sites."""
+    mark = marker()
+    bus = kitting.mark()
+    site = {"X-Kitting-Site-Key": demo_site_key(kitting)}
+    elsewhere = WEB.post(
+        kitting.url("/v1/collect/browse"), json={"url": f"https://recipes.example/{mark}"}, headers=site
+    )
+    assert elsewhere.status_code == 403 and "not on site" in elsewhere.json()["detail"]
+    kitting.assert_nothing_published(bus, mark)
+    own = WEB.post(
+        kitting.url("/v1/collect/browse"),
+        json={"url": kitting.url(f"/demo-site/lentil-curry?{mark}"), "html": "<ul><li>1 onion</li></ul>"},
+        headers=site,
+    )
+    assert own.status_code == 202, own.text
+    kitting.assert_still_serving()
