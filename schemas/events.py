@@ -95,9 +95,13 @@ class SealedContact(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    recipient_id: Id = Field(description="The provider whose registered key opens it")
-    fields: list[str] = Field(description="Names of the sealed fields, e.g. name, phone (never values)")
-    ciphertext: str = Field(description="Base64 sealed box of a JSON object holding exactly `fields`")
+    recipient_id: Id = Field(max_length=200, description="The provider whose registered key opens it")
+    fields: list[Annotated[str, Field(max_length=40)]] = Field(
+        max_length=20, description="Names of the sealed fields, e.g. name, phone (never values)"
+    )
+    ciphertext: str = Field(
+        max_length=16_000, description="Base64 sealed box of a JSON object holding exactly `fields`"
+    )
 
 
 class QuotePreferences(BaseModel):

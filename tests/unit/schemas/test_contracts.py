@@ -104,3 +104,22 @@ def test_the_parser_check_can_fail(tmp_path: Path) -> None:
 def test_committed_asyncapi_document_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
     assert committed == asyncapi_document(), "run `kitting asyncapi > docs/asyncapi.json` and commit it"
+
+
+def test_a_sealed_part_has_byte_caps() -> None:
+    """What is sealed to one party (a contact, a payment token) is bounded like every other field."""
+    from pydantic import ValidationError
+
+    from schemas.events import SealedContact
+
+    SealedContact(recipient_id="courier", fields=["name", "phone"], ciphertext="A" * 16_000)
+    for oversized in (
+        {"ciphertext": "A" * 16_001},
+        {"fields": ["x" * 41]},
+        {"fields": [f"f{n}" for n in range(21)]},
+        {"recipient_id": "r" * 201},
+    ):
+        with pytest.raises(ValidationError):
+            SealedContact.model_validate(
+                {"recipient_id": "c", "fields": ["name"], "ciphertext": "AA", **oversized}
+            )
