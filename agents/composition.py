@@ -15,6 +15,7 @@ from agents.http import claims as _claims  # noqa: F401
 from agents.http import sites as _sites  # noqa: F401
 from agents.http.app import create_app
 from agents.ordering import agent as ordering
+from agents.ordering.handlers import Ordering
 from agents.privacy import audit as _audit  # noqa: F401
 from agents.privacy import vault as _vault  # noqa: F401
 from agents.privacy.keys import vault_key
@@ -44,6 +45,11 @@ def register_roles(app: RoleHost) -> None:
         hosted_reference_providers(app.settings, app.database) if app.settings.reference_providers else []
     )
     providers.register(app, secret, hosted)
+
+
+def ordering_saga(settings: Settings) -> Ordering:
+    """The ordering saga's handlers, for an operator's command (`kitting ops retry`)."""
+    return ordering.saga(settings, reselect)
 
 
 def build_app(settings: Settings, bootstrap_servers: str, database: Database | None = None) -> KittingApp:

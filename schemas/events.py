@@ -392,7 +392,8 @@ class SettlementRequested(EventData):
     agent_id: Id | None = Field(default=None, description="The accounting agent asked; none: the default")
     action: SettlementAction | None = Field(
         default=None,
-        description="authorise at order, capture on confirmation, void or refund on cancellation; "
+        description="authorise at order, capture on hand-over (delivered or collected), void or refund on "
+        "cancellation; the same step is asked again under the same idempotency key when unanswered; "
         "expect-cash then record-cash for cash on delivery and payment at pickup. None: settle at once",
     )
     idempotency_key: str | None = Field(

@@ -10,9 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+
 from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
-from streams.handling import Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
+from streams.handling import Filter, Handler, Pipeline, PoisonRecord, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
 from streams.settings import Settings
 from streams.state import FaustWindowedState, KeyedState, KeyTime
@@ -113,7 +115,12 @@ class KittingApp:
     async def _produce(
         self, topic: Topic, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> None:
-        await self.faust.producer.send_and_wait(topic.topic_name, key, value, None, None, headers or None)
+        try:
+            await self.faust.producer.send_and_wait(topic.topic_name, key, value, None, None, headers or None)
+        except KafkaError as exc:
+            if exc.retriable or isinstance(exc, KafkaTimeoutError):
+                raise
+            raise PoisonRecord(f"the broker refused it ({type(exc).__name__})") from exc
 
     def consume(
         self,

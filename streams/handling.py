@@ -64,6 +64,14 @@ class TransientFailure(Exception):
     """The database or the broker is unavailable: the record must be tried again, not dead-lettered."""
 
 
+class PoisonRecord(Exception):
+    """The broker refuses this record for good (e.g. too large, a topic it may not write): sending it
+    again unchanged cannot work. The producer raises it; the message says why."""
+
+
+OUTBOX_MAX_ATTEMPTS = 5
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A consumer of a topic: its name (also its idempotency scope), its handler and filter."""
@@ -169,9 +177,25 @@ class Pipeline:
 
     async def send(self, pending: Iterable[PendingRecord]) -> None:
         """Produce committed outbox records. Marking them sent is batched (see `relay_outbox`): a crash
-        before the mark only means the relay sends them again, which idempotent consumers ignore."""
+        before the mark only means the relay sends them again, which idempotent consumers ignore. A record
+        the broker refuses for good is counted and, after OUTBOX_MAX_ATTEMPTS, set aside: the ones behind
+        it go on. When the broker is unreachable the rest waits for the relay (they are committed)."""
         for rec in pending:
-            await self.produce(rec.topic, rec.key, rec.value, [])
+            try:
+                await self.produce(rec.topic, rec.key, rec.value, [])
+            except PoisonRecord as exc:
+                aside = self.database.note_send_failure(rec.outbox_id, str(exc), OUTBOX_MAX_ATTEMPTS)
+                then = "set aside (kitting ops stuck, kitting ops resend)" if aside else "tried again later"
+                log.error(
+                    "outbox event %d for %s not sent: %s; %s", rec.outbox_id, rec.topic.topic_name, exc, then
+                )
+                continue
+            except Exception as exc:
+                log.warning(
+                    "the bus did not take outbox event %d (%s: %s); the relay sends it again",
+                    rec.outbox_id, type(exc).__name__, exc,
+                )  # fmt: skip
+                return
             self._sent_unmarked.append(rec.outbox_id)
 
     async def relay_outbox(self) -> int:

@@ -85,6 +85,11 @@ class OutboxRecord(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, doc="Sends that failed")
+    last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    set_aside_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True, index=True, doc="Given up after too many failed sends: `kitting outbox`"
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -207,11 +212,40 @@ class Database:
             )
 
     def unsent(self, older_than: datetime, limit: int = 500) -> list[PendingRecord]:
+        """What is still to send, oldest first; rows set aside after their tries are left out."""
         with self.session() as session:
             rows = session.scalars(
                 select(OutboxRecord)
-                .where(OutboxRecord.sent_at.is_(None), OutboxRecord.created_at < older_than)
+                .where(
+                    OutboxRecord.sent_at.is_(None),
+                    OutboxRecord.set_aside_at.is_(None),
+                    OutboxRecord.created_at < older_than,
+                )
                 .order_by(OutboxRecord.id)
                 .limit(limit)
             )
             return [PendingRecord(r.id, by_name(r.topic), r.key, r.value) for r in rows]
+
+    def note_send_failure(self, outbox_id: int, reason: str, max_attempts: int) -> bool:
+        """Count a failed send of an outbox row; after `max_attempts` it is set aside (kept, visible in
+        `kitting ops stuck`, sent again by `kitting ops resend`), so it never blocks the rows behind it.
+        Returns whether it was set aside."""
+        with self.session() as session:
+            row = session.get(OutboxRecord, outbox_id, with_for_update=True)
+            if row is None or row.sent_at is not None:
+                return False
+            row.attempts += 1
+            row.last_error = reason[:1000]
+            if row.attempts >= max_attempts:
+                row.set_aside_at = utcnow()
+            return row.set_aside_at is not None
+
+    def resend_set_aside(self) -> int:
+        """Give every set-aside outbox row its tries again (after the cause was fixed); how many."""
+        with self.session() as session:
+            result = session.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.set_aside_at.is_not(None), OutboxRecord.sent_at.is_(None))
+                .values(set_aside_at=None, attempts=0)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]

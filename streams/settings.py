@@ -91,11 +91,44 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a provider has to confirm an order before it is replaced"
     )
     delivery_attempts: int = Field(default=2, ge=1, description="Tries of a delivery before it is refunded")
+    proposal_ttl_s: float = Field(
+        default=86400.0, gt=0, description="How long a proposal waits for the person to confirm it"
+    )
+    carrier_answer_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a carrier may leave a delivery request unanswered before "
+        "the delivery is tried again (another carrier when there is one) or refunded",
+    )
+    delivery_timeout_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long an arranged or collected delivery may take before it counts as failed",
+    )
+    accounting_answer_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long the accounting agent may leave a payment step unanswered "
+        "before it is asked again (same idempotency key: money moves once)",
+    )
+    accounting_retries: int = Field(
+        default=5,
+        ge=0,
+        description="Repeats of an unanswered payment step before the order needs a person "
+        "(`kitting ops stuck`)",
+    )
+    authorisation_valid_s: float = Field(
+        default=518400.0,
+        gt=0,
+        description="How long an authorisation holds; an order not delivered by then "
+        "is cancelled and its authorisation voided",
+    )
     reference_faults: str = Field(
         default="",
         description="Comma-separated faults for the hosted reference providers, for drills and tests: "
-        "`reject:SHOP` (rejects every order), `silent:SHOP` (never answers orders), "
-        "`fail-first:COURIER` (the first try of each delivery fails)",
+        "`reject:SHOP` (rejects every order), `silent:PARTY` (a shop, carrier or accounting agent never "
+        "answers; `silent:PARTY@START-END` only between two Unix times), `fail-first:COURIER` (the first "
+        "try of each delivery fails)",
     )
     log_epoch: str | None = Field(
         default=None,

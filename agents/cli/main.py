@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli import analytics, extract, privacy, providers, quote, replay, select, sites
+from agents.cli import analytics, extract, ops, privacy, providers, quote, replay, select, sites
 from agents.cli.common import fail
 from schemas.events import event_type_of
 from streams.settings import Settings
@@ -262,7 +262,7 @@ def topics() -> None:
     Console().print(table)
 
 
-for commands in (extract, quote, select, providers, privacy, replay, analytics, sites):
+for commands in (extract, quote, select, providers, privacy, replay, analytics, sites, ops):
     commands.register(cli)
 
 

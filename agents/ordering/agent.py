@@ -1,16 +1,23 @@
 """The ordering saga's agents: providers-selected, order-status, delivery-status and settlement-status,
-and a timer that replaces orders their providers did not answer in time."""
+and a timer that acts on every state a party left waiting past its deadline (deadlines.py)."""
 
 import logging
 
+from agents.ordering.deadlines import Deadlines
 from agents.ordering.handlers import Ordering, Reselect
 from agents.privacy.keys import vault_key
 from agents.privacy.vault import Vault
 from streams.app import RoleHost
+from streams.settings import Settings
 from streams.topics import Topic
 
 TIMEOUT_SCAN_S = 1.0
 log = logging.getLogger(__name__)
+
+
+def saga(settings: Settings, reselect: Reselect) -> Ordering:
+    """The saga's handlers as this deployment configures them (also what an operator's command uses)."""
+    return Ordering(Vault(vault_key(settings)), Deadlines.of(settings), reselect)
 
 
 def register(app: RoleHost, reselect: Reselect) -> None:
@@ -22,11 +29,9 @@ def register(app: RoleHost, reselect: Reselect) -> None:
             "service of a deployment need the same key (openssl rand -base64 32)",
             settings.var_dir,
         )
-    ordering = Ordering(
-        Vault(vault_key(settings)), settings.order_confirm_timeout_s, settings.delivery_attempts, reselect
-    )
+    ordering = saga(settings, reselect)
     app.consume(Topic.PROVIDERS_SELECTED, "ordering.selections", ordering.on_providers_selected)
     app.consume(Topic.ORDER_STATUS, "ordering.orders", ordering.on_order_status)
     app.consume(Topic.DELIVERY_STATUS, "ordering.deliveries", ordering.on_delivery_status)
     app.consume(Topic.SETTLEMENT_STATUS, "ordering.settlements", ordering.on_settlement_status)
-    app.every(TIMEOUT_SCAN_S, "ordering.timeouts", app.in_unit_of_work(ordering.on_timeouts))
+    app.every(TIMEOUT_SCAN_S, "ordering.deadlines", app.in_unit_of_work(ordering.on_deadlines))

@@ -4,12 +4,15 @@ It places one order per chosen provider (authorising an electronic payment, or a
 collect), and on each provider's answer, carrier's report and accounting agent's outcome moves the
 order's state machines (states.py) and asks for the next step:
 
-- confirmed: request delivery (courier, the shop's fleet, or pickup at its counter) and capture;
+- confirmed: request delivery (courier, the shop's fleet, or pickup at its counter);
 - rejected (whole or some lines) or not answered in time: select again among the other offers by the
   same priority and order from the next best; with nothing left, cancel every order of the basket,
   release every payment (void before capture, refund after) and tell the person why;
-- delivered: record the cash collected; a failed delivery is tried again, then refunded;
-- an order is completed when delivered and paid; the basket when all its orders are.
+- delivered (or collected at the counter): capture the payment, for what was handed over and to whoever
+  carried it, or record the cash collected; a failed delivery is tried again, then released;
+- an order is completed when delivered and paid; the basket when all its orders are;
+- a party that stays silent past its state's deadline (deadlines.py) is replaced, asked again, or the
+  order is withdrawn and its payment released; a payment step nobody answers needs a person.
 
 Every step runs in one transaction with its events (outbox) and the processed-event mark, so a crash
 at any point repeats the step without doing it twice.
@@ -24,9 +27,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents.baskets.store import (
@@ -38,6 +41,7 @@ from agents.baskets.store import (
     remember_missing,
     set_status,
 )
+from agents.ordering.deadlines import DELIVERY_UNDER_WAY, PAYMENT_STEPS, Deadlines
 from agents.ordering.delivery import NoCarrier, delivery_request
 from agents.ordering.payments import (
     OUTCOME_STATE,
@@ -46,7 +50,7 @@ from agents.ordering.payments import (
     is_accounting_agent_of,
     settlement_request,
 )
-from agents.ordering.states import ACTIVE, PAID, may_move, move
+from agents.ordering.states import ACTIVE, ATTENTION, PAID, may_move, move
 from agents.ordering.tables import Order, order_to_update
 from agents.privacy.audit import record
 from agents.privacy.vault import NotIssued, UnknownCustomer, Vault, VaultKeyMismatch
@@ -125,17 +129,21 @@ out) -> the selection among the round's other offers by the same priority, or No
 never decided. Quoting owns the rounds and their offers; the composition root hands this in."""
 
 
+class OperatorRefused(ValueError):
+    """An operator's action that does not apply (the message says why and what to do)."""
+
+
+STEP_STATE = {action: state for state, action in PENDING_ACTION.items()}  # the state a step is under way in
+
+
 class Ordering:
     """The saga's handlers; `vault` holds the personal data, `reselect` asks quoting for the next best
-    offers, the rest are the timeouts."""
+    offers, `deadlines` says how long each state may wait on a party."""
 
-    def __init__(
-        self, vault: Vault, confirm_timeout_s: float, delivery_attempts: int, reselect: Reselect
-    ) -> None:
+    def __init__(self, vault: Vault, deadlines: Deadlines, reselect: Reselect) -> None:
         self.vault = vault
         self.reselect = reselect
-        self.confirm_timeout = timedelta(seconds=confirm_timeout_s)
-        self.delivery_attempts = delivery_attempts
+        self.deadlines = deadlines
         self.started = utcnow()
 
     # --- placing orders ---------------------------------------------------------------------------
@@ -274,9 +282,8 @@ class Ordering:
         self.compensate(uow, order, sorted(refused), f"{order.provider_id} cannot supply them: {reason}")
 
     def after_confirmation(self, uow: UnitOfWork, order: Order) -> None:
+        """The money is captured on hand-over, not now (delivered)."""
         self.request_delivery(uow, order, attempt=1)
-        if order.status == "confirmed" and order.settlement_state == "authorised":
-            self.settle(uow, order, "capture", "capturing")
 
     def request_delivery(self, uow: UnitOfWork, order: Order, attempt: int) -> None:
         try:
@@ -358,30 +365,124 @@ class Ordering:
         elif state in ("none", "expecting", "cash-due"):
             move(uow, order, "payment", "released")
 
-    def on_timeouts(self, uow: UnitOfWork) -> None:
-        """Periodic: an order its provider did not answer in time is replaced like a rejected one."""
+    # --- deadlines (deadlines.py) ------------------------------------------------------------------
+
+    def on_deadlines(self, uow: UnitOfWork) -> None:
+        """Periodic: act on every order whose state waited on a party past its deadline. A worker that
+        just started first gives the answers waiting in the topics the time of each deadline."""
+        d = self.deadlines
+        self.overdue(uow, Order.status, ("placed",), Order.created_at, d.confirm, self.unconfirmed)
+        self.overdue(uow, Order.delivery_state, ("requested",), Order.delivery_since, d.carrier_answer,
+                     self.carrier_silent)  # fmt: skip
+        self.overdue(uow, Order.delivery_state, DELIVERY_UNDER_WAY, Order.delivery_since, d.delivery,
+                     self.delivery_overdue)  # fmt: skip
+        self.overdue(uow, Order.settlement_state, PAYMENT_STEPS, Order.payment_since, d.accounting_answer,
+                     self.accounting_silent)  # fmt: skip
+        self.overdue(uow, Order.settlement_state, ("authorised",), Order.payment_since, d.authorisation,
+                     self.authorisation_expired)  # fmt: skip
+
+    def overdue(
+        self,
+        uow: UnitOfWork,
+        column: Any,
+        states: tuple[str, ...],
+        since: Any,
+        deadline: timedelta,
+        act: Callable[[UnitOfWork, Order], None],
+    ) -> None:
         now = utcnow()
-        if now - self.started < self.confirm_timeout:
-            return  # after a restart, answers that waited in the topics come first
-        cutoff = now - self.confirm_timeout
-        late = uow.session.scalars(
-            select(Order)
-            .where(Order.status == "placed", Order.created_at < cutoff)
-            .order_by(Order.created_at)
+        if now - self.started < deadline:
+            return
+        entered = func.coalesce(since, Order.updated_at)  # rows older than the column: their last change
+        late = uow.session.execute(
+            select(Order.order_id, Order.basket_id)
+            .where(column.in_(states), entered < now - deadline)
+            .order_by(entered)
             .limit(TIMEOUT_BATCH)
-            .with_for_update()
         ).all()
-        for order in late:
-            lock_basket(uow, order.basket_id)
-            uow.session.refresh(order)
-            if order.status != "placed":
-                continue
-            seconds = self.confirm_timeout.total_seconds()
-            why = f"{order.provider_id} did not answer within {seconds:.0f} s"
-            move(uow, order, "order", "rejected", why)
-            self.tell_cancelled(uow, order, why)
-            self.release_payment(uow, order)
-            self.compensate(uow, order, [line.line_id for line in lines_of(order)], why)
+        for order_id, basket_id in late:  # locked basket first, then order, as every handler does
+            lock_basket(uow, basket_id)
+            order = uow.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+            if order is None or getattr(order, column.key) not in states:
+                continue  # moved on meanwhile (e.g. another worker acted first)
+            if (getattr(order, since.key) or order.updated_at) < now - deadline:
+                act(uow, order)
+
+    def unconfirmed(self, uow: UnitOfWork, order: Order) -> None:
+        """A shop that did not answer an order in time is replaced like one that rejected it."""
+        why = f"{order.provider_id} did not answer within {self.deadlines.confirm.total_seconds():.0f} s"
+        move(uow, order, "order", "rejected", why)
+        self.tell_cancelled(uow, order, why)
+        self.release_payment(uow, order)
+        self.compensate(uow, order, [line.line_id for line in lines_of(order)], why)
+
+    def carrier_silent(self, uow: UnitOfWork, order: Order) -> None:
+        seconds = self.deadlines.carrier_answer.total_seconds()
+        self.retry_or_give_up(uow, order, f"{order.carrier_id} did not answer within {seconds:.0f} s")
+
+    def delivery_overdue(self, uow: UnitOfWork, order: Order) -> None:
+        hours = self.deadlines.delivery.total_seconds() / 3600
+        self.retry_or_give_up(uow, order, f"{order.carrier_id} did not deliver within {hours:g} h")
+
+    def retry_or_give_up(self, uow: UnitOfWork, order: Order, why: str) -> None:
+        """A delivery whose carrier went silent: another try (the next carrier, when there is one), or,
+        after the last, the order is withdrawn and its payment released."""
+        if order.status not in ACTIVE:
+            return
+        move(uow, order, "delivery", "failed", why)
+        if order.delivery_attempts < self.deadlines.delivery_attempts:
+            self.request_delivery(uow, order, order.delivery_attempts + 1)
+            return
+        self.give_up_delivery(uow, order, f"delivery failed after {order.delivery_attempts} tries: {why}")
+
+    def accounting_silent(self, uow: UnitOfWork, order: Order) -> None:
+        """Ask the accounting agent again, with the same idempotency key (money moves once however often
+        it is asked); after the retries, the payment needs a person."""
+        action = PENDING_ACTION[order.settlement_state]
+        if order.payment_tries < self.deadlines.accounting_retries:
+            order.payment_tries += 1
+            order.payment_since = utcnow()
+            uow.emit(settlement_request(uow.session, self.vault, order, action))
+            return
+        asked = order.payment_tries + 1
+        why = (
+            f"{order.accounting_id or 'the accounting agent'} did not answer the {action} ({asked} requests)"
+        )
+        move(uow, order, "payment", ATTENTION, why)
+        order.attention, order.attention_action = why, action
+        log.error("order %s needs attention: %s", order.order_id, why)
+        if order.status in ACTIVE and order.delivery_state != "delivered":
+            self.cancel_basket(uow, order.basket_id, f"the payment of the order with {order.provider_id} "
+                               "could not be confirmed")  # fmt: skip
+        else:
+            set_status(
+                uow, order.basket_id, BasketStatus.ordering,
+                f"the payment of the order with {order.provider_id} is being checked by hand",
+            )  # fmt: skip
+
+    def authorisation_expired(self, uow: UnitOfWork, order: Order) -> None:
+        """An order still not handed over when its authorisation lapses is withdrawn (the hold voided)."""
+        if order.status in ACTIVE and order.delivery_state != "delivered":
+            self.cancel_basket(
+                uow, order.basket_id,
+                f"the order with {order.provider_id} was not delivered while its payment was held",
+            )  # fmt: skip
+
+    def retry_payment(self, uow: UnitOfWork, order_id: str) -> str:
+        """An operator's retry of a payment step that waited for a person (`kitting ops retry`), once the
+        accounting agent is back: the same step, the same idempotency key. Returns what was asked."""
+        order = uow.session.get(Order, order_id)
+        if order is None:
+            raise OperatorRefused(f"no order {order_id}: `kitting ops stuck` lists those that wait")
+        lock_basket(uow, order.basket_id)
+        order = order_to_update(uow.session, order_id)
+        if order.settlement_state != ATTENTION or order.attention_action is None:
+            raise OperatorRefused(
+                f"the payment of order {order_id} is {order.settlement_state}: nothing waits for a person"
+            )
+        action = cast(SettlementAction, order.attention_action)
+        self.settle(uow, order, action, STEP_STATE[action])
+        return action
 
     # --- delivery ----------------------------------------------------------------------------------
 
@@ -407,8 +508,12 @@ class Ordering:
             self.delivery_failed(uow, order, report)
 
     def delivered(self, uow: UnitOfWork, order: Order, report: ParcelDelivered) -> None:
+        """Hand-over: the money is taken now, for what the order holds (less than was authorised when a
+        shop confirmed only part of it) and to whoever carried it."""
         how = "handed over at the counter" if report.method is DeliveryMethod.pickup else "delivered"
         move(uow, order, "delivery", "delivered", how)
+        if order.settlement_state == "authorised" and order.status == "confirmed":
+            self.settle(uow, order, "capture", "capturing")
         if is_cash(order.payment_method):
             collected = report.cash_collected
             due = Money(amount=order.total_amount, currency=order.currency)
@@ -423,7 +528,7 @@ class Ordering:
 
     def delivery_failed(self, uow: UnitOfWork, order: Order, report: DeliveryFailed) -> None:
         move(uow, order, "delivery", "failed", brief(report.reason))
-        if report.retryable and order.delivery_attempts < self.delivery_attempts:
+        if report.retryable and order.delivery_attempts < self.deadlines.delivery_attempts:
             self.request_delivery(uow, order, order.delivery_attempts + 1)
             return
         tries = order.delivery_attempts
@@ -437,8 +542,9 @@ class Ordering:
         move(uow, order, "delivery", "cancelled")
         self.tell_cancelled(uow, order, why)
         self.release_payment(uow, order)
+        released = "refunded" if order.settlement_state == "refunding" else "its payment released"
         set_status(
-            uow, order.basket_id, BasketStatus.failed, f"order with {order.provider_id}: {why}; refunded"
+            uow, order.basket_id, BasketStatus.failed, f"order with {order.provider_id}: {why}; {released}"
         )
 
     # --- settlement --------------------------------------------------------------------------------
@@ -452,6 +558,8 @@ class Ordering:
             raise HandlerRejected(f"the payment of order {outcome.order_id} was not asked of {agent or 'it'}")
         if isinstance(outcome, SettlementFailed):
             pending = PENDING_ACTION.get(order.settlement_state)
+            if order.settlement_state == ATTENTION:  # the step that waited for a person failed after all
+                pending = outcome.action
             action = outcome.action or pending
             if pending is None or action != pending:
                 return  # about an earlier step, or about nothing under way
@@ -477,7 +585,7 @@ class Ordering:
             return  # a repeated or out-of-date outcome
         move(uow, order, "payment", to)
         if to == "authorised":
-            if order.status == "confirmed":
+            if order.status == "confirmed" and order.delivery_state == "delivered":
                 self.settle(uow, order, "capture", "capturing")
             elif order.status in ("rejected", "cancelled"):
                 self.settle(uow, order, "void", "voiding")

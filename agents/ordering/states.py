@@ -5,9 +5,14 @@ OrderStateChanged event (through the outbox, with the change that caused it).
   placed or confirmed → cancelled (Kitting withdrew it); confirmed → failed (delivered, never paid).
 - delivery: none → requested → arranged → collected → delivered; a failure goes to failed, and from
   there back to requested (another try) or to cancelled.
-- payment, electronic: none → authorising → authorised → capturing → captured, released by voiding →
-  voided (before capture) or refunding → refunded (after); cash on delivery and at pickup: none →
-  expecting → cash-due → recording → cash-collected, or released when the order is withdrawn first.
+- payment, electronic: none → authorising → authorised → (on hand-over) capturing → captured, released
+  by voiding → voided (before capture) or refunding → refunded (after); cash on delivery and at pickup:
+  none → expecting → cash-due → recording → cash-collected, or released when the order is withdrawn
+  first. A step the accounting agent leaves unanswered after its retries needs a person
+  (needs-attention), until the agent's late outcome or an operator (`kitting ops`) settles it.
+
+Each machine records when it entered its state: every state that waits on a party has a deadline
+(deadlines.py).
 """
 
 from __future__ import annotations
@@ -37,17 +42,32 @@ DELIVERY: dict[str, frozenset[str]] = {
     "delivered": frozenset(),
     "cancelled": frozenset(),
 }
+ATTENTION = "needs-attention"
 PAYMENT: dict[str, frozenset[str]] = {
     "none": frozenset({"authorising", "expecting", "released"}),
-    "authorising": frozenset({"authorised", "failed"}),
+    "authorising": frozenset({"authorised", "failed", ATTENTION}),
     "authorised": frozenset({"capturing", "voiding"}),
-    "capturing": frozenset({"captured", "voiding", "failed"}),
+    "capturing": frozenset({"captured", "voiding", "failed", ATTENTION}),
     "captured": frozenset({"refunding"}),
-    "voiding": frozenset({"voided", "failed"}),
-    "refunding": frozenset({"refunded", "failed"}),
-    "expecting": frozenset({"cash-due", "recording", "failed", "released"}),
+    "voiding": frozenset({"voided", "failed", ATTENTION}),
+    "refunding": frozenset({"refunded", "failed", ATTENTION}),
+    "expecting": frozenset({"cash-due", "recording", "failed", "released", ATTENTION}),
     "cash-due": frozenset({"recording", "released", "failed"}),
-    "recording": frozenset({"cash-collected", "failed"}),
+    "recording": frozenset({"cash-collected", "failed", ATTENTION}),
+    ATTENTION: frozenset(  # the agent's late outcome, or an operator's settlement by hand
+        {
+            "authorised",
+            "captured",
+            "voided",
+            "refunded",
+            "cash-due",
+            "cash-collected",
+            "recording",
+            "released",
+            "failed",
+        }
+    )
+    | frozenset({"authorising", "capturing", "voiding", "refunding", "expecting"}),  # an operator's retry
     "cash-collected": frozenset(),
     "voided": frozenset(),
     "refunded": frozenset(),
@@ -83,6 +103,12 @@ def move(uow: UnitOfWork, order: Order, aspect: OrderAspect, to: str, reason: st
         raise IllegalTransition(f"order {order.order_id}: {aspect} cannot go from {current} to {to}")
     setattr(order, COLUMN[aspect], to)
     order.updated_at = utcnow()
+    if aspect == "delivery":
+        order.delivery_since = order.updated_at
+    elif aspect == "payment":
+        order.payment_since, order.payment_tries = order.updated_at, 0
+        if current == ATTENTION:
+            order.attention = order.attention_action = None
     if reason and aspect == "order":
         order.reason = reason
     now = utcnow()

@@ -28,8 +28,8 @@ class Order(Base):
     customer_ref: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100))
     parcels: Mapped[int] = mapped_column(default=1)
-    delivery_state: Mapped[str] = mapped_column(String(20), default="none")  # see states.DELIVERY
-    settlement_state: Mapped[str] = mapped_column(String(20), default="none")  # see states.PAYMENT
+    delivery_state: Mapped[str] = mapped_column(String(20), default="none", index=True)  # states.DELIVERY
+    settlement_state: Mapped[str] = mapped_column(String(20), default="none", index=True)  # states.PAYMENT
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     goods_amount: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
     delivery_fee: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
@@ -49,6 +49,21 @@ class Order(Base):
     )
     splits: Mapped[str | None] = mapped_column(
         Text, nullable=True, doc="JSON PayeeSplits of the capture or cash, reused by a refund"
+    )
+    delivery_since: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True, doc="When the delivery entered its state (its deadline counts from it)"
+    )
+    payment_since: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True, doc="When the payment entered its state (its deadline counts from it)"
+    )
+    payment_tries: Mapped[int] = mapped_column(
+        Integer, default=0, doc="How often the step under way was asked"
+    )
+    attention: Mapped[str | None] = mapped_column(
+        String(1000), nullable=True, doc="Why a person must settle this order's payment by hand"
+    )
+    attention_action: Mapped[str | None] = mapped_column(
+        String(20), nullable=True, doc="The payment step that waits for a person (`kitting ops retry`)"
     )
 
 

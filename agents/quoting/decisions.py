@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, and_, or_, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
-from agents.baskets.store import preferences_of, remember_preferences, set_status
+from agents.baskets.store import Basket, preferences_of, remember_preferences, set_status
 from agents.quoting.checking import Consent, accepted_substitutes, checked
-from agents.quoting.rounds import ClosedBy, RoundValue, answer_ms, offers_of
+from agents.quoting.rounds import ClosedBy
 from agents.quoting.tables import QuoteRound, ReceivedOffer
 from agents.registry.providers import note_round
 from agents.selection.optimise import (
@@ -39,6 +40,7 @@ from schemas.events import (
     QuoteLine,
     QuoteOffered,
     QuotePreferences,
+    QuoteRequested,
     SelectedLine,
 )
 from schemas.values import Money, Quantity
@@ -47,26 +49,12 @@ from streams.handling import HandlerRejected
 from streams.persistence import UnitOfWork, utcnow
 
 
-def on_quote_offered(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    """Keep the offer for the person to see; one that comes after its round was decided is late."""
-    offer: QuoteOffered = envelope.data
-    if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
-        return
-    round_ = uow.session.get(QuoteRound, offer.request_id)
-    if round_ is not None and offer.provider_id not in json.loads(round_.addressed):
-        raise HandlerRejected(f"{offer.provider_id} was not asked to quote in round {offer.request_id}")
-    now = utcnow()
-    uow.session.add(
-        ReceivedOffer(
-            request_id=offer.request_id,
-            provider_id=offer.provider_id,
-            basket_id=offer.basket_id,
-            offer_json=offer.model_dump_json(),
-            received_at=now,
-            late=round_ is not None and round_.status != "open",
-            answer_ms=int((now - round_.opened_at).total_seconds() * 1000) if round_ is not None else None,
-        )
+def offers_in_sql(session: Session, request_id: str) -> dict[str, ReceivedOffer]:
+    """The offers of a round that came before it was decided, by provider."""
+    rows = session.scalars(
+        sql_select(ReceivedOffer).where(ReceivedOffer.request_id == request_id, ReceivedOffer.late.is_(False))
     )
+    return {row.provider_id: row for row in rows}
 
 
 def profile_of(prefs: QuotePreferences | None) -> PriorityProfile:
@@ -231,18 +219,18 @@ def selected_event(
     )  # fmt: skip
 
 
-def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> bool:
-    """Close the round once (a conditional update wins exactly once across workers) and select.
-    Returns False when it was already decided."""
+def decide_round(uow: UnitOfWork, request_id: str, closed_by: ClosedBy, proposal_ttl: timedelta) -> bool:
+    """Close the round once (a conditional update wins exactly once across workers) and select among the
+    offers SQL holds for it. Returns False when it was already decided."""
     now = utcnow()
     result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
         update(QuoteRound)
-        .where(QuoteRound.request_id == value["request_id"], QuoteRound.status == "open")
+        .where(QuoteRound.request_id == request_id, QuoteRound.status == "open")
         .values(status="closed", closed_at=now, closed_by=closed_by)
     )
     if result.rowcount != 1:
         return False
-    round_ = uow.session.get(QuoteRound, value["request_id"])
+    round_ = uow.session.get(QuoteRound, request_id)
     assert round_ is not None
     needs = [QuoteLine.model_validate(line) for line in json.loads(round_.needs)]
     prefs = preferences_of(uow, round_.basket_id)
@@ -256,11 +244,14 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
             uow, round_.basket_id, BasketStatus.failed, f"the priority profile cannot be used: {problem}"
         )
         return True
-    offers = offers_of(value)
+    received = offers_in_sql(uow.session, request_id)
+    offers = [QuoteOffered.model_validate_json(received[p].offer_json) for p in sorted(received)]
     currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
     selection = run_selection(needs, usable, profile, consent_of(profile, None, proposal=prefs.confirm))
-    event = selected_event(round_, list(value["offers"]), selection, usable, profile, currency, closed_by)
+    event = selected_event(round_, list(received), selection, usable, profile, currency, closed_by)
     event.proposed = prefs.confirm and bool(selection.lines)
+    if event.proposed:
+        round_.proposal_expires_at = now + proposal_ttl
     round_.decision = json.dumps(
         {
             "needs": [line.model_dump(mode="json") for line in needs],
@@ -270,13 +261,14 @@ def decide_round(uow: UnitOfWork, value: RoundValue, closed_by: ClosedBy) -> boo
             "selected": event.model_dump(mode="json"),
         }
     )
-    note_round(uow.session, json.loads(round_.addressed), answer_ms(value, round_.opened_at), now)
+    answered = {provider: row.answer_ms or 0 for provider, row in received.items()}
+    note_round(uow.session, json.loads(round_.addressed), answered, now)
     uow.emit(event)
     if not selection.lines:
         why = "; ".join(f"{line}: {reason}" for line, reason in sorted(selection.reasons.items()))
-        answered = f"{len(offers)} of {len(json.loads(round_.addressed))} providers answered"
+        count = f"{len(offers)} of {len(json.loads(round_.addressed))} providers answered"
         set_status(
-            uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({answered}; {why})"
+            uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({count}; {why})"
         )
     return True
 
@@ -337,6 +329,10 @@ def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     decision = json.loads(round_.decision)
     if decision.get("confirmed"):
         return
+    if decision.get("expired"):
+        raise HandlerRejected(
+            f"the proposal of quote round {command.request_id} expired: ask for quotes again"
+        )
     if not decision["selected"].get("proposed"):
         raise HandlerRejected(f"quote round {command.request_id} was not a proposal: it is ordered already")
     prefs = QuotePreferences.model_validate(decision["preferences"])
@@ -361,6 +357,7 @@ def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     assert event is not None  # the round is decided
     event.by_hand = command.providers is not None
     decision["confirmed"] = True
+    round_.proposal_expires_at = None
     decision["confirmed_selection"] = event.model_dump(mode="json")
     decision["proposed_preferences"] = decision["preferences"]
     decision["preferences"] = prefs.model_dump(mode="json")  # what a compensation selects by
@@ -374,35 +371,99 @@ def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         )
 
 
-OVERDUE_GRACE = timedelta(seconds=5)
-OVERDUE_BATCH = 50
+BACKLOG_GRACE = timedelta(seconds=30)
+DUE_BATCH = 50
 
 
-def close_overdue(uow: UnitOfWork) -> None:
-    """Safety net beside the table's deadline timer: a round still open in SQL well after its deadline
-    (e.g. its table entry was not recovered after a crash) is decided from the offers kept in SQL."""
-    now = utcnow()
-    overdue = uow.session.scalars(
-        sql_select(QuoteRound)
-        .where(QuoteRound.status == "open", QuoteRound.deadline < now - OVERDUE_GRACE)
-        .order_by(QuoteRound.deadline)
-        .limit(OVERDUE_BATCH)
-    ).all()
-    for round_ in overdue:
-        received = uow.session.scalars(
-            sql_select(ReceivedOffer).where(
-                ReceivedOffer.request_id == round_.request_id, ReceivedOffer.late.is_(False)
+@dataclass(frozen=True)
+class Coordinator:
+    """Decides each quote round once, from the offers SQL holds: in the transaction of the offer that
+    completes it, or by its deadline. The deadline counts from when the round's requests were on the bus
+    (the coordinator sees them there), not from when the router opened it: a backlog of Kitting's own is
+    not counted against the shops. A proposal the person does not confirm in `proposal_ttl` expires."""
+
+    quote_deadline: timedelta
+    proposal_ttl: timedelta
+
+    def on_quote_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        request: QuoteRequested = envelope.data
+        round_ = uow.session.get(QuoteRound, request.request_id, with_for_update=True)
+        if round_ is None or round_.sent_at is not None or round_.status != "open":
+            return  # another request of the round came first, or the round was decided already
+        now = utcnow()
+        round_.sent_at = now
+        round_.deadline = max(round_.deadline, now + self.quote_deadline)
+
+    def on_quote_offered(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Keep the offer (one that comes after its round was decided is late); the offer that completes
+        its round decides it, in this transaction."""
+        offer: QuoteOffered = envelope.data
+        if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
+            return
+        round_ = uow.session.get(QuoteRound, offer.request_id)
+        if round_ is not None and offer.provider_id not in json.loads(round_.addressed):
+            raise HandlerRejected(f"{offer.provider_id} was not asked to quote in round {offer.request_id}")
+        now = utcnow()
+        asked_at = (round_.sent_at or round_.opened_at) if round_ is not None else None
+        uow.session.add(
+            ReceivedOffer(
+                request_id=offer.request_id,
+                provider_id=offer.provider_id,
+                basket_id=offer.basket_id,
+                offer_json=offer.model_dump_json(),
+                received_at=now,
+                late=round_ is not None and round_.status != "open",
+                answer_ms=max(0, int((now - asked_at).total_seconds() * 1000)) if asked_at else None,
             )
+        )
+        if round_ is not None and round_.status == "open":
+            uow.session.flush()
+            if set(json.loads(round_.addressed)) <= set(offers_in_sql(uow.session, round_.request_id)):
+                decide_round(uow, round_.request_id, "all-answered", self.proposal_ttl)
+
+    def close_due(self, uow: UnitOfWork, reached: datetime) -> None:
+        """Periodic: decide every open round whose deadline the offers consumer has `reached` (the offers
+        sent before it are all in; see RoundKeeper.reached), and every round overdue by BACKLOG_GRACE
+        whatever the backlog (e.g. one whose requests this worker never saw). Rounds another worker is
+        deciding are skipped, not waited for."""
+        now = utcnow()
+        due_rounds = uow.session.scalars(
+            sql_select(QuoteRound)
+            .where(
+                QuoteRound.status == "open",
+                or_(
+                    and_(QuoteRound.deadline <= min(reached, now), QuoteRound.sent_at.is_not(None)),
+                    QuoteRound.deadline < now - BACKLOG_GRACE,
+                ),
+            )
+            .order_by(QuoteRound.deadline)
+            .limit(DUE_BATCH)
+            .with_for_update(skip_locked=True)
         ).all()
-        value: RoundValue = {
-            "request_id": round_.request_id,
-            "basket_id": round_.basket_id,
-            "addressed": json.loads(round_.addressed),
-            "deadline": round_.deadline.isoformat(),
-            "offers": {
-                o.provider_id: {"offer": json.loads(o.offer_json), "received_at": o.received_at.isoformat()}
-                for o in received
-            },
-        }
-        addressed = set(value["addressed"])
-        decide_round(uow, value, "all-answered" if addressed <= set(value["offers"]) else "deadline")
+        for round_ in due_rounds:
+            everyone = set(json.loads(round_.addressed)) <= set(offers_in_sql(uow.session, round_.request_id))
+            decide_round(
+                uow, round_.request_id, "all-answered" if everyone else "deadline", self.proposal_ttl
+            )
+
+    def expire_proposals(self, uow: UnitOfWork) -> None:
+        """Periodic: a proposal the person did not confirm in time ends the basket, saying so."""
+        expired = uow.session.scalars(
+            sql_select(QuoteRound)
+            .where(QuoteRound.proposal_expires_at < utcnow())
+            .order_by(QuoteRound.proposal_expires_at)
+            .limit(DUE_BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for round_ in expired:
+            round_.proposal_expires_at = None
+            decision = json.loads(round_.decision or "{}")
+            decision["expired"] = True
+            round_.decision = json.dumps(decision)
+            basket = uow.session.get(Basket, round_.basket_id)
+            if basket is not None and basket.status == BasketStatus.quoting.value:
+                set_status(
+                    uow, round_.basket_id, BasketStatus.failed,
+                    "the proposal was not confirmed in time and its prices may no longer hold: "
+                    "ask for quotes again",
+                )  # fmt: skip

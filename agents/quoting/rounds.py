@@ -1,5 +1,6 @@
 """A quote round as the coordinator aggregates it in its windowed table: who was asked, until when, and
-the offers received so far. Plain functions over a JSON-able dict (the table's value); no Faust."""
+the offers received so far (the live view; decisions are made from SQL). Plain functions over a JSON-able
+dict (the table's value); no Faust."""
 
 from __future__ import annotations
 
@@ -37,28 +38,3 @@ def with_offer(value: RoundValue | None, offer: QuoteOffered, partition: int, at
         offers[offer.provider_id] = {"offer": offer.model_dump(mode="json"), "received_at": at.isoformat()}
     value["offers"] = offers
     return value
-
-
-def due(value: RoundValue, now: datetime) -> ClosedBy | None:
-    """Why the round can be decided now, or None while it waits (or before its requests are seen)."""
-    if "addressed" not in value:
-        return None  # offers arrived before the requests that opened the round
-    if set(value["addressed"]) <= set(value["offers"]):
-        return "all-answered"
-    if datetime.fromisoformat(value["deadline"]) <= now:
-        return "deadline"
-    return None
-
-
-def offers_of(value: RoundValue) -> list[QuoteOffered]:
-    return [QuoteOffered.model_validate(entry["offer"]) for _, entry in sorted(value["offers"].items())]
-
-
-def answer_ms(value: RoundValue, opened_at: datetime) -> dict[str, int]:
-    """Per provider that answered, how long after the round opened."""
-    return {
-        provider: max(
-            0, int((datetime.fromisoformat(entry["received_at"]) - opened_at).total_seconds() * 1000)
-        )
-        for provider, entry in value["offers"].items()
-    }

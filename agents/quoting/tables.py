@@ -25,6 +25,14 @@ class QuoteRound(Base):
     decision: Mapped[str | None] = mapped_column(
         Text, nullable=True, doc="The inputs the selection saw and the ProvidersSelected it made (JSON)"
     )
+    sent_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime,
+        nullable=True,
+        doc="When the coordinator saw its requests on the bus: the deadline counts from it",
+    )
+    proposal_expires_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True, index=True, doc="Until when the person may confirm its proposal"
+    )
 
 
 class ReceivedOffer(Base):

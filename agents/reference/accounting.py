@@ -27,6 +27,7 @@ from typing import Any
 
 from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
 from agents.providers.sdk.storage import Database, UnitOfWork
+from agents.reference.faults import Faults
 from agents.reference.ledger import Ledger
 from schemas.envelope import Envelope
 from schemas.events import SettlementCompleted, SettlementFailed, SettlementRequested
@@ -34,9 +35,13 @@ from schemas.providers import Provider
 
 
 class ReferenceAccounting:
-    def __init__(self, info: Provider, database: Database, private_key: str | None = None) -> None:
-        """`private_key`: what the payment tokens sealed to this agent open with."""
+    def __init__(
+        self, info: Provider, database: Database, private_key: str | None = None, faults: Faults | None = None
+    ) -> None:
+        """`private_key`: what the payment tokens sealed to this agent open with; `faults`: drills (a
+        silent agent answers nothing)."""
         self.info = info
+        self.faults = faults or Faults()
         self.ledger = Ledger(database, info.provider_id)
         self.private_key = private_key
 
@@ -60,7 +65,9 @@ class ReferenceAccounting:
         )
 
         @adapter.on_settlement
-        def settle(request: SettlementRequested) -> SettlementCompleted | SettlementFailed:
+        def settle(request: SettlementRequested) -> SettlementCompleted | SettlementFailed | None:
+            if self.faults.is_silent(self.info.provider_id):
+                return None
             return self.ledger.settle(self.opened(request))
 
         return adapter
@@ -71,6 +78,6 @@ class ReferenceAccounting:
 
     def on_settlement_requested(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """In a worker: settle in the unit of work's transaction and emit the answer with it."""
-        if not self.is_mine(envelope):
+        if not self.is_mine(envelope) or self.faults.is_silent(self.info.provider_id):
             return
         uow.emit(self.ledger.settle(self.opened(envelope.data), session=uow.session))

@@ -121,6 +121,8 @@ class ReferenceCourier:
     def deliver(self, request: DeliveryRequested) -> list[EventData] | DeliveryFailed | None:
         if request.carrier_id != self.provider_id or request.method is not DeliveryMethod.courier:
             return None
+        if self.faults.is_silent(self.provider_id):
+            return None  # a drill: the courier does not answer
         if request.region not in self.info.regions:
             return _failed(request, self.provider_id, f"no service in region {request.region!r}", False)
         if self.provider_id in self.faults.fail_first and request.attempt == 1:
@@ -160,6 +162,8 @@ class _ShopCarrier:
     def deliver(self, request: DeliveryRequested) -> list[EventData] | DeliveryFailed | None:
         if request.carrier_id != self.provider_id or request.method is not self.method:
             return None  # the shop's other service answers it
+        if self.faults.is_silent(self.provider_id):
+            return None  # a drill: the shop does not answer
         terms = self.terms
         if terms is None:
             reason = f"{self.profile.name} offers no {self.method.value} delivery"

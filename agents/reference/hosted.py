@@ -65,7 +65,7 @@ def reference_adapters(
         (
             f"provider.{ACCOUNTING.provider_id}",
             ReferenceAccounting(
-                ACCOUNTING, database, reference_private_key(ACCOUNTING.provider_id, secret)
+                ACCOUNTING, database, reference_private_key(ACCOUNTING.provider_id, secret), faults
             ).adapter(),
         )
     )

@@ -155,7 +155,7 @@ class ReferenceShop:
     def order(self, order: OrderPlaced) -> OrderConfirmed | OrderRejected | None:
         """Confirmed; rejected whole (a drill, or an order it cannot take at all); rejected for the
         lines it lacks stock for (the others are accepted); or, as a drill, no answer at all."""
-        if self.provider_id in self.faults.silent:
+        if self.faults.is_silent(self.provider_id):
             return None
         if self.provider_id in self.faults.reject:
             return self._rejected(order, f"{self.profile.name} rejects every order (drill)")

@@ -167,10 +167,10 @@ def test_a_provider_that_does_not_answer_is_replaced_after_the_timeout(database:
     assert basket_of(database, "b4").status == "ordering"
     with database.session() as session:
         session.execute(update(Order).values(created_at=utcnow() - timedelta(hours=1)))
-    bus.run_job("ordering.timeouts")
+    bus.run_job("ordering.deadlines")
     assert basket_of(database, "b4").status == "ordering"  # a worker that just started waits a timeout first
     time.sleep(2.1)
-    bus.run_job("ordering.timeouts")
+    bus.run_job("ordering.deadlines")
     basket = basket_of(database, "b4")
     assert basket.status == "completed", basket.reason
     late = [o for o in orders_of(database, "b4") if o.status == "rejected"]
@@ -187,14 +187,27 @@ def test_a_failed_delivery_is_tried_again(database: Database) -> None:
     assert sorted(set(attempts)) == [1, 2]
 
 
-def test_a_delivery_failing_every_time_is_refunded(database: Database) -> None:
+def test_a_delivery_failing_every_time_releases_the_payment_it_never_captured(database: Database) -> None:
     bus = bus_for(database, reference_faults="fail-first:swift-courier", delivery_attempts=1)
     run_basket(bus, "b6", DeliveryMethod.courier, PaymentMethod.electronic)
     basket = basket_of(database, "b6")
-    assert basket.status == "failed" and "refunded" in (basket.reason or "")
+    assert basket.status == "failed" and "its payment released" in (basket.reason or "")
     orders = orders_of(database, "b6")
-    assert orders and {o.settlement_state for o in orders} <= {"refunded", "voided"}
+    assert orders and {o.settlement_state for o in orders} == {"voided"}  # captured only on hand-over
+    assert captures_of(database, orders) == []
     assert ledger_is_balanced(database)
+
+
+def captures_of(database: Database, orders: list[Order]) -> list[Any]:
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(LedgerTransaction.amount).where(
+                    LedgerTransaction.action == "capture",
+                    LedgerTransaction.order_id.in_([o.order_id for o in orders]),
+                )
+            )
+        )
 
 
 def test_every_event_delivered_twice_changes_nothing(database: Database) -> None:

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from agents.quoting.round_ids import new_round_id, opened_at_s
-from agents.quoting.rounds import answer_ms, due, offers_of, with_offer, with_request
+from agents.quoting.rounds import with_offer, with_request
 from schemas import events as ev
 from schemas.examples import example
 
@@ -21,31 +21,22 @@ def offer(provider: str) -> ev.QuoteOffered:
     return example(ev.QuoteOffered).model_copy(update={"provider_id": provider})
 
 
-def test_a_round_is_due_when_everyone_answered_or_the_deadline_passed() -> None:
+def test_the_table_aggregates_who_was_asked_and_who_answered() -> None:
     value = with_request(None, request(), partition=2)
-    assert due(value, NOW) is None
     value = with_offer(value, offer("a"), 2, NOW)
-    assert due(value, NOW) is None
-    assert due(value, NOW + timedelta(seconds=5)) == "deadline"
     value = with_offer(value, offer("b"), 2, NOW)
-    assert due(value, NOW) == "all-answered"
-    assert [o.provider_id for o in offers_of(value)] == ["a", "b"]
+    assert value["addressed"] == ["a", "b"] and sorted(value["offers"]) == ["a", "b"]
 
 
 def test_offers_before_their_request_wait_and_a_repeat_changes_nothing() -> None:
     value = with_offer(None, offer("a"), 0, NOW)
-    assert due(value, NOW + timedelta(days=1)) is None  # the round is not known yet
+    assert "addressed" not in value  # the round is not known yet
     again = with_offer(
         value, offer("a").model_copy(update={"missing": ["c9"]}), 0, NOW + timedelta(seconds=3)
     )
     assert again == value
     value = with_request(value, request(), 0)
     assert set(value["offers"]) == {"a"} and value["addressed"] == ["a", "b"]
-
-
-def test_answer_times_are_measured_from_the_round_opening() -> None:
-    value = with_offer(with_request(None, request(), 0), offer("a"), 0, NOW + timedelta(milliseconds=250))
-    assert answer_ms(value, NOW) == {"a": 250}
 
 
 def test_round_ids_are_uuid7_carrying_their_opening_time() -> None:
