@@ -22,7 +22,7 @@ from agents.reference.entries import reference_signing_key
 from schemas.events import OrderRejected
 from schemas.vocabulary import DeliveryMethod, PaymentMethod
 from streams.codec import encode, encode_key
-from streams.persistence import Database, utcnow
+from streams.persistence import Database, UnitOfWork, utcnow
 from streams.signing import party_envelope
 from streams.topics import Topic
 from tests.fakes import TEST_VAULT_KEY
@@ -201,9 +201,11 @@ def test_an_operator_retry_settles_a_payment_that_waited_for_a_person(database: 
     back = bus_for(database)  # the accounting agent answers again
     saga = ordering_saga(back.settings)
     for order in orders:
-        back.jobs["retry"] = back.in_unit_of_work(
-            lambda uow, oid=order.order_id: print(saga.retry_payment(uow, oid))
-        )
+
+        def retry(uow: UnitOfWork, order_id: str = order.order_id) -> None:
+            assert saga.retry_payment(uow, order_id) == "authorise"
+
+        back.jobs["retry"] = back.in_unit_of_work(retry)
         back.run_job("retry")
     orders = orders_of(database, "retry-me")
     assert all(o.settlement_state != "needs-attention" and o.attention is None for o in orders)
@@ -266,3 +268,34 @@ def test_a_proposal_nobody_confirms_expires_and_cannot_be_confirmed_after(databa
     )
     assert bus.values(Topic.ORDER_PLACED) == []
     assert any("expired" in why for _, why in bus.dead)
+
+
+def test_the_operator_lists_what_waits_and_retries_it_from_the_command_line(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from agents.cli.main import cli
+
+    monkeypatch.setenv("KITTING_DATABASE_URL", database.url)
+    monkeypatch.setenv("KITTING_VAULT_KEY", TEST_VAULT_KEY)
+    runner = CliRunner()
+    calm = runner.invoke(cli, ["ops", "stuck"])
+    assert (calm.exit_code, "nothing waits for a person" in calm.output) == (0, True), calm.output
+    bus = bus_for(
+        database, reference_faults="silent:ledger-pay", accounting_answer_timeout_s=FAST, accounting_retries=0
+    )
+    run_basket(bus, "cli", DeliveryMethod.courier, PaymentMethod.electronic)
+    settle_in()
+    bus.run_job("ordering.deadlines")
+    [order, *_] = orders_of(database, "cli")
+    listed = runner.invoke(cli, ["ops", "stuck", "--json"])
+    assert listed.exit_code == 1
+    assert order.order_id in [o["order_id"] for o in json.loads(listed.stdout)["orders"]]
+    retried = runner.invoke(cli, ["ops", "retry", order.order_id])
+    assert retried.exit_code == 0 and "asked the accounting agent again to authorise" in retried.output
+    again = runner.invoke(cli, ["ops", "retry", order.order_id])
+    assert again.exit_code == 2 and "nothing waits for a person" in again.output
+    unknown = runner.invoke(cli, ["ops", "retry", "no-such-order"])
+    assert unknown.exit_code == 2 and "ops stuck" in unknown.output
+    assert "nothing was set aside" in runner.invoke(cli, ["ops", "resend"]).output

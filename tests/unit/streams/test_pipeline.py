@@ -173,3 +173,57 @@ def test_a_record_too_large_for_the_dead_letter_topic_goes_there_by_reference(da
     assert len(key or b"") <= 1000 and len(headers["h"]) <= 4000
     size = len(value or b"") + len(key or b"") + sum(len(k) + len(v) for k, v in headers.items())
     assert size < MAX_EVENT_BYTES
+
+
+def test_an_outbox_row_the_broker_refuses_is_set_aside_and_never_blocks_the_rows_behind_it(
+    database: Database,
+) -> None:
+    """A record the broker refuses for good (e.g. too large for it) is tried OUTBOX_MAX_ATTEMPTS times,
+    then set aside, visible and re-sendable; every row behind it goes out meanwhile. An unreachable
+    broker is not a refusal: nothing is counted, the relay tries again."""
+    from sqlalchemy import select
+
+    from streams.handling import OUTBOX_MAX_ATTEMPTS, PoisonRecord
+    from streams.persistence import OutboxRecord
+
+    sent: list[bytes] = []
+    down = {"broker": False}
+
+    async def produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        if down["broker"]:
+            raise ConnectionError("the broker is unreachable")
+        if key == b"poison":
+            raise PoisonRecord("the broker refused it (MessageSizeTooLargeError)")
+        sent.append(key or b"")
+
+    p = Pipeline(database, produce, source="urn:test")
+
+    def emit_for(basket: str) -> Any:
+        def emit(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+            uow.emit(envelope.data.model_copy(update={"basket_id": basket}))
+
+        return emit
+
+    for n, basket in enumerate(["poison", "b-2", "b-3"]):
+        raw = browse_event(basket, key=bytes(32))
+        asyncio.run(
+            p.process(
+                record(raw, offset=n), Subscription(Topic.METHOD_BROWSED, "test.emit", emit_for(basket))
+            )
+        )
+    assert sent == [b"b-2", b"b-3"]  # the rows behind the refused one went out at once
+    later = utcnow() + timedelta(seconds=10)
+    down["broker"] = True
+    for _ in range(OUTBOX_MAX_ATTEMPTS + 2):  # an outage counts no tries
+        asyncio.run(p.send(database.unsent(older_than=later)))
+    down["broker"] = False
+    for _ in range(OUTBOX_MAX_ATTEMPTS - 1):
+        asyncio.run(p.send(database.unsent(older_than=later)))
+    with database.session() as session:
+        row = session.scalars(select(OutboxRecord).where(OutboxRecord.key == b"poison")).one()
+        assert (row.attempts, row.set_aside_at is not None) == (OUTBOX_MAX_ATTEMPTS, True)
+        assert "MessageSizeTooLargeError" in (row.last_error or "")
+    asyncio.run(p.relay_outbox())
+    assert [r.key for r in database.unsent(older_than=later)] == []  # set aside: the relay leaves it
+    assert database.resend_set_aside() == 1
+    assert [r.key for r in database.unsent(older_than=later)] == [b"poison"]  # sendable again
