@@ -30,6 +30,7 @@ from agents.registry.parties import Parties
 from agents.registry.providers import ensure_registered
 from streams.app import KittingApp, RoleHost
 from streams.persistence import Base, Database
+from streams.sandbox import Sandbox
 from streams.settings import Settings
 
 
@@ -52,9 +53,15 @@ def ordering_saga(settings: Settings) -> Ordering:
     return ordering.saga(settings, reselect)
 
 
-def build_app(settings: Settings, bootstrap_servers: str, database: Database | None = None) -> KittingApp:
-    """The worker: a Faust app with every role registered."""
-    app = KittingApp(settings, bootstrap_servers, database or Database(settings.database_url))
+def build_app(
+    settings: Settings,
+    bootstrap_servers: str,
+    database: Database | None = None,
+    sandbox: Sandbox | None = None,
+) -> KittingApp:
+    """The worker: a Faust app with every role registered (`sandbox`: where pages are read; default a
+    process pool with limits)."""
+    app = KittingApp(settings, bootstrap_servers, database or Database(settings.database_url), sandbox)
     register_roles(app)
     return app
 

@@ -16,6 +16,7 @@ from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
 from streams.handling import Filter, Handler, Pipeline, PoisonRecord, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
+from streams.sandbox import ProcessSandbox, Sandbox
 from streams.settings import Settings
 from streams.state import FaustWindowedState, KeyedState, KeyTime
 from streams.topics import Topic
@@ -37,6 +38,7 @@ class RoleHost(Protocol):
     settings: Settings
     database: Database
     pipeline: Pipeline
+    sandbox: Sandbox  # where heavy or untrusted work runs (streams/sandbox.py)
 
     def consume(
         self,
@@ -46,6 +48,7 @@ class RoleHost(Protocol):
         when: Filter | None = None,
         prepare: Prepare | None = None,
         then: Then | None = None,
+        concurrency: int = 1,
     ) -> None: ...
 
     def windowed_state(
@@ -65,7 +68,9 @@ class RoleHost(Protocol):
 class KittingApp:
     """What a role registers with: `consume` a topic with a handler, run a periodic `every`."""
 
-    def __init__(self, settings: Settings, bootstrap_servers: str, database: Database) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap_servers: str, database: Database, sandbox: Sandbox | None = None
+    ) -> None:
         self.settings = settings
         self.database = database
         datadir = Path(settings.var_dir) / "faust" / settings.app_id
@@ -88,6 +93,9 @@ class KittingApp:
         self._channels: dict[Topic, Any] = {}
         self._reporter_of: dict[Topic, str] = {}
         self.pipeline = Pipeline(database, self._produce, source=f"urn:kitting:{settings.app_id}")
+        self.sandbox: Sandbox = sandbox or ProcessSandbox(
+            settings.job_workers, settings.job_timeout_s, settings.job_memory_mb
+        )
         self.every(1.0, "outbox-relay", self.pipeline.relay_outbox)
         self._spawned: set[asyncio.Task[None]] = set()
 
@@ -130,10 +138,13 @@ class KittingApp:
         when: Filter | None = None,
         prepare: Prepare | None = None,
         then: Then | None = None,
+        concurrency: int = 1,
     ) -> None:
         """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`
         (only for events that `when` accepts, if given: others are skipped without a transaction), and
-        `then` after it. A consumer without a handler keeps no idempotency record."""
+        `then` after it. A consumer without a handler keeps no idempotency record. With `concurrency`
+        above 1, that many records are in hand at once (for slow `prepare` work such as reading pages);
+        offsets are still committed only up to the first record not yet done."""
         pipeline = self.pipeline
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
         subscription = Subscription(topic, consumer, handler, when, reports_undecodable, prepare)
@@ -154,7 +165,7 @@ class KittingApp:
                     await then(envelope, record)
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
-        self.faust.agent(self.channel(topic), name=consumer, concurrency=1)(agent)
+        self.faust.agent(self.channel(topic), name=consumer, concurrency=concurrency)(agent)
 
     def windowed_state(
         self, changelog: Topic, source: Topic, key_time: KeyTime, window: timedelta, expires: timedelta

@@ -12,6 +12,8 @@ from schemas.events import EVENT_TYPES, EventData
 from schemas.upcasting import upcast
 from streams.topics import Topic
 
+MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
+
 
 class UndecodableEvent(ValueError):
     """The record is not an event Kitting accepts on that topic. The message is the reason."""
@@ -29,6 +31,8 @@ def decode(raw: bytes | None, topic: Topic) -> Envelope[EventData]:
     """Parse and validate a record value read from `topic`."""
     if raw is None:
         raise UndecodableEvent("empty record value (tombstone)")
+    if len(raw) > MAX_EVENT_BYTES:  # not even parsed: a record this large is nobody's event
+        raise UndecodableEvent(f"the record is {len(raw)} bytes: events are at most {MAX_EVENT_BYTES}")
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, too deep, a number too long

@@ -12,11 +12,21 @@ from aiokafka.errors import KafkaError
 
 from schemas.envelope import new_envelope
 from schemas.events import EventData
-from streams.codec import encode, encode_key
+from streams.codec import MAX_EVENT_BYTES, encode, encode_key
 from streams.topics import Topic, topic_for
 
 SEND_TIMEOUT_S = 10.0
-MAX_EVENT_BYTES = 900_000  # below Kafka's default 1 MiB message limit, envelope included
+
+
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "EventTooLarge",
+    "Outgoing",
+    "PublishFailed",
+    "Publisher",
+    "check_size",
+    "publish",
+]
 
 
 class PublishFailed(Exception):

@@ -91,6 +91,21 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a provider has to confirm an order before it is replaced"
     )
     delivery_attempts: int = Field(default=2, ge=1, description="Tries of a delivery before it is refunded")
+    job_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Processes that read pages and faxes beside the worker (also how many "
+        "pages one worker reads at once)",
+    )
+    job_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest one page or fax may take to read; past it the basket fails "
+        "with the reason and the others go on",
+    )
+    job_memory_mb: int = Field(
+        default=4096, ge=0, description="Address space one reading process may use (0: no cap)"
+    )
     proposal_ttl_s: float = Field(
         default=86400.0, gt=0, description="How long a proposal waits for the person to confirm it"
     )

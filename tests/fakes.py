@@ -14,6 +14,7 @@ from agents.composition import register_roles
 from streams.app import Then
 from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
 from streams.persistence import Database, UnitOfWork
+from streams.sandbox import InlineSandbox, Sandbox
 from streams.settings import Settings
 from streams.state import KeyTime, MemoryState
 from streams.topics import Topic
@@ -28,6 +29,7 @@ class InMemoryBus:
         self.settings = settings or Settings(quote_deadline_s=60, vault_key=TEST_VAULT_KEY)
         self.database = database
         self.pipeline = Pipeline(database, self._produce, source="urn:test")
+        self.sandbox: Sandbox = InlineSandbox()
         self.consumers: dict[Topic, list[Subscription]] = {}
         self.jobs: dict[str, Callable[[], Awaitable[Any]]] = {}
         self.log: list[RawRecord] = []
@@ -45,6 +47,7 @@ class InMemoryBus:
         when: Filter | None = None,
         prepare: Prepare | None = None,
         then: Then | None = None,
+        concurrency: int = 1,
     ) -> None:
         first = topic not in self.consumers
         self.consumers.setdefault(topic, []).append(

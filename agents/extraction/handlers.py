@@ -18,6 +18,7 @@ from agents.extraction.text import extract_text
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
 from streams.persistence import UnitOfWork
+from streams.sandbox import InlineSandbox, JobTooHeavy, Sandbox
 from streams.settings import MethodProviderConfig
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,15 @@ class Prepared:
     lists: list[ProvidedList] = field(default_factory=list)
     method_yield: str | None = None
     list_failures: list[str] = field(default_factory=list)
+    method: ExtractedMethod | None = None  # read in the sandbox
+
+
+def read_method(browsed: MethodBrowsed, prepared: Prepared) -> ExtractedMethod:
+    """The job's components: from its sites' lists, else from the job itself (the page, text, list).
+    Runs in the sandbox (streams/sandbox.py): heavy, and the page is untrusted."""
+    if prepared.lists:
+        return method_from_lists(prepared.lists, prepared.method_yield)
+    return method_of(browsed, prepared.fetch_failure)
 
 
 AskProviders = Callable[
@@ -64,15 +74,28 @@ class Extractor:
     registry: MethodProviderRegistry = field(default_factory=lambda: MethodProviderRegistry(()))
     fetch: Callable[[str], Awaitable[FetchedPage]] = fetch_page
     ask: AskProviders = ask_providers
+    sandbox: Sandbox = field(default_factory=InlineSandbox)
     _prepared: OrderedDict[str, Prepared] = field(default_factory=OrderedDict)
 
     async def prepare(self, envelope: Envelope[Any]) -> Envelope[Any]:
         """Outside any transaction: ask the page's registered method providers for their lists; with
-        none, fetch the page when the event does not carry it."""
+        none, fetch the page when the event does not carry it; then read the job in the sandbox."""
         browsed: MethodBrowsed = envelope.data
-        if browsed.components or browsed.text is not None or browsed.unreadable:
-            return envelope
         prepared = Prepared()
+        if not (browsed.components or browsed.text is not None or browsed.unreadable):
+            envelope = await self.gather(envelope, prepared)
+        try:
+            prepared.method = await self.sandbox.run(read_method, envelope.data, prepared)
+        except JobTooHeavy as exc:
+            prepared.method = ExtractedMethod.empty(f"the page could not be read: {exc}")
+        self._prepared[envelope.id] = prepared
+        while len(self._prepared) > REMEMBERED:
+            self._prepared.popitem(last=False)
+        return envelope
+
+    async def gather(self, envelope: Envelope[Any], prepared: Prepared) -> Envelope[Any]:
+        """The site's lists, else the page itself."""
+        browsed: MethodBrowsed = envelope.data
         providers = self.registry.for_url(browsed.url)
         if providers:
             prepared.lists, prepared.method_yield, prepared.list_failures = await self.ask(
@@ -89,18 +112,15 @@ class Extractor:
             except Exception as exc:  # whatever else a URL or a server does, the basket gets an answer
                 log.exception("fetching %s failed", browsed.url)
                 prepared.fetch_failure = f"{type(exc).__name__}: {exc}"[:500]
-        self._prepared[envelope.id] = prepared
-        while len(self._prepared) > REMEMBERED:
-            self._prepared.popitem(last=False)
         return envelope
 
     def on_method_browsed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         browsed: MethodBrowsed = envelope.data
-        prepared = self._prepared.pop(envelope.id, Prepared())
-        if prepared.lists:
-            method = method_from_lists(prepared.lists, prepared.method_yield)
-        else:
-            method = method_of(browsed, prepared.fetch_failure)
+        prepared = self._prepared.pop(envelope.id, None)
+        if prepared is None or prepared.method is None:  # only when called without `prepare` (tests)
+            prepared = prepared or Prepared()
+            prepared.method = read_method(browsed, prepared)
+        method = prepared.method
         listed = method.source == "site-list" or bool(prepared.lists) or method.kind == "list"
         extracted = ComponentsExtracted(
             basket_id=browsed.basket_id, url=browsed.url, title=method.title,

@@ -250,6 +250,7 @@ def _weights(priority: Ranking) -> tuple[dict[str, int], int]:
 # ------------------------------------------------------------------------------------ provider subsets
 
 SUBSET_LIMIT = 20_000  # provider subsets beyond which the MILP takes over
+SOLVE_TIME_LIMIT_S = 5.0  # per MILP solve: past it the best solution found is used
 _CHUNK = 2048  # subsets evaluated at once
 _NONE = np.iinfo(np.int64).max  # the score of a provider that cannot supply the line
 
@@ -619,7 +620,7 @@ class _Model:
             integrality=integrality,
             bounds=Bounds(np.zeros(self.n), self.upper),
             constraints=LinearConstraint(vstack(self.rows, format="csr"), self.lower, self.upper_rows),
-            options={"mip_rel_gap": 0.0},
+            options={"mip_rel_gap": 0.0, "time_limit": SOLVE_TIME_LIMIT_S},
         )
         if result.x is None:
             raise RuntimeError(f"the selection model could not be solved: {result.message}")

@@ -15,6 +15,7 @@ from schemas.vocabulary import DeliveryMethod
 from streams.app import KittingApp
 from streams.handling import DLQ_HEADER_ERROR, DLQ_HEADER_TOPIC
 from streams.persistence import Database
+from streams.sandbox import InlineSandbox
 from streams.settings import Settings
 from streams.topics import Topic
 
@@ -23,7 +24,8 @@ Sent = list[tuple[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]]]
 
 @pytest.fixture
 def app_and_sent(database: Database) -> Iterator[tuple[KittingApp, Sent]]:
-    app = build_app(Settings(database_url=database.url, app_id="agents-test"), "127.0.0.1:1", database)
+    settings = Settings(database_url=database.url, app_id="agents-test")
+    app = build_app(settings, "127.0.0.1:1", database, sandbox=InlineSandbox())
     sent: Sent = []
 
     async def fake_produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:

@@ -196,3 +196,29 @@ def test_a_page_of_many_classed_lists_is_read_in_linear_time() -> None:
         assert [line.text for line in _classed_lists(page)] == ["0 g flour"]
         timings.append(time.perf_counter() - started)
     assert timings[1] / timings[0] < 9, timings
+
+
+def test_a_page_past_the_reading_budget_ends_with_the_reason_and_the_next_page_is_read(
+    database: Database,
+) -> None:
+    """Pages are read in the sandbox: one that takes longer than its budget fails its basket with the
+    reason; the worker's loop is never held, and the next page is read."""
+    from streams.sandbox import ProcessSandbox
+
+    sandbox = ProcessSandbox(workers=1, timeout_s=0.3, memory_mb=0)  # a fresh reader needs ~2 s to start
+    try:
+        bus = bus_with(database, Extractor(fetch=lambda url: _page(url), sandbox=sandbox))
+        bus.publish(Topic.METHOD_BROWSED, encode_key("slow"), browse("slow", "https://recipes.example/p"))
+        [slow] = [json.loads(v)["data"] for v in bus.values(Topic.COMPONENTS_EXTRACTED)]
+        assert slow["components"] == []
+        assert slow["reason"] == "the page could not be read: it took longer than 0.3 s to read"
+        sandbox.timeout_s = 60
+        bus.publish(Topic.METHOD_BROWSED, encode_key("next"), browse("next", "https://recipes.example/p"))
+        [_, read] = [json.loads(v)["data"] for v in bus.values(Topic.COMPONENTS_EXTRACTED)]
+        assert len(read["components"]) == 6
+    finally:
+        sandbox.close()
+
+
+async def _page(url: str) -> FetchedPage:
+    return FetchedPage(url, demo_page())

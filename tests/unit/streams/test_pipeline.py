@@ -169,7 +169,7 @@ def test_a_record_too_large_for_the_dead_letter_topic_goes_there_by_reference(da
     ((topic, key, value, headers),) = sent
     assert topic is Topic.DEAD_LETTER and value == huge[:DLQ_BODY_BYTES]
     assert headers[DLQ_HEADER_TRUNCATED] == b"2000001" and headers[DLQ_HEADER_OFFSET] == b"9"
-    assert b"not JSON" in headers[DLQ_HEADER_ERROR]
+    assert b"the record is 2000001 bytes" in headers[DLQ_HEADER_ERROR]
     assert len(key or b"") <= 1000 and len(headers["h"]) <= 4000
     size = len(value or b"") + len(key or b"") + sum(len(k) + len(v) for k, v in headers.items())
     assert size < MAX_EVENT_BYTES
@@ -227,3 +227,20 @@ def test_an_outbox_row_the_broker_refuses_is_set_aside_and_never_blocks_the_rows
     assert [r.key for r in database.unsent(older_than=later)] == []  # set aside: the relay leaves it
     assert database.resend_set_aside() == 1
     assert [r.key for r in database.unsent(older_than=later)] == [b"poison"]  # sendable again
+
+
+def test_a_2_mb_event_is_dead_lettered_unread_and_costs_no_time(database: Database) -> None:
+    """A record over the event size limit is refused before it is parsed (a valid-looking 2 MB event
+    would otherwise be validated field by field), and goes to the dead-letter topic by reference."""
+    import time
+
+    p, sent = pipeline(database)
+    event = json.loads(browse_event("b-big", key=bytes(32)))
+    event["data"]["html"] = "<p>" + "x" * 2_000_000 + "</p>"
+    raw = json.dumps(event).encode()
+    started = time.perf_counter()
+    handled = asyncio.run(p.process(record(raw), Subscription(Topic.METHOD_BROWSED, "test.big", None)))
+    assert handled is None and time.perf_counter() - started < 0.2
+    ((topic, _, value, headers),) = sent
+    assert topic is Topic.DEAD_LETTER and len(value or b"") == DLQ_BODY_BYTES
+    assert headers[DLQ_HEADER_ERROR].startswith(b"the record is 2000")

@@ -1,0 +1,83 @@
+"""Heavy or untrusted work (reading a page, a fax, selecting among offers) off the event loop and
+outside any transaction: each job runs in a worker process (pebble's pool), with a time limit after
+which the process is killed, a cap on its memory, and a lower CPU priority than the worker itself, so
+one hostile page costs a basket its answer and nobody else their time. Tests and single-shot commands
+run jobs inline (`InlineSandbox`): same interface, same errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing import get_context
+from typing import Any, Protocol, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+NICENESS = 10  # jobs yield the CPU to the worker's own loop
+
+
+class JobTooHeavy(Exception):
+    """A job ran past its time or memory budget; the message says which, in words for a person."""
+
+
+class Sandbox(Protocol):
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        """`job(*args)` within the budget; raises JobTooHeavy, or the job's own exception."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _limit(memory_bytes: int) -> None:
+    """In each pool process: cap its address space, and let the worker's own loop go first."""
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    os.nice(NICENESS)
+
+
+class ProcessSandbox:
+    """`workers` processes (spawned, not forked: the worker has threads); `timeout_s` per job."""
+
+    def __init__(self, workers: int, timeout_s: float, memory_mb: int) -> None:
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.pool = ProcessPool(
+            max_workers=workers,
+            initializer=_limit,
+            initargs=(memory_mb * 1024 * 1024,),
+            context=get_context("spawn"),
+        )
+
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        future = self.pool.schedule(job, args=args, timeout=self.timeout_s)
+        try:
+            result: T = await asyncio.wrap_future(future)
+        except (TimeoutError, FutureTimeout):
+            raise JobTooHeavy(f"it took longer than {self.timeout_s:g} s to read") from None
+        except MemoryError:
+            raise JobTooHeavy(f"it needed more than {self.memory_mb} MB to read") from None
+        except ProcessExpired as exc:  # killed by the system or crashed (e.g. the memory cap in C code)
+            log.warning("a sandboxed job's process ended: %s", exc)
+            raise JobTooHeavy(f"reading it stopped the reader (more than {self.memory_mb} MB?)") from None
+        return result
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.pool.join(timeout=5)
+
+
+class InlineSandbox:
+    """Runs each job right here, on the caller's loop (tests, commands that read one page): no limits."""
+
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        return job(*args)
+
+    def close(self) -> None:
+        pass
