@@ -20,7 +20,11 @@ def register(app: RoleHost, secret: bytes, hosted: Iterable[tuple[str, ProviderA
         run_job=app.pipeline.run_job, timeout_s=app.settings.webhook_timeout_s,
         deadline_s=app.settings.webhook_deadline_s,
     )  # fmt: skip
-    for topic, consumer in ((Topic.QUOTE_REQUESTED, "quotes"), (Topic.ORDER_PLACED, "orders")):
+    addressed = (
+        (Topic.QUOTE_REQUESTED, "quotes"), (Topic.ORDER_PLACED, "orders"),
+        (Topic.DELIVERY_REQUESTED, "deliveries"), (Topic.ORDER_CANCELLED, "cancellations"),
+    )  # fmt: skip
+    for topic, consumer in addressed:
         app.consume(
             topic, f"webhook-bridge.{consumer}", None, when=bridge.is_webhook, prepare=bridge.dispatch
         )

@@ -1,9 +1,12 @@
 """The HTTP webhook bridge: a provider without Kafka registers an https:// address and takes part by
-answering POSTs. Kitting POSTs each quote request or order addressed to it (a CloudEvent, exactly as on
-the topic, signed with the provider's secret over a timestamp and the body: agents/providers/sdk/
-webhooks.py) and publishes the answer the response body carries, signed by the bridge in the provider's
-name: the `data` of a QuoteOffered, an OrderConfirmed or an OrderRejected, or 204 for nothing to say. A
-member of a provider manager is reached at its manager's address, signed with the manager's secret.
+answering POSTs. Kitting POSTs every event addressed to it (a CloudEvent, exactly as on the topic,
+signed with the provider's secret over a timestamp and the body: agents/providers/sdk/webhooks.py): a
+quote request, an order, a delivery it is to make (its own fleet, its counter, or as a courier), an
+order Kitting withdrew. It publishes the answer the response body carries, signed by the bridge in the
+provider's name: the `data` of a QuoteOffered, an OrderConfirmed or an OrderRejected; for a delivery,
+one or a list of `{"kind": "arranged"|"collected"|"delivered"|"failed", ...}` with the data of that
+event; 204 for nothing to say (always, for a withdrawn order). A member of a provider manager is
+reached at its manager's address, signed with the manager's secret.
 
 Only public https addresses are called, and only the address that was checked (agents/outbound/). Each
 call runs beside the consumers, within an overall deadline (a webhook that trickles its answer is cut
@@ -30,7 +33,20 @@ from agents.providers.sdk.webhooks import SIGNATURE_HEADER, sign_webhook
 from agents.registry.providers import Webhook, webhook_of
 from agents.registry.secrets import webhook_secret
 from schemas.envelope import Envelope
-from schemas.events import EventData, OrderConfirmed, OrderPlaced, OrderRejected, QuoteOffered, QuoteRequested
+from schemas.events import (
+    DeliveryArranged,
+    DeliveryFailed,
+    DeliveryRequested,
+    EventData,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderRejected,
+    ParcelCollected,
+    ParcelDelivered,
+    QuoteOffered,
+    QuoteRequested,
+)
 from streams.codec import encode
 from streams.persistence import Database, UnitOfWork
 from streams.signing import party_envelope
@@ -46,8 +62,41 @@ RunJob = Callable[[Callable[[UnitOfWork], None]], Awaitable[None]]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
 
-def parse_answer(request: EventData, body: dict[str, Any]) -> EventData:
+DELIVERY_KINDS: dict[str, type[EventData]] = {
+    "arranged": DeliveryArranged,
+    "collected": ParcelCollected,
+    "delivered": ParcelDelivered,
+    "failed": DeliveryFailed,
+}
+
+
+def addressees(data: EventData) -> list[str]:
+    """Who an event is for: the shop of a quote request or an order, the carrier of a delivery, the shop
+    and the courier of a withdrawn order."""
+    if isinstance(data, DeliveryRequested):
+        return [data.carrier_id]
+    if isinstance(data, OrderCancelled):
+        return [data.provider_id, *([data.carrier_id] if data.carrier_id else [])]
+    return [getattr(data, "provider_id", "")]
+
+
+def parse_delivery_answers(request: DeliveryRequested, body: Any) -> list[EventData]:
+    answers: list[EventData] = []
+    for item in body if isinstance(body, list) else [body]:
+        if not isinstance(item, dict) or item.get("kind") not in DELIVERY_KINDS:
+            raise ValueError(f"each delivery answer needs a kind: one of {', '.join(DELIVERY_KINDS)}")
+        answer = DELIVERY_KINDS[item["kind"]].model_validate({k: v for k, v in item.items() if k != "kind"})
+        asked = (request.delivery_id, request.order_id, request.carrier_id, request.basket_id)
+        if (answer.delivery_id, answer.order_id, answer.carrier_id, answer.basket_id) != asked:  # type: ignore[attr-defined]
+            raise ValueError("the answer names another delivery, order, carrier or basket")
+        answers.append(answer)
+    return answers
+
+
+def parse_answer(request: EventData, body: Any) -> EventData:
     """Validate a webhook's answer against what was asked; raises ValueError naming the problem."""
+    if not isinstance(body, dict):
+        raise ValueError("the answer is not a JSON object")
     if isinstance(request, QuoteRequested):
         answer: EventData = QuoteOffered.model_validate(body)
         assert isinstance(answer, QuoteOffered)
@@ -93,38 +142,38 @@ class WebhookBridge:
         return found
 
     def is_webhook(self, envelope: Envelope[Any]) -> bool:
-        return self.webhook(getattr(envelope.data, "provider_id", "")) is not None
+        return any(self.webhook(party) is not None for party in addressees(envelope.data))
 
     async def dispatch(self, envelope: Envelope[Any]) -> Envelope[Any]:
-        """Start the call beside the consumers and go on with the next record at once."""
-        self.spawn(self.call_and_publish(envelope))
+        """Start the calls beside the consumers and go on with the next record at once."""
+        for party in addressees(envelope.data):
+            if self.webhook(party) is not None:
+                self.spawn(self.call_and_publish(envelope, party))
         return envelope
 
-    async def call_and_publish(self, envelope: Envelope[Any]) -> None:
-        provider_id = getattr(envelope.data, "provider_id", "")
+    async def call_and_publish(self, envelope: Envelope[Any], provider_id: str) -> None:
         lane = self._lanes.setdefault(provider_id, asyncio.Semaphore(IN_FLIGHT_PER_PROVIDER))
         try:
             async with asyncio.timeout(self.deadline_s):
                 async with lane:
-                    answer = await self.call(envelope)
+                    answers = await self.call(envelope, provider_id)
         except TimeoutError:
             log.warning("webhook of %s gave no answer within %.0fs: dropped", provider_id, self.deadline_s)
             return
-        if answer is not None:
-            await self.run_job(lambda uow: self.publish(answer, uow))
+        if answers:
+            await self.run_job(lambda uow: self.publish(answers, provider_id, uow))
 
-    async def call(self, envelope: Envelope[Any]) -> EventData | None:
-        """POST the event; the provider's validated answer, or None."""
+    async def call(self, envelope: Envelope[Any], provider_id: str) -> list[EventData]:
+        """POST the event to `provider_id`'s webhook; its validated answers (none for nothing to say)."""
         request: EventData = envelope.data
-        provider_id = getattr(request, "provider_id", "")
         hook = self.webhook(provider_id)
         if hook is None:
-            return None
+            return []
         try:
             target = await pin(hook.address, schemes=("https",), resolve=self.resolve)
         except AddressRefused as exc:
             log.warning("webhook of %s not called: %s", provider_id, exc)
-            return None
+            return []
         body = encode(envelope)
         secret = webhook_secret(self.secret, hook.owner_id, hook.secret_generation)
         async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
@@ -143,8 +192,8 @@ class WebhookBridge:
                     if attempt < ATTEMPTS and not isinstance(exc, ValueError | ValidationError):
                         await asyncio.sleep(0.2 * attempt)
                         continue
-                    return None
-        return None
+                    return []
+        return []
 
     @staticmethod
     async def _post(
@@ -154,12 +203,13 @@ class WebhookBridge:
         extensions: dict[str, Any],
         request: EventData,
         body: bytes,
-    ) -> EventData | None:
+    ) -> list[EventData]:
         async with client.stream(
             "POST", url, content=body, headers=headers, extensions=extensions
         ) as response:
-            if response.status_code == 204:
-                return None
+            if response.status_code == 204 or isinstance(request, OrderCancelled):
+                response.raise_for_status()
+                return []  # a withdrawn order is only news: nothing to answer
             response.raise_for_status()
             answer = bytearray()
             async for chunk in response.aiter_bytes():
@@ -167,11 +217,11 @@ class WebhookBridge:
                 if len(answer) > MAX_ANSWER_BYTES:
                     raise AnswerTooLarge(f"the answer is longer than {MAX_ANSWER_BYTES} bytes")
         document = httpx.Response(200, content=bytes(answer)).json()
-        if not isinstance(document, dict):
-            raise ValueError("the answer is not a JSON object")
-        return parse_answer(request, document)
+        if isinstance(request, DeliveryRequested):
+            return parse_delivery_answers(request, document)
+        return [parse_answer(request, document)]
 
-    def publish(self, answer: EventData, uow: UnitOfWork) -> None:
-        """The webhook's answer, from its provider, signed by the bridge that heard it."""
-        provider_id = getattr(answer, "provider_id", "")
-        uow.emit_envelope(party_envelope(answer, provider_id, self.relay_key))
+    def publish(self, answers: list[EventData], provider_id: str, uow: UnitOfWork) -> None:
+        """The webhook's answers, from its provider, signed by the bridge that heard them."""
+        for answer in answers:
+            uow.emit_envelope(party_envelope(answer, provider_id, self.relay_key))

@@ -185,3 +185,50 @@ def test_a_trickling_webhook_is_cut_off_and_holds_nobody_back(database: Database
     assert 0.9 < elapsed < 3.0  # the slow call is cut off at its deadline, not after 10 s of trickle
     offers = [json.loads(v)["data"]["provider_id"] for v in bus.values(Topic.QUOTE_OFFERED)]
     assert offers == ["fast"]
+
+
+def test_a_webhook_carrier_gets_its_deliveries_and_a_webhook_shop_its_withdrawn_orders(
+    database: Database,
+) -> None:
+    """Every event addressed to a webhook provider reaches it: a delivery it is to make (answered with
+    what happened, in order), an order Kitting withdrew (news only: nothing is published)."""
+    with database.session() as session:
+        add_provider(session, Provider(provider_id="hook-courier", name="Hook", address="https://c.example/"))
+        add_provider(session, Provider(provider_id="hook-shop", name="Hook", address="https://s.example/"))
+    calls: list[tuple[str, str]] = []
+
+    def carrier(request: httpx.Request) -> httpx.Response:
+        event = json.loads(request.content)
+        calls.append((request.headers["host"], event["type"]))
+        if event["type"] == "dev.kitting.order.cancelled.v1":
+            return httpx.Response(200, json={"ok": True})
+        asked = event["data"]
+        ids = {k: asked[k] for k in ("basket_id", "delivery_id", "order_id", "carrier_id")}
+        return httpx.Response(
+            200,
+            json=[
+                {"kind": "arranged", **ids, "method": "courier", "expected_at": "2026-12-01T18:30:00Z"},
+                {"kind": "delivered", **ids, "method": "courier", "at": "2026-12-01T18:20:00Z"},
+            ],
+        )
+
+    bus = webhook_bus(database, carrier)
+    delivery = example(ev.DeliveryRequested).model_copy(update={"carrier_id": "hook-courier"})
+    bus.publish(Topic.DELIVERY_REQUESTED, encode_key(delivery.basket_id), raw(delivery))
+    reports = [json.loads(v) for v in bus.values(Topic.DELIVERY_STATUS)]
+    assert [r["type"] for r in reports] == [
+        "dev.kitting.delivery.arranged.v1",
+        "dev.kitting.parcel.delivered.v1",
+    ]
+    assert {r["data"]["carrier_id"] for r in reports} == {"hook-courier"}
+    cancelled = ev.OrderCancelled(
+        basket_id=delivery.basket_id, order_id=delivery.order_id, provider_id="hook-shop", reason="withdrawn",
+        carrier_id="hook-courier",
+    )  # fmt: skip
+    bus.publish(Topic.ORDER_CANCELLED, encode_key(delivery.basket_id), raw(cancelled))
+    assert calls == [
+        ("c.example", "dev.kitting.delivery.requested.v1"),
+        ("s.example", "dev.kitting.order.cancelled.v1"),
+        ("c.example", "dev.kitting.order.cancelled.v1"),
+    ]
+    assert len(bus.values(Topic.DELIVERY_STATUS)) == 2  # a withdrawn order has nothing to answer
