@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 EXTERNAL = DEPLOY / "compose.external.yaml"
-KITTING_SERVICES = ("migrate", "worker", "http")
+KITTING_SERVICES = ("migrate", "worker", "archiver", "http")
+VAULT_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 # `${NAME`, `${NAME:-…}`, `${NAME:?…}`, but not the escaped `$${NAME}` that reaches the container.
 INTERPOLATED = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
 KRAFT_SETTINGS = (
@@ -76,7 +77,12 @@ def structure_problems(document: Document) -> list[str]:
         if "healthcheck" not in services[name]:
             problems.append(f"{name} has no healthcheck")
 
-    for name, command in (("migrate", "migrate"), ("worker", "worker"), ("http", "serve")):
+    for name, command in (
+        ("migrate", "migrate"),
+        ("worker", "worker"),
+        ("archiver", "archive"),
+        ("http", "serve"),
+    ):
         if services[name].get("command") != [command]:
             problems.append(f"{name} does not run `kitting {command}`: {services[name].get('command')}")
         if "build" not in services[name] and "image" not in services[name]:
@@ -205,7 +211,12 @@ def compose_cli() -> Path:
 
 def clean_env(home: Path, **variables: str) -> dict[str, str]:
     """No KITTING_, POSTGRES_, KAFKA_ or COMPOSE_ variable of the test run leaks into interpolation."""
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **variables}
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "KITTING_VAULT_KEY": VAULT_KEY,
+        **variables,
+    }
 
 
 def compose_config(
@@ -218,6 +229,21 @@ def compose_config(
 def test_compose_v2_accepts_the_compose_file(compose_cli: Path, tmp_path: Path) -> None:
     result = compose_config(compose_cli, [COMPOSE], clean_env(tmp_path), "-q")
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_run_without_the_shared_vault_key(compose_cli: Path, tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    del env["KITTING_VAULT_KEY"]
+    result = compose_config(compose_cli, [COMPOSE], env, "-q")
+    assert result.returncode != 0 and "set KITTING_VAULT_KEY in deploy/.env" in result.stderr
+
+
+def test_compose_keeps_the_archive_and_the_fax_spool_in_volumes() -> None:
+    services = load_compose()["services"]
+    assert services["archiver"]["volumes"] == ["archive:/home/kitting/archive"]
+    assert services["archiver"]["environment"]["KITTING_ARCHIVE_DIR"] == "/home/kitting/archive"
+    assert services["http"]["volumes"] == ["fax-spool:/home/kitting/fax-spool"]
+    assert services["http"]["environment"]["KITTING_FAX_SPOOL_DIR"] == "/home/kitting/fax-spool"
 
 
 def test_compose_v2_renders_valid_settings_and_takes_overrides(compose_cli: Path, tmp_path: Path) -> None:
@@ -333,3 +359,22 @@ def test_docker_compose_plugin_accepts_the_compose_file(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve"], ["up"]])
+def test_a_process_on_a_shared_cluster_refuses_to_start_without_the_vault_key(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each container making its own vault key could not read the others' personal data: on a
+    configured cluster, a worker, the HTTP service and `kitting up` need KITTING_VAULT_KEY."""
+    from typer.testing import CliRunner
+
+    from agents.cli.main import cli
+
+    monkeypatch.setenv("KITTING_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("KITTING_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("KITTING_VAULT_KEY", raising=False)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    assert "KITTING_VAULT_KEY is not set" in result.output and "openssl rand -base64 32" in result.output
+    assert not (tmp_path / "vault.key").exists()
