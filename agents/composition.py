@@ -23,7 +23,7 @@ from agents.providers import agent as providers
 from agents.providers.sdk import ProviderAdapter
 from agents.quoting import agent as quoting
 from agents.quoting.decisions import reselect
-from agents.reference.entries import reference_providers
+from agents.reference.entries import ACCOUNTING, COURIER, reference_providers
 from agents.reference.faults import parse_faults
 from agents.reference.hosted import ShopQuoter, reference_adapters, reference_quoters
 from agents.registry.parties import Parties
@@ -46,6 +46,10 @@ def register_roles(app: RoleHost) -> None:
         hosted_reference_providers(app.settings, app.database) if app.settings.reference_providers else []
     )
     providers.register(app, secret, hosted)
+
+
+REFERENCE_COURIER = COURIER.provider_id  # the hosted reference parties a drill may silence
+REFERENCE_ACCOUNTING = ACCOUNTING.provider_id
 
 
 def ordering_saga(settings: Settings) -> Ordering:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
 from streams.handling import Filter, Handler, Pipeline, PoisonRecord, Prepare, RawRecord, Subscription
-from streams.persistence import Database, UnitOfWork
+from streams.persistence import Database, UnitOfWork, utcnow
 from streams.sandbox import ProcessSandbox, Sandbox
 from streams.settings import Settings
 from streams.state import FaustWindowedState, KeyedState, KeyTime
@@ -64,6 +64,11 @@ class RoleHost(Protocol):
         reports its own failures and publishes through `pipeline.run_job`."""
         ...
 
+    def settled_since(self) -> datetime:
+        """When this host last got its partitions: what waited in them since is Kitting's own backlog, so
+        a deadline on a party counts from no earlier than this."""
+        ...
+
 
 class KittingApp:
     """What a role registers with: `consume` a topic with a handler, run a periodic `every`."""
@@ -98,6 +103,14 @@ class KittingApp:
         )
         self.every(1.0, "outbox-relay", self.pipeline.relay_outbox)
         self._spawned: set[asyncio.Task[None]] = set()
+        self._settled = utcnow()
+        self.faust.on_partitions_assigned.connect(self._assigned)
+
+    async def _assigned(self, sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        self._settled = utcnow()
+
+    def settled_since(self) -> datetime:
+        return self._settled
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -32,6 +32,10 @@ class Sandbox(Protocol):
         """`job(*args)` within the budget; raises JobTooHeavy, or the job's own exception."""
         ...
 
+    def warm_up(self, job: Callable[[], object]) -> None:
+        """Run `job` once in each process now, so the first real job does not pay for its imports."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -46,6 +50,7 @@ class ProcessSandbox:
     """`workers` processes (spawned, not forked: the worker has threads); `timeout_s` per job."""
 
     def __init__(self, workers: int, timeout_s: float, memory_mb: int) -> None:
+        self.workers = workers
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.pool = ProcessPool(
@@ -68,6 +73,10 @@ class ProcessSandbox:
             raise JobTooHeavy(f"reading it stopped the reader (more than {self.memory_mb} MB?)") from None
         return result
 
+    def warm_up(self, job: Callable[[], object]) -> None:
+        for _ in range(self.workers):
+            self.pool.schedule(job, timeout=max(self.timeout_s, 60.0))
+
     def close(self) -> None:
         self.pool.stop()
         self.pool.join(timeout=5)
@@ -78,6 +87,9 @@ class InlineSandbox:
 
     async def run(self, job: Callable[..., T], *args: Any) -> T:
         return job(*args)
+
+    def warm_up(self, job: Callable[[], object]) -> None:
+        pass
 
     def close(self) -> None:
         pass

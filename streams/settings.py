@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a provider has to confirm an order before it is replaced"
     )
     delivery_attempts: int = Field(default=2, ge=1, description="Tries of a delivery before it is refunded")
+    fetch_private_hosts: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated host names or addresses whose pages may be "
+        "fetched although they are not public (e.g. an intranet's guides); unset: only public addresses",
+    )
     job_workers: int = Field(
         default=2,
         ge=1,

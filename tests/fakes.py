@@ -7,13 +7,13 @@ import asyncio
 import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from agents.composition import register_roles
 from streams.app import Then
 from streams.handling import DLQ_HEADER_ERROR, Filter, Handler, Pipeline, Prepare, RawRecord, Subscription
-from streams.persistence import Database, UnitOfWork
+from streams.persistence import Database, UnitOfWork, utcnow
 from streams.sandbox import InlineSandbox, Sandbox
 from streams.settings import Settings
 from streams.state import KeyTime, MemoryState
@@ -37,6 +37,7 @@ class InMemoryBus:
         self.thens: dict[str, Then] = {}
         self.states: dict[Topic, MemoryState] = {}
         self._spawned: list[Coroutine[Any, Any, None]] = []
+        self.settled = utcnow()  # when its "partitions" were assigned: deadlines count from no earlier
 
     # --- the KittingApp surface ---
     def consume(
@@ -71,6 +72,9 @@ class InMemoryBus:
             await self.pipeline.run_job(job)
 
         return run
+
+    def settled_since(self) -> datetime:
+        return self.settled
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run beside the consumers: here, awaited before a drain ends (concurrently with each other)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import signal
@@ -62,6 +63,7 @@ def up() -> None:
     from streams.runtime import broker_in_use, child_env, children
 
     settings = _settings()
+    key = shared_vault_key(settings)
     _terminate_on_sigterm()
     log_dir = settings.var_dir
     try:
@@ -69,7 +71,7 @@ def up() -> None:
             bootstrap = broker.bootstrap_servers
             upgrade(settings.database_url)
             worker_log = log_dir / "worker.log"
-            env = child_env(settings, bootstrap, broker.log_epoch)
+            env = child_env(settings, bootstrap, broker.log_epoch, KITTING_VAULT_KEY=key)
             worker = spawn_worker(env, worker_log)
             started.append(worker)
             if settings.archive:
@@ -125,6 +127,7 @@ def worker() -> None:
     from streams.runtime import broker_in_use
 
     settings = _settings()
+    shared_vault_key(settings)
     _terminate_on_sigterm()
     try:
         with broker_in_use(settings, settings.var_dir) as broker:
@@ -136,6 +139,23 @@ def worker() -> None:
             ).execute_from_commandline()
     except KeyboardInterrupt:
         pass
+
+
+def shared_vault_key(settings: Settings) -> str:
+    """The vault key this process and its children share (base64). On a Kafka cluster that other workers
+    share, it must be given: a process that made its own could not read the others' personal data, and
+    theirs could not read its own. Only one machine's own broker may use var/vault.key."""
+    from agents.privacy.keys import VaultKeyError, vault_key
+
+    if settings.kafka_bootstrap_servers and not settings.vault_key:
+        raise fail(
+            "KITTING_VAULT_KEY is not set: every worker and the HTTP service of a deployment need the same "
+            "vault key. Make one with `openssl rand -base64 32` and give it to every one of them"
+        )
+    try:
+        return base64.b64encode(vault_key(settings)).decode()
+    except (VaultKeyError, OSError) as exc:
+        raise fail(f"no usable vault key: {exc}") from None
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -160,6 +180,7 @@ def serve() -> None:
     if not settings.kafka_bootstrap_servers:
         err.print("serve needs KITTING_KAFKA_BOOTSTRAP_SERVERS; `kitting up` runs everything on one machine")
         raise typer.Exit(2)
+    shared_vault_key(settings)
     err.print(f"admin     {_admin_token_place(settings)}")
     uvicorn.run(create_http_app(settings, settings.kafka_bootstrap_servers), **uvicorn_options(settings))
 
@@ -188,10 +209,24 @@ def demo(
     restart_worker: Annotated[
         bool, typer.Option("--restart-worker", help="Stop and restart the worker once half have ended")
     ] = False,
+    chaos: Annotated[
+        bool,
+        typer.Option(
+            "--chaos",
+            help="The chaos drill: baskets of every kind (--baskets, at least 50; default 200) while the "
+            "worker is killed, parties go silent, a 5 MB page, a 2 MB event and garbage arrive; checks every "
+            "promise",
+        ),
+    ] = False,
 ) -> None:
     """Run one scripted customer and basket from a bundled recipe page through every topic, by the
-    fulfilment and payment asked for, and report what was seen. Exits 0 only if the basket completed."""
+    fulfilment and payment asked for, and report what was seen. Exits 0 only if the basket completed
+    (with --chaos: only if every check of the drill held)."""
     from agents.cli.demo import fulfilment_and_payment, run_demo
+
+    if chaos:
+        run_chaos_drill(baskets if baskets > 1 else 200, as_json)
+        return
 
     try:
         delivery, method = fulfilment_and_payment(fulfilment, payment)
@@ -227,6 +262,26 @@ def demo(
         if summary["reason"]:
             err.print(summary["reason"])
     raise typer.Exit(0 if summary["status"] == "completed" else 1)
+
+
+def run_chaos_drill(baskets: int, as_json: bool) -> None:
+    from agents.cli.chaos import run_chaos
+
+    if baskets < 50:
+        raise fail("the chaos drill needs at least 50 baskets (--baskets 50 or more) to fit its kills in")
+    logging.basicConfig(level=logging.WARNING)
+    report = run_chaos(_settings(), baskets, progress=None if as_json else err)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        table = Table(title=f"chaos drill: {'passed' if report['passed'] else 'FAILED'}", show_header=False)
+        for name in ("baskets", "final_states", "median_s_quiet", "median_s_beside_big_input", "big_page",
+                     "big_event", "kills", "silences_felt", "dead_letters", "elapsed_s"):  # fmt: skip
+            table.add_row(name.replace("_", " "), str(report[name]))
+        for name, broken in report["checks"].items():
+            table.add_row(f"[red]{name}[/red]", str(broken)[:500])
+        Console().print(table)
+    raise typer.Exit(0 if report["passed"] else 1)
 
 
 @cli.command()

@@ -1,6 +1,9 @@
 """Extractor agent: reads method-browsed; pages are read in the sandbox, a few at once."""
 
-from agents.extraction.handlers import Extractor
+import functools
+
+from agents.extraction.fetch import fetch_page
+from agents.extraction.handlers import Extractor, warm_reader
 from agents.extraction.method_providers import MethodProviderRegistry
 from agents.extraction.offline_tagger import ensure_tagger
 from streams.app import RoleHost
@@ -9,7 +12,13 @@ from streams.topics import Topic
 
 def register(app: RoleHost) -> None:
     ensure_tagger()  # fail at start, with the fix, rather than on every line
-    extractor = Extractor(registry=MethodProviderRegistry.from_settings(app.settings), sandbox=app.sandbox)
+    private = frozenset(h.strip() for h in app.settings.fetch_private_hosts.split(",") if h.strip())
+    extractor = Extractor(
+        registry=MethodProviderRegistry.from_settings(app.settings),
+        fetch=functools.partial(fetch_page, private_hosts=private),
+        sandbox=app.sandbox,
+    )
+    app.sandbox.warm_up(warm_reader)
     app.consume(
         Topic.METHOD_BROWSED, "extractor", extractor.on_method_browsed, prepare=extractor.prepare,
         concurrency=app.settings.job_workers,  # a slow page holds one lane; the others go on

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -37,17 +38,19 @@ async def fetch_page(
     url: str,
     *,
     allow_private: bool = False,
+    private_hosts: frozenset[str] = frozenset(),
     resolve: Resolver = system_resolve,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FetchedPage:
     """The page, or FetchFailed with the reason; never longer than TOTAL_TIMEOUT_S in all. Every address
-    (redirects too) is resolved once, must be public, and is the one connected to."""
+    (redirects too) is resolved once, must be public (or its host one of the operator's
+    `private_hosts`, KITTING_FETCH_PRIVATE_HOSTS), and is the one connected to."""
     cached = _cache.get(url)
     if cached and time.monotonic() - cached[0] < CACHE_TTL_S:
         return cached[1]
     try:
         async with asyncio.timeout(TOTAL_TIMEOUT_S):
-            page = await _fetch(url, allow_private, resolve, transport)
+            page = await _fetch(url, allow_private, private_hosts, resolve, transport)
     except TimeoutError:
         raise FetchFailed(f"no complete answer from {url} within {TOTAL_TIMEOUT_S:.0f}s") from None
     for key in [k for k, (at, _) in _cache.items() if time.monotonic() - at >= CACHE_TTL_S]:
@@ -59,7 +62,11 @@ async def fetch_page(
 
 
 async def _fetch(
-    url: str, allow_private: bool, resolve: Resolver, transport: httpx.AsyncBaseTransport | None
+    url: str,
+    allow_private: bool,
+    private_hosts: frozenset[str],
+    resolve: Resolver,
+    transport: httpx.AsyncBaseTransport | None,
 ) -> FetchedPage:
     current = url
     async with httpx.AsyncClient(
@@ -67,7 +74,8 @@ async def _fetch(
     ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                target = await pin(current, allow_private=allow_private, resolve=resolve)
+                private = allow_private or urlsplit(current).hostname in private_hosts
+                target = await pin(current, allow_private=private, resolve=resolve)
             except AddressRefused as exc:
                 raise FetchFailed(str(exc)) from None
             try:

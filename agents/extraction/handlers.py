@@ -69,6 +69,15 @@ AskProviders = Callable[
 ]
 
 
+def warm_reader() -> int:
+    """Loads what reading needs (the parser and its model) in a sandbox process before the first job."""
+    return len(
+        extract_method(
+            "<ul class='ingredients'><li>1 cup flour</li></ul>", "https://warm.example/"
+        ).components
+    )
+
+
 @dataclass
 class Extractor:
     registry: MethodProviderRegistry = field(default_factory=lambda: MethodProviderRegistry(()))

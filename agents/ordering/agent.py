@@ -2,6 +2,8 @@
 and a timer that acts on every state a party left waiting past its deadline (deadlines.py)."""
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from agents.ordering.deadlines import Deadlines
 from agents.ordering.handlers import Ordering, Reselect
@@ -15,21 +17,16 @@ TIMEOUT_SCAN_S = 1.0
 log = logging.getLogger(__name__)
 
 
-def saga(settings: Settings, reselect: Reselect) -> Ordering:
+def saga(
+    settings: Settings, reselect: Reselect, settled_since: Callable[[], datetime] | None = None
+) -> Ordering:
     """The saga's handlers as this deployment configures them (also what an operator's command uses)."""
-    return Ordering(Vault(vault_key(settings)), Deadlines.of(settings), reselect)
+    return Ordering(Vault(vault_key(settings)), Deadlines.of(settings), reselect, settled_since)
 
 
 def register(app: RoleHost, reselect: Reselect) -> None:
     """`reselect`: quoting's next best offers for a failed order (agents/quoting/decisions.py)."""
-    settings = app.settings
-    if settings.kafka_bootstrap_servers and not settings.vault_key:
-        log.warning(
-            "KITTING_VAULT_KEY is not set: this worker uses %s/vault.key; every worker and the HTTP "
-            "service of a deployment need the same key (openssl rand -base64 32)",
-            settings.var_dir,
-        )
-    ordering = saga(settings, reselect)
+    ordering = saga(app.settings, reselect, app.settled_since)
     app.consume(Topic.PROVIDERS_SELECTED, "ordering.selections", ordering.on_providers_selected)
     app.consume(Topic.ORDER_STATUS, "ordering.orders", ordering.on_order_status)
     app.consume(Topic.DELIVERY_STATUS, "ordering.deliveries", ordering.on_delivery_status)

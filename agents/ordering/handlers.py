@@ -25,7 +25,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -140,11 +140,18 @@ class Ordering:
     """The saga's handlers; `vault` holds the personal data, `reselect` asks quoting for the next best
     offers, `deadlines` says how long each state may wait on a party."""
 
-    def __init__(self, vault: Vault, deadlines: Deadlines, reselect: Reselect) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        deadlines: Deadlines,
+        reselect: Reselect,
+        settled_since: Callable[[], datetime] | None = None,
+    ) -> None:
         self.vault = vault
         self.reselect = reselect
         self.deadlines = deadlines
-        self.started = utcnow()
+        started = utcnow()
+        self.settled_since = settled_since or (lambda: started)
 
     # --- placing orders ---------------------------------------------------------------------------
 
@@ -369,7 +376,8 @@ class Ordering:
 
     def on_deadlines(self, uow: UnitOfWork) -> None:
         """Periodic: act on every order whose state waited on a party past its deadline. A worker that
-        just started first gives the answers waiting in the topics the time of each deadline."""
+        just got its partitions (started, or took over a crashed one's) first gives the answers waiting
+        in them the time of each deadline: its own backlog is not the parties' silence."""
         d = self.deadlines
         self.overdue(uow, Order.status, ("placed",), Order.created_at, d.confirm, self.unconfirmed)
         self.overdue(uow, Order.delivery_state, ("requested",), Order.delivery_since, d.carrier_answer,
@@ -391,7 +399,7 @@ class Ordering:
         act: Callable[[UnitOfWork, Order], None],
     ) -> None:
         now = utcnow()
-        if now - self.started < deadline:
+        if now - self.settled_since() < deadline:
             return
         entered = func.coalesce(since, Order.updated_at)  # rows older than the column: their last change
         late = uow.session.execute(
@@ -442,6 +450,8 @@ class Ordering:
         if order.payment_tries < self.deadlines.accounting_retries:
             order.payment_tries += 1
             order.payment_since = utcnow()
+            if action == "record-cash":  # the same silence may have swallowed its expect-cash: again first
+                uow.emit(settlement_request(uow.session, self.vault, order, "expect-cash"))
             uow.emit(settlement_request(uow.session, self.vault, order, action))
             return
         asked = order.payment_tries + 1
@@ -481,6 +491,8 @@ class Ordering:
                 f"the payment of order {order_id} is {order.settlement_state}: nothing waits for a person"
             )
         action = cast(SettlementAction, order.attention_action)
+        if action == "record-cash":
+            uow.emit(settlement_request(uow.session, self.vault, order, "expect-cash"))
         self.settle(uow, order, action, STEP_STATE[action])
         return action
 
@@ -523,6 +535,10 @@ class Ordering:
                     uow, order, f"{report.carrier_id} collected {took}, not {due.amount} {due.currency}"
                 )
                 return
+            if order.settlement_state == "expecting" or order.attention_action == "expect-cash":
+                # the cash was never confirmed as expected (its agent was silent): ask for that first,
+                # under its own key; the agent reads both in order (one basket, one partition)
+                uow.emit(settlement_request(uow.session, self.vault, order, "expect-cash"))
             self.settle(uow, order, "record-cash", "recording")
         self.complete_if_done(uow, order)
 

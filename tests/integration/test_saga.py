@@ -1,6 +1,6 @@
 """The ordering saga on the embedded broker with a `kitting worker` process: every fulfilment and payment
 completes, a rejection is re-ordered elsewhere, and personal data never shows in clear anywhere (the
-crash test is in test_saga_crash.py)."""
+crash and fault drill is in test_chaos.py)."""
 
 from __future__ import annotations
 

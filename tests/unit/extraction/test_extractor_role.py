@@ -72,6 +72,20 @@ def test_private_addresses_are_not_fetched() -> None:
             raise AssertionError(f"{url} was fetched")
 
 
+def test_only_the_private_hosts_the_operator_names_are_fetched() -> None:
+    from agents.extraction.fetch import fetch_page
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<p>intranet guide</p>"))
+    page = asyncio.run(
+        fetch_page("http://10.1.2.3/guide", private_hosts=frozenset({"10.1.2.3"}), transport=transport)
+    )
+    assert page.html == "<p>intranet guide</p>"
+    with pytest.raises(FetchFailed, match="non-public"):
+        asyncio.run(
+            fetch_page("http://10.1.2.4/guide", private_hosts=frozenset({"10.1.2.3"}), transport=transport)
+        )
+
+
 def test_registered_method_providers_are_asked_and_their_lists_shown_side_by_side(
     database: Database, tmp_path: Path
 ) -> None:
@@ -189,12 +203,15 @@ def test_a_page_of_many_classed_lists_is_read_in_linear_time() -> None:
         )
         return lxml.html.fromstring(f"<html><body><h1>Many</h1>{divs}</body></html>")
 
-    timings = []
-    for blocks in (2000, 8000):
-        page = root(blocks)
-        started = time.perf_counter()
-        assert [line.text for line in _classed_lists(page)] == ["0 g flour"]
-        timings.append(time.perf_counter() - started)
+    def fastest(page: Any) -> float:  # the best of three: a busy machine only slows single runs
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert [line.text for line in _classed_lists(page)] == ["0 g flour"]
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    timings = [fastest(root(blocks)) for blocks in (2000, 8000)]
     assert timings[1] / timings[0] < 9, timings
 
 

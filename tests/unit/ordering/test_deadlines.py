@@ -163,7 +163,11 @@ def test_a_silent_accounting_agent_is_asked_again_with_the_same_key_then_a_perso
     )
     settle_in()
     bus.run_job("ordering.deadlines")
-    [again] = [e["data"] for e in events(bus, Topic.SETTLEMENT_REQUESTED)]
+    *first, again = [e["data"] for e in events(bus, Topic.SETTLEMENT_REQUESTED)]
+    if payment == "recording":  # its expect-cash may have gone unheard too: asked again first
+        assert [r["action"] for r in first] == ["expect-cash"]
+    else:
+        assert first == []
     action = {
         "authorising": "authorise",
         "capturing": "capture",
@@ -299,3 +303,22 @@ def test_the_operator_lists_what_waits_and_retries_it_from_the_command_line(
     unknown = runner.invoke(cli, ["ops", "retry", "no-such-order"])
     assert unknown.exit_code == 2 and "ops stuck" in unknown.output
     assert "nothing was set aside" in runner.invoke(cli, ["ops", "resend"]).output
+
+
+def test_cash_whose_expectation_went_unheard_is_expected_then_recorded_once_the_agent_answers(
+    database: Database,
+) -> None:
+    """The accounting agent is silent while a cash-on-delivery order is placed and handed over: neither
+    the expect-cash nor the record-cash is heard. Asked again, it hears both, in order."""
+    run_basket(bus_for(database), "warm", DeliveryMethod.courier, PaymentMethod.cash_on_delivery)  # models
+    now = time.time()
+    silent = f"silent:ledger-pay@{now - 1}-{now + 2 * FAST}"
+    bus = bus_for(database, reference_faults=silent, accounting_answer_timeout_s=FAST)
+    run_basket(bus, "quiet-cash", DeliveryMethod.courier, PaymentMethod.cash_on_delivery)
+    assert {o.settlement_state for o in orders_of(database, "quiet-cash")} == {"recording"}
+    time.sleep(max(0.0, now + 2 * FAST - time.time()) + 0.05)
+    bus.run_job("ordering.deadlines")
+    basket = basket_of(database, "quiet-cash")
+    assert basket.status == "completed", basket.reason
+    assert {o.settlement_state for o in orders_of(database, "quiet-cash")} == {"cash-collected"}
+    assert ledger_is_balanced(database)
