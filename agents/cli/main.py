@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli import analytics, extract, ops, privacy, providers, quote, replay, select, sites
+from agents.cli import analytics, dlq, extract, ops, privacy, providers, quote, replay, select, sites
 from agents.cli.common import fail
 from schemas.events import event_type_of
 from streams.settings import Settings
@@ -317,7 +317,7 @@ def topics() -> None:
     Console().print(table)
 
 
-for commands in (extract, quote, select, providers, privacy, replay, analytics, sites, ops):
+for commands in (extract, quote, select, providers, privacy, replay, analytics, sites, ops, dlq):
     commands.register(cli)
 
 
