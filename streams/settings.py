@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="Base64 32-byte key the personal-data vault is encrypted with; unset: var/vault.key, "
         "created on first use. Every worker of one deployment needs the same key",
     )
+    vault_old_keys: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated earlier vault keys (base64) that still open contact data stored before "
+        "the key rotated, until `kitting privacy rekey` has moved it to KITTING_VAULT_KEY",
+    )
     order_confirm_timeout_s: float = Field(
         default=60.0, gt=0, description="How long a provider has to confirm an order before it is replaced"
     )

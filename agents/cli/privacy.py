@@ -17,9 +17,9 @@ from agents.cli.common import err, fail, migrated_database
 from agents.ordering.tables import Order
 from agents.privacy.audit import AuditView, audit_of, audit_of_basket
 from agents.privacy.forgetting import FORGOTTEN, forget_in_vault, redacted
-from agents.privacy.keys import VaultKeyError, vault_key
+from agents.privacy.keys import VaultKeyError
 from agents.privacy.policy import PRIVACY_COLUMNS, PRIVACY_TABLE
-from agents.privacy.vault import Contact, NotIssued, Vault
+from agents.privacy.vault import Contact, NotIssued, Vault, vault_of
 from schemas.events import QuotePreferences
 from streams.archive import rewrite_archive
 from streams.settings import Settings
@@ -29,8 +29,8 @@ out = Console()
 
 def _vault() -> Vault:
     try:
-        return Vault(vault_key(Settings()))
-    except (VaultKeyError, OSError) as exc:
+        return vault_of(Settings())
+    except (VaultKeyError, ValueError, OSError) as exc:
         raise fail(f"no usable vault key: {exc}") from None
 
 
@@ -115,6 +115,21 @@ def register(cli: typer.Typer) -> None:
         else:
             print(ref)
             print(token)
+
+    @privacy.command("rekey")
+    def rekey() -> None:
+        """After the vault key rotated: encrypt every entry stored under an earlier key (one
+        KITTING_VAULT_OLD_KEYS names) with KITTING_VAULT_KEY. Customer tokens and pickup codes derive
+        from the key: hand out new ones."""
+        vault = _vault()
+        with migrated_database().session() as session:
+            moved, stuck = vault.rekey(session)
+        err.print(f"{moved} vault entr{'y' if moved == 1 else 'ies'} moved to key {vault.key_id}")
+        if stuck:
+            raise fail(
+                f"{len(stuck)} entr{'y' if len(stuck) == 1 else 'ies'} open with none of the keys given: add "
+                "their key to KITTING_VAULT_OLD_KEYS and run this again"
+            )
 
     @privacy.command("forget")
     def forget(

@@ -14,7 +14,7 @@ from agents.http.limits import StartLimits, StreamSlots
 from agents.http.rate_limit import TokenBuckets
 from agents.http.sites import SiteKeys, demo_site_key
 from agents.privacy.keys import vault_key
-from agents.privacy.vault import Vault
+from agents.privacy.vault import Vault, vault_of
 from streams.persistence import Database
 from streams.publishing import Publisher
 from streams.settings import Settings
@@ -49,7 +49,7 @@ class Services:
             settings,
             database,
             publisher,
-            Vault(secret),
+            vault_of(settings),
             SiteKeys(database),
             TokenBuckets(),
             demo_site_key(secret),

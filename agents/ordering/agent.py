@@ -7,8 +7,7 @@ from datetime import datetime
 
 from agents.ordering.deadlines import Deadlines
 from agents.ordering.handlers import Ordering, Reselect
-from agents.privacy.keys import vault_key
-from agents.privacy.vault import Vault
+from agents.privacy.vault import vault_of
 from streams.app import RoleHost
 from streams.settings import Settings
 from streams.topics import Topic
@@ -21,7 +20,7 @@ def saga(
     settings: Settings, reselect: Reselect, settled_since: Callable[[], datetime] | None = None
 ) -> Ordering:
     """The saga's handlers as this deployment configures them (also what an operator's command uses)."""
-    return Ordering(Vault(vault_key(settings)), Deadlines.of(settings), reselect, settled_since)
+    return Ordering(vault_of(settings), Deadlines.of(settings), reselect, settled_since)
 
 
 def register(app: RoleHost, reselect: Reselect) -> None:

@@ -37,6 +37,12 @@ def vault_key(settings: Settings) -> bytes:
     return decode_key(text, str(path))
 
 
+def old_vault_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The earlier keys KITTING_VAULT_OLD_KEYS names (they only open what was stored under them)."""
+    parts = [part.strip() for part in settings.vault_old_keys.split(",") if part.strip()]
+    return tuple(decode_key(part, f"KITTING_VAULT_OLD_KEYS entry {n}") for n, part in enumerate(parts, 1))
+
+
 def kept_secret(path: Path, make: Callable[[], str]) -> str:
     """The secret in `path`, made by `make` on first use: owner-only, written atomically, and never
     replacing one another process made first."""

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from agents.privacy.keys import old_vault_keys, vault_key
 from streams.persistence import Base, UtcDateTime, utcnow
+from streams.settings import Settings
 
 KEY_BYTES = SecretBox.KEY_SIZE  # 32
 CUSTOMER_PREFIX = "cust-"
@@ -53,6 +55,9 @@ class VaultEntry(Base):
 
     customer_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(
+        String(16), nullable=True, doc="The id of the vault key it is encrypted with (none: the current one)"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -89,14 +94,23 @@ def _subkey(key: bytes, purpose: bytes) -> bytes:
     return hmac.new(key, purpose, hashlib.sha256).digest()
 
 
-class Vault:
-    """Encrypts, decrypts and pseudonymises with one 32-byte key; SQL work goes through a Session."""
+def key_id_of(key: bytes) -> str:
+    """A key's public name: which key a ciphertext needs, without saying anything about the key."""
+    return hmac.new(key, b"kitting-key-id", hashlib.sha256).hexdigest()[:16]
 
-    def __init__(self, key: bytes) -> None:
-        if not isinstance(key, bytes) or len(key) != KEY_BYTES:
-            size = len(key) if isinstance(key, bytes | bytearray) else type(key).__name__
-            raise ValueError(f"the vault key must be {KEY_BYTES} bytes, got {size}")
+
+class Vault:
+    """Encrypts, decrypts and pseudonymises with one 32-byte key; SQL work goes through a Session.
+    `old_keys` still open contact data stored before the key rotated (`rekey` moves it to the key)."""
+
+    def __init__(self, key: bytes, old_keys: tuple[bytes, ...] = ()) -> None:
+        for each in (key, *old_keys):
+            if not isinstance(each, bytes) or len(each) != KEY_BYTES:
+                size = len(each) if isinstance(each, bytes | bytearray) else type(each).__name__
+                raise ValueError(f"the vault key must be {KEY_BYTES} bytes, got {size}")
         self._box = SecretBox(key)
+        self.key_id = key_id_of(key)
+        self._boxes = {key_id_of(old): SecretBox(old) for old in old_keys} | {self.key_id: self._box}
         self._refs_key = _subkey(key, b"kitting-refs")
         self._tokens_key = _subkey(key, b"kitting-tokens")
         self._codes_key = _subkey(key, b"kitting-pickup-codes")
@@ -115,9 +129,9 @@ class Vault:
         ciphertext = bytes(self._box.encrypt(contact.model_dump_json().encode()))
         entry = session.get(VaultEntry, ref)
         if entry is None:
-            session.add(VaultEntry(customer_ref=ref, ciphertext=ciphertext))
+            session.add(VaultEntry(customer_ref=ref, ciphertext=ciphertext, key_id=self.key_id))
         else:
-            entry.ciphertext = ciphertext
+            entry.ciphertext, entry.key_id = ciphertext, self.key_id
             entry.updated_at = utcnow()
         session.flush()
         return ref
@@ -126,8 +140,15 @@ class Vault:
         entry = session.get(VaultEntry, customer_ref)
         if entry is None:
             raise UnknownCustomer(f"no customer {customer_ref!r} in the vault")
+        box = self._boxes.get(entry.key_id or self.key_id)
+        if box is None:
+            raise VaultKeyMismatch(
+                f"the vault entry of {customer_ref!r} is encrypted with key {entry.key_id}, which this "
+                "process does not have: give that key in KITTING_VAULT_OLD_KEYS until `kitting privacy "
+                "rekey` has moved the vault to the current key"
+            )
         try:
-            plain = self._box.decrypt(entry.ciphertext)
+            plain = box.decrypt(entry.ciphertext)
         except CryptoError:
             raise VaultKeyMismatch(
                 f"the vault entry of {customer_ref!r} does not open with this key "
@@ -138,6 +159,22 @@ class Vault:
         except ValidationError:
             # not chained: the validation error's text would quote the decrypted contact data
             raise VaultKeyMismatch(f"the vault entry of {customer_ref!r} holds no valid contact") from None
+
+    def rekey(self, session: Session) -> tuple[int, list[str]]:
+        """Encrypt every entry under an older key with the current one: (how many moved, the refs that
+        no key given opens)."""
+        moved, stuck = 0, []
+        for entry in session.query(VaultEntry).filter(
+            (VaultEntry.key_id != self.key_id) | VaultEntry.key_id.is_(None)
+        ):
+            try:
+                contact = self.contact(session, entry.customer_ref)
+            except VaultKeyMismatch:
+                stuck.append(entry.customer_ref)
+                continue
+            self.store(session, contact, customer_ref=entry.customer_ref)
+            moved += 1
+        return moved, stuck
 
     def forget(self, session: Session, customer_ref: str) -> bool:
         """Erase a customer's contact data; True if there was any."""
@@ -224,3 +261,8 @@ class Vault:
         digest = hmac.new(self._codes_key, order_id.encode(), hashlib.sha256).digest()
         number = int.from_bytes(digest[:8], "big") % 10**_PICKUP_DIGITS
         return f"{number:0{_PICKUP_DIGITS}d}"
+
+
+def vault_of(settings: Settings) -> Vault:
+    """The deployment's vault: KITTING_VAULT_KEY (or var/vault.key), with KITTING_VAULT_OLD_KEYS."""
+    return Vault(vault_key(settings), old_vault_keys(settings))

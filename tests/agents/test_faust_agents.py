@@ -79,7 +79,7 @@ def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
         "extractor", "router", "coordinator.rounds", "coordinator.offers", "coordinator.confirmations",
         "ordering.selections",
         "ordering.orders", "ordering.deliveries", "ordering.settlements",
-        "webhook-bridge.quotes", "webhook-bridge.orders",
+        "webhook-bridge.quotes", "webhook-bridge.orders", "webhook-bridge.deliveries", "webhook-bridge.cancellations",
         "provider.swift-courier.delivery-requested",
         "provider.swift-courier.order-cancelled", "provider.ledger-pay.settlement-requested", *shops,
         *(f"provider.{shop}.fleet.delivery-requested" for shop in own),

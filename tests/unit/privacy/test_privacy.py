@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -418,3 +419,33 @@ def test_the_cli_prints_the_privacy_table(monkeypatch: pytest.MonkeyPatch) -> No
     assert json.loads(as_json.stdout) == PRIVACY_TABLE
     shown = runner.invoke(app, ["privacy", "table"])
     assert shown.exit_code == 0 and "token + amount" in shown.stdout
+
+
+def test_the_vault_key_rotates_each_entry_naming_its_key(database: Database, monkeypatch: Any) -> None:
+    """Each entry records the id of its key: after a rotation the old key still opens it (named in
+    KITTING_VAULT_OLD_KEYS) until `kitting privacy rekey` moves it; without it, the error names the key."""
+    from typer.testing import CliRunner
+
+    from agents.cli.main import cli
+    from agents.privacy.vault import VaultKeyMismatch, key_id_of
+
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    with database.session() as session:
+        ref = Vault(old).store(
+            session, Contact(name="Ada", street_address="1 Main St", phone="+44 20 7946 0000")
+        )
+    with database.session() as session, pytest.raises(VaultKeyMismatch, match=key_id_of(old)):
+        Vault(new).contact(session, ref)
+    with database.session() as session:
+        assert Vault(new, (old,)).contact(session, ref).name == "Ada"
+    b64 = base64.b64encode
+    monkeypatch.setenv("KITTING_DATABASE_URL", database.url)
+    monkeypatch.setenv("KITTING_VAULT_KEY", b64(new).decode())
+    monkeypatch.setenv("KITTING_VAULT_OLD_KEYS", b64(old).decode())
+    result = CliRunner().invoke(cli, ["privacy", "rekey"])
+    assert result.exit_code == 0 and f"1 vault entry moved to key {key_id_of(new)}" in result.output
+    with database.session() as session:
+        assert Vault(new).contact(session, ref).name == "Ada"  # the old key is no longer needed
+    monkeypatch.setenv("KITTING_VAULT_KEY", b64(secrets.token_bytes(32)).decode())
+    lost = CliRunner().invoke(cli, ["privacy", "rekey"])
+    assert lost.exit_code == 2 and "open with none of the keys given" in lost.output
