@@ -65,12 +65,14 @@ class ProcessSandbox:
         try:
             result: T = await asyncio.wrap_future(future)
         except (TimeoutError, FutureTimeout):
-            raise JobTooHeavy(f"it took longer than {self.timeout_s:g} s to read") from None
+            raise JobTooHeavy(f"it took longer than {self.timeout_s:g} s") from None
         except MemoryError:
-            raise JobTooHeavy(f"it needed more than {self.memory_mb} MB to read") from None
+            raise JobTooHeavy(f"it needed more than {self.memory_mb} MB") from None
         except ProcessExpired as exc:  # killed by the system or crashed (e.g. the memory cap in C code)
             log.warning("a sandboxed job's process ended: %s", exc)
-            raise JobTooHeavy(f"reading it stopped the reader (more than {self.memory_mb} MB?)") from None
+            raise JobTooHeavy(
+                f"its process stopped (it may have needed more than {self.memory_mb} MB)"
+            ) from None
         return result
 
     def warm_up(self, job: Callable[[], object]) -> None:

@@ -10,14 +10,23 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.quoting.decisions import Coordinator, on_confirm_selection
+from agents.quoting.decisions import (
+    Chosen,
+    Coordinator,
+    choose,
+    on_confirm_selection,
+    profile_problem,
+    record_decision,
+    round_inputs,
+)
 from agents.quoting.round_ids import opened_at_s
-from agents.quoting.rounds import with_offer, with_request
+from agents.quoting.rounds import ClosedBy, with_offer, with_request
 from agents.quoting.routing import Router
 from schemas.envelope import Envelope
 from streams.app import RoleHost
 from streams.handling import RawRecord
 from streams.persistence import UnitOfWork, utcnow
+from streams.sandbox import JobTooHeavy
 from streams.state import KeyedState
 from streams.topics import Topic
 
@@ -30,9 +39,9 @@ BUSY = timedelta(seconds=1)  # an offers consumer that handled an offer this rec
 
 
 class RoundKeeper:
-    """Feeds the windowed table (the live aggregation of each round: who was asked, who answered) and
-    knows how far the offers consumer has read: deadlines are decided only once the offers sent before
-    them are in (SQL holds every offer; decisions are made from SQL, never from this table)."""
+    """Feeds the windowed table (the live aggregation of each round: who was asked, who answered), knows
+    how far the offers consumer has read, and decides rounds: from SQL (never from this table), with
+    the selection made in the sandbox, outside every transaction."""
 
     def __init__(self, app: RoleHost, rounds: KeyedState, coordinator: Coordinator) -> None:
         self.app = app
@@ -42,17 +51,21 @@ class RoundKeeper:
 
     async def on_request(self, envelope: Envelope[Any], record: RawRecord) -> None:
         request = envelope.data
-        self.rounds.put(
-            request.request_id, with_request(self.rounds.get(request.request_id), request, record.partition)
-        )
+        value = with_request(self.rounds.get(request.request_id), request, record.partition)
+        self.rounds.put(request.request_id, value)
 
     async def on_offer(self, envelope: Envelope[Any], record: RawRecord) -> None:
+        """After the offer is kept: the live view, and the round decided if this offer completed it (a
+        crash before that leaves it to the deadline timer)."""
         offer = envelope.data
         now = utcnow()
-        self.rounds.put(
-            offer.request_id, with_offer(self.rounds.get(offer.request_id), offer, record.partition, now)
-        )
+        value = with_offer(self.rounds.get(offer.request_id), offer, record.partition, now)
+        self.rounds.put(offer.request_id, value)
         self.last_offer = (now, min(envelope.time, now))
+        with self.app.database.session() as session:
+            complete = self.coordinator.all_answered(session, offer.request_id)
+        if complete:
+            await self.decide(offer.request_id, "all-answered")
 
     def reached(self) -> datetime:
         """Up to when the offers consumer has read: now when it is idle; while it works through a
@@ -64,11 +77,30 @@ class RoundKeeper:
 
     async def close_due(self) -> None:
         reached = self.reached()
+        with self.app.database.session() as session:
+            due = self.coordinator.due(session, reached)
+        for request_id, closed_by in due:
+            await self.decide(request_id, closed_by)
 
-        def job(uow: UnitOfWork) -> None:
-            self.coordinator.close_due(uow, reached)
+    async def decide(self, request_id: str, closed_by: ClosedBy) -> None:
+        """Read the round's inputs, select in the sandbox, then close the round with the result in one
+        transaction (once: another worker may have decided it meanwhile)."""
+        with self.app.database.session() as session:
+            inputs = round_inputs(session, request_id)
+        if inputs is None:
+            return
+        outcome: Chosen | str | None = profile_problem(inputs.prefs)
+        if outcome is None:
+            try:
+                outcome = await self.app.sandbox.run(choose, inputs, utcnow())
+            except JobTooHeavy as exc:
+                outcome = f"the offers could not be compared: {exc}"
+        decided: Chosen | str = outcome
 
-        await self.app.pipeline.run_job(job)
+        def record(uow: UnitOfWork) -> None:
+            record_decision(uow, inputs, decided, closed_by, self.coordinator.proposal_ttl)
+
+        await self.app.pipeline.run_job(record)
 
 
 def register(app: RoleHost) -> None:

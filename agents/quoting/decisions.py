@@ -1,6 +1,8 @@
 """Coordinator: records every offer as it arrives (late ones too), and decides each quote round once,
-when every addressed provider has answered or its deadline passed: it selects providers by the
-person's priority profile and announces the choice (providers-selected); ordering takes it from there."""
+when every addressed provider has answered or its deadline passed: it reads the round from SQL
+(round_inputs), selects providers by the person's priority profile outside any transaction (choose, in
+the sandbox), then closes the round and announces the choice (record_decision: providers-selected);
+ordering takes it from there."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import CursorResult, and_, or_, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
-from agents.baskets.store import Basket, preferences_of, remember_preferences, set_status
+from agents.baskets.store import Basket, remember_preferences, set_status
 from agents.quoting.checking import Consent, accepted_substitutes, checked
 from agents.quoting.rounds import ClosedBy
 from agents.quoting.tables import QuoteRound, ReceivedOffer
@@ -219,10 +221,83 @@ def selected_event(
     )  # fmt: skip
 
 
-def decide_round(uow: UnitOfWork, request_id: str, closed_by: ClosedBy, proposal_ttl: timedelta) -> bool:
-    """Close the round once (a conditional update wins exactly once across workers) and select among the
-    offers SQL holds for it. Returns False when it was already decided."""
+@dataclass(frozen=True)
+class RoundInputs:
+    """What a round's decision is made from, read from SQL in a short transaction of its own."""
+
+    round_: QuoteRound  # detached: its columns as they were read
+    needs: list[QuoteLine]
+    prefs: QuotePreferences | None
+    offers: list[QuoteOffered]  # every offer in before the decision, by provider
+    answer_ms: dict[str, int]
+
+    @property
+    def addressed(self) -> list[str]:
+        addressed: list[str] = json.loads(self.round_.addressed)
+        return addressed
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The selection made from a round's inputs (in the sandbox: heavy, and outside every transaction)."""
+
+    currency: str
+    usable: list[tuple[QuoteOffered, DeliveryOption]]
+    refused: dict[str, str]
+    selection: Selection
+
+
+def round_inputs(session: Session, request_id: str) -> RoundInputs | None:
+    """The round's inputs, or None when it is not open (decided already, or unknown)."""
+    round_ = session.get(QuoteRound, request_id)
+    if round_ is None or round_.status != "open":
+        return None
+    basket = session.get(Basket, round_.basket_id)
+    prefs = (
+        QuotePreferences.model_validate_json(basket.preferences) if basket and basket.preferences else None
+    )
+    received = offers_in_sql(session, request_id)
+    return RoundInputs(
+        round_=round_,
+        needs=[QuoteLine.model_validate(line) for line in json.loads(round_.needs)],
+        prefs=prefs,
+        offers=[QuoteOffered.model_validate_json(received[p].offer_json) for p in sorted(received)],
+        answer_ms={provider: row.answer_ms or 0 for provider, row in received.items()},
+    )
+
+
+def profile_problem(prefs: QuotePreferences | None) -> str | None:
+    """Why a round of these preferences cannot be decided at all, or None."""
+    if prefs is None:  # the router stores them with the round; without them nothing can be ordered
+        return "the basket's quote preferences are missing"
+    problem = ranking_problem(Ranking.of(profile_of(prefs)))
+    # the contract cannot say it all (e.g. `weighted` without weights): fail with the reason
+    return f"the priority profile cannot be used: {problem}" if problem else None
+
+
+def choose(inputs: RoundInputs, now: datetime) -> Chosen:
+    """The selection among a round's offers by the person's priority (plain: runs in the sandbox)."""
+    assert inputs.prefs is not None
+    profile = profile_of(inputs.prefs)
+    currency, usable, refused = usable_offers(
+        inputs.offers, inputs.addressed, inputs.prefs, inputs.needs, now
+    )
+    consent = consent_of(profile, None, proposal=inputs.prefs.confirm)
+    return Chosen(currency, usable, refused, run_selection(inputs.needs, usable, profile, consent))
+
+
+def record_decision(
+    uow: UnitOfWork,
+    inputs: RoundInputs,
+    outcome: Chosen | str,
+    closed_by: ClosedBy,
+    proposal_ttl: timedelta,
+) -> bool:
+    """Close the round once (a conditional update wins exactly once across workers) with the selection
+    made from `inputs` (or, as a str, why none could be made), and announce it. An offer that came in
+    while the selection was being made is late. Returns False when the round was decided already."""
     now = utcnow()
+    request_id = inputs.round_.request_id
     result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
         update(QuoteRound)
         .where(QuoteRound.request_id == request_id, QuoteRound.status == "open")
@@ -230,43 +305,37 @@ def decide_round(uow: UnitOfWork, request_id: str, closed_by: ClosedBy, proposal
     )
     if result.rowcount != 1:
         return False
+    used = [offer.provider_id for offer in inputs.offers]
+    uow.session.execute(
+        update(ReceivedOffer)
+        .where(ReceivedOffer.request_id == request_id, ReceivedOffer.provider_id.not_in(used))
+        .values(late=True)
+    )
     round_ = uow.session.get(QuoteRound, request_id)
     assert round_ is not None
-    needs = [QuoteLine.model_validate(line) for line in json.loads(round_.needs)]
-    prefs = preferences_of(uow, round_.basket_id)
-    if prefs is None:  # the router stores them with the round; without them nothing can be ordered
-        set_status(uow, round_.basket_id, BasketStatus.failed, "the basket's quote preferences are missing")
+    if isinstance(outcome, str) or inputs.prefs is None:
+        set_status(uow, round_.basket_id, BasketStatus.failed, outcome if isinstance(outcome, str) else "")
         return True
+    prefs, selection = inputs.prefs, outcome.selection
     profile = profile_of(prefs)
-    problem = ranking_problem(Ranking.of(profile))
-    if problem:  # the contract cannot say it all (e.g. `weighted` without weights): fail with the reason
-        set_status(
-            uow, round_.basket_id, BasketStatus.failed, f"the priority profile cannot be used: {problem}"
-        )
-        return True
-    received = offers_in_sql(uow.session, request_id)
-    offers = [QuoteOffered.model_validate_json(received[p].offer_json) for p in sorted(received)]
-    currency, usable, refused = usable_offers(offers, json.loads(round_.addressed), prefs, needs, now)
-    selection = run_selection(needs, usable, profile, consent_of(profile, None, proposal=prefs.confirm))
-    event = selected_event(round_, list(received), selection, usable, profile, currency, closed_by)
+    event = selected_event(round_, used, selection, outcome.usable, profile, outcome.currency, closed_by)
     event.proposed = prefs.confirm and bool(selection.lines)
     if event.proposed:
         round_.proposal_expires_at = now + proposal_ttl
     round_.decision = json.dumps(
         {
-            "needs": [line.model_dump(mode="json") for line in needs],
-            "offers": [offer.model_dump(mode="json") for offer in offers],
-            "refused": refused,
+            "needs": [line.model_dump(mode="json") for line in inputs.needs],
+            "offers": [offer.model_dump(mode="json") for offer in inputs.offers],
+            "refused": outcome.refused,
             "preferences": prefs.model_dump(mode="json"),
             "selected": event.model_dump(mode="json"),
         }
     )
-    answered = {provider: row.answer_ms or 0 for provider, row in received.items()}
-    note_round(uow.session, json.loads(round_.addressed), answered, now)
+    note_round(uow.session, inputs.addressed, inputs.answer_ms, now)
     uow.emit(event)
     if not selection.lines:
         why = "; ".join(f"{line}: {reason}" for line, reason in sorted(selection.reasons.items()))
-        count = f"{len(offers)} of {len(json.loads(round_.addressed))} providers answered"
+        count = f"{len(inputs.offers)} of {len(inputs.addressed)} providers answered"
         set_status(
             uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({count}; {why})"
         )
@@ -377,10 +446,10 @@ DUE_BATCH = 50
 
 @dataclass(frozen=True)
 class Coordinator:
-    """Decides each quote round once, from the offers SQL holds: in the transaction of the offer that
-    completes it, or by its deadline. The deadline counts from when the round's requests were on the bus
-    (the coordinator sees them there), not from when the router opened it: a backlog of Kitting's own is
-    not counted against the shops. A proposal the person does not confirm in `proposal_ttl` expires."""
+    """The coordinator's SQL side: keeps every offer, knows which rounds are due (completed by their
+    offers, or past their deadline) and lets proposals expire. A round's deadline counts from when its
+    requests were on the bus (the coordinator sees them there), not from when the router opened it: a
+    backlog of Kitting's own is not counted against the shops. (RoundKeeper makes the decisions.)"""
 
     quote_deadline: timedelta
     proposal_ttl: timedelta
@@ -395,8 +464,8 @@ class Coordinator:
         round_.deadline = max(round_.deadline, now + self.quote_deadline)
 
     def on_quote_offered(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        """Keep the offer (one that comes after its round was decided is late); the offer that completes
-        its round decides it, in this transaction."""
+        """Keep the offer (one that comes after its round was decided is late). The offer that completes
+        its round has it decided right after this transaction (RoundKeeper.on_offer)."""
         offer: QuoteOffered = envelope.data
         if uow.session.get(ReceivedOffer, (offer.request_id, offer.provider_id)) is not None:
             return
@@ -416,18 +485,21 @@ class Coordinator:
                 answer_ms=max(0, int((now - asked_at).total_seconds() * 1000)) if asked_at else None,
             )
         )
-        if round_ is not None and round_.status == "open":
-            uow.session.flush()
-            if set(json.loads(round_.addressed)) <= set(offers_in_sql(uow.session, round_.request_id)):
-                decide_round(uow, round_.request_id, "all-answered", self.proposal_ttl)
 
-    def close_due(self, uow: UnitOfWork, reached: datetime) -> None:
-        """Periodic: decide every open round whose deadline the offers consumer has `reached` (the offers
-        sent before it are all in; see RoundKeeper.reached), and every round overdue by BACKLOG_GRACE
-        whatever the backlog (e.g. one whose requests this worker never saw). Rounds another worker is
-        deciding are skipped, not waited for."""
+    def all_answered(self, session: Session, request_id: str) -> bool:
+        round_ = session.get(QuoteRound, request_id)
+        return (
+            round_ is not None
+            and round_.status == "open"
+            and set(json.loads(round_.addressed)) <= set(offers_in_sql(session, request_id))
+        )
+
+    def due(self, session: Session, reached: datetime) -> list[tuple[str, ClosedBy]]:
+        """Every open round whose deadline the offers consumer has `reached` (the offers sent before it
+        are all in; see RoundKeeper.reached), and every round overdue by BACKLOG_GRACE whatever the
+        backlog (e.g. one whose requests this worker never saw): (round, why it closes)."""
         now = utcnow()
-        due_rounds = uow.session.scalars(
+        due_rounds = session.scalars(
             sql_select(QuoteRound)
             .where(
                 QuoteRound.status == "open",
@@ -438,13 +510,11 @@ class Coordinator:
             )
             .order_by(QuoteRound.deadline)
             .limit(DUE_BATCH)
-            .with_for_update(skip_locked=True)
         ).all()
-        for round_ in due_rounds:
-            everyone = set(json.loads(round_.addressed)) <= set(offers_in_sql(uow.session, round_.request_id))
-            decide_round(
-                uow, round_.request_id, "all-answered" if everyone else "deadline", self.proposal_ttl
-            )
+        return [
+            (r.request_id, "all-answered" if self.all_answered(session, r.request_id) else "deadline")
+            for r in due_rounds
+        ]
 
     def expire_proposals(self, uow: UnitOfWork) -> None:
         """Periodic: a proposal the person did not confirm in time ends the basket, saying so."""
