@@ -4,11 +4,15 @@ and, in the same run and on the same broker, a raw aiokafka consume-and-produce 
 Prints one JSON line: baskets_per_s, events_per_s, p50_ms, p99_ms (browse to completion, for N
 baskets sent at once, so queueing is included), request_to_selection_p50/p99_ms (broker timestamps
 of a basket's first quote request and of its providers-selected decision), alone_p50_ms /
-alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (events_per_s / raw).
+alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (events_per_s / raw),
+worker_cpu_ms_per_basket (the worker and its sandbox processes, during the N baskets), floor_ms (one
+basket's own work, bench/floor.py, measured in this run) and overhead (the one over the other).
+`--database postgres` runs the worker on a fresh PostgreSQL database (KITTING_TEST_POSTGRES_URL, or
+postgres@127.0.0.1:5432), dropped afterwards.
 Quote rounds close when every shop has answered, so no deadline is waited for: it is set far away,
 and a basket that needed it would time out.
 
-    python bench/pipeline.py [--baskets 200] [--raw-messages 20000]
+    python bench/pipeline.py [--baskets 200] [--raw-messages 20000] [--database sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from floor import floor_ms  # bench/floor.py: run as `python bench/pipeline.py`
 
 from agents.cli.demo import browse_event
 from agents.cli.processes import spawn_worker
@@ -45,13 +52,57 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and every descendant still running, and of those it has reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            stats[int(entry.name)] = text[text.rindex(")") + 2 :].split()
+    children: dict[int, list[int]] = {}
+    for child, row in stats.items():
+        children.setdefault(int(row[1]), []).append(child)
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is None:
+            continue
+        total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks  # utime stime cutime cstime
+        todo.extend(children.get(current, []))
+    return total
+
+
+@contextmanager
+def database_for(kind: str, folder: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield os.environ.get("KITTING_DATABASE_URL", f"sqlite:///{folder}/bench.db")
+        return
+    import psycopg
+
+    admin = os.environ.get("KITTING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"kitting_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def run_baskets(
-    bootstrap: str, count: int, one_by_one: int, timeout_s: float, key: bytes
+    bootstrap: str, count: int, one_by_one: int, timeout_s: float, key: bytes, cpu: Callable[[], float]
 ) -> dict[str, float]:
     consumer = AIOKafkaConsumer(
         *(t.topic_name for t in Topic),
@@ -73,9 +124,12 @@ async def run_baskets(
         ]
         progress(f"sending {count} baskets at once")
         ids = [f"bench-{RUN}-{i:05d}" for i in range(count)]
+        cpu_before = cpu()
         burst = await _wait_for(consumer, producer, ids, timeout_s, key)
+        await asyncio.sleep(1.0)  # the last events relayed
         return {
             **burst,
+            "worker_cpu_ms_per_basket": (cpu() - cpu_before) * 1000 / count,
             "alone_p50_ms": statistics.median(alone_ms),
             "alone_p99_ms": percentile(alone_ms, 0.99),
         }
@@ -186,10 +240,13 @@ def main() -> None:
     parser.add_argument("--one-by-one", type=int, default=20, help="baskets sent alone, for unloaded latency")
     parser.add_argument("--raw-messages", type=int, default=20000)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
+    progress("timing the floor: one basket's own work, in this process")
+    floor = floor_ms()
 
     configured = os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS")
-    with tempfile.TemporaryDirectory(prefix="kitting-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kitting-bench-") as tmp, database_for(args.database, tmp) as url:
         broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
         bootstrap = configured or (broker.bootstrap_servers if broker else "")
         worker = None
@@ -198,7 +255,7 @@ def main() -> None:
             env = dict(os.environ)
             env.update(
                 KITTING_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-                KITTING_DATABASE_URL=os.environ.get("KITTING_DATABASE_URL", f"sqlite:///{tmp}/bench.db"),
+                KITTING_DATABASE_URL=url,
                 KITTING_APP_ID=f"kitting-bench-{os.getpid()}",
                 KITTING_QUOTE_DEADLINE_S="600",
                 KITTING_VAULT_KEY=os.environ.get(
@@ -211,7 +268,12 @@ def main() -> None:
             progress(f"broker {bootstrap}; starting one worker")
             worker = spawn_worker(env, Path(tmp) / "worker.log")
             key = base64.b64decode(env["KITTING_VAULT_KEY"])
-            baskets = asyncio.run(run_baskets(bootstrap, args.baskets, args.one_by_one, args.timeout, key))
+            pid = worker.pid
+            baskets = asyncio.run(
+                run_baskets(
+                    bootstrap, args.baskets, args.one_by_one, args.timeout, key, lambda: tree_cpu_s(pid)
+                )
+            )
             progress(f"pipeline done; raw aiokafka pass-through of {args.raw_messages} records")
             raw = asyncio.run(raw_passthrough(bootstrap, args.raw_messages))
         finally:
@@ -235,6 +297,11 @@ def main() -> None:
                 "alone_p99_ms": round(baskets["alone_p99_ms"], 1),
                 "raw_passthrough_per_s": round(raw, 1),
                 "ratio": round(events_per_s / raw, 4),
+                "worker_cpu_ms_per_basket": round(baskets["worker_cpu_ms_per_basket"], 1),
+                "floor_ms": floor["floor_ms"],
+                "overhead": round(baskets["worker_cpu_ms_per_basket"] / floor["floor_ms"], 2),
+                "floor": floor,
+                "database": args.database,
                 "broker": "configured" if configured else "embedded",
             }
         )
