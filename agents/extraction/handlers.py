@@ -4,6 +4,7 @@ list and the reason, and the basket fails with that reason."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from streams.settings import MethodProviderConfig
 
 log = logging.getLogger(__name__)
 REMEMBERED = 1000
+READ_PAGES_KEPT = 2000  # pages read, by content: a page viewed again is not read again
 
 
 def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> ExtractedMethod:
@@ -43,6 +45,21 @@ def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> Extra
         log.exception("extraction failed for %s", browsed.url)
         reason = f"extraction failed: {type(exc).__name__}: {exc}"[:1000]
         return ExtractedMethod.empty(reason)
+
+
+def content_key(browsed: MethodBrowsed) -> str | None:
+    """What a job's reading depends on: its address and its page (or text); None for a job read from
+    lists or with nothing to read."""
+    if browsed.components or browsed.unreadable:
+        return None
+    content = browsed.html if browsed.html is not None else browsed.text
+    if content is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (browsed.url, browsed.channel or "", "html" if browsed.html is not None else "text", content):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -85,6 +102,7 @@ class Extractor:
     ask: AskProviders = ask_providers
     sandbox: Sandbox = field(default_factory=InlineSandbox)
     _prepared: OrderedDict[str, Prepared] = field(default_factory=OrderedDict)
+    _read: OrderedDict[str, ExtractedMethod] = field(default_factory=OrderedDict)
 
     async def prepare(self, envelope: Envelope[Any]) -> Envelope[Any]:
         """Outside any transaction: ask the page's registered method providers for their lists; with
@@ -93,14 +111,28 @@ class Extractor:
         prepared = Prepared()
         if not (browsed.components or browsed.text is not None or browsed.unreadable):
             envelope = await self.gather(envelope, prepared)
-        try:
-            prepared.method = await self.sandbox.run(read_method, envelope.data, prepared)
-        except JobTooHeavy as exc:
-            prepared.method = ExtractedMethod.empty(f"the page could not be read: {exc}")
+        prepared.method = await self.read(envelope.data, prepared)
         self._prepared[envelope.id] = prepared
         while len(self._prepared) > REMEMBERED:
             self._prepared.popitem(last=False)
         return envelope
+
+    async def read(self, browsed: MethodBrowsed, prepared: Prepared) -> ExtractedMethod:
+        """The job read in the sandbox; a page or text read before (the same content at the same address)
+        is not read again."""
+        key = content_key(browsed) if not prepared.lists and prepared.fetch_failure is None else None
+        if key is not None and key in self._read:
+            self._read.move_to_end(key)
+            return self._read[key]
+        try:
+            method = await self.sandbox.run(read_method, browsed, prepared)
+        except JobTooHeavy as exc:
+            return ExtractedMethod.empty(f"the page could not be read: {exc}")
+        if key is not None:
+            self._read[key] = method
+            while len(self._read) > READ_PAGES_KEPT:
+                self._read.popitem(last=False)
+        return method
 
     async def gather(self, envelope: Envelope[Any], prepared: Prepared) -> Envelope[Any]:
         """The site's lists, else the page itself."""

@@ -239,3 +239,31 @@ def test_a_page_past_the_reading_budget_ends_with_the_reason_and_the_next_page_i
 
 async def _page(url: str) -> FetchedPage:
     return FetchedPage(url, demo_page())
+
+
+def test_a_page_viewed_again_is_not_read_again(database: Database) -> None:
+    """The same page at the same address is read once; another page, or the same page elsewhere, is
+    read (a site's own scraper may read it differently)."""
+    from streams.sandbox import InlineSandbox
+
+    class Counting(InlineSandbox):
+        runs = 0
+
+        async def run(self, job: Any, *args: Any) -> Any:
+            Counting.runs += 1
+            return await super().run(job, *args)
+
+    def page_event(basket: str, url: str, html: str) -> bytes:
+        job = MethodBrowsed(basket_id=basket, url=url, html=html)
+        return encode(new_envelope(job, source="urn:test", subject=basket))
+
+    bus = bus_with(database, Extractor(sandbox=Counting(), registry=MethodProviderRegistry(())))
+    page, other = demo_page(), demo_page().replace("pancakes", "crêpes")
+    here = "https://recipes.example/p"
+    views = [("v1", here, page), ("v2", here, page), ("v3", here, page), ("v4", here, other),
+             ("v5", "https://elsewhere.example/p", page)]  # fmt: skip
+    for basket, url, html in views:
+        bus.publish(Topic.METHOD_BROWSED, encode_key(basket), page_event(basket, url, html))
+    extracted = [json.loads(v)["data"] for v in bus.values(Topic.COMPONENTS_EXTRACTED)]
+    assert [len(e["components"]) for e in extracted] == [6] * 5
+    assert Counting.runs == 3  # v1, v4 and v5: the repeats of v1 cost no reading
