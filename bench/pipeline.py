@@ -42,7 +42,6 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
-from streams.runtime import EMBEDDED_FETCH_MAX_WAIT_MS
 from streams.topics import Topic
 
 RUN = uuid.uuid4().hex[:8]
@@ -264,8 +263,6 @@ def main() -> None:
                 ),
                 KITTING_VAR_DIR=os.environ.get("KITTING_VAR_DIR", f"{tmp}/var"),
             )
-            if not configured:  # as `kitting up` and `kitting demo` run their worker (streams/runtime.py)
-                env.setdefault("KITTING_CONSUMER_FETCH_MAX_WAIT_MS", str(EMBEDDED_FETCH_MAX_WAIT_MS))
             upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting one worker")

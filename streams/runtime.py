@@ -20,8 +20,6 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.processes import stop_process
 from streams.settings import Settings
 
-EMBEDDED_FETCH_MAX_WAIT_MS = 20
-
 
 @dataclass(frozen=True)
 class BrokerInUse:
@@ -65,11 +63,6 @@ def child_env(
     env["KITTING_DATABASE_URL"] = settings.database_url
     if settings.embedded_broker and settings.topic_partitions is None:
         env["KITTING_TOPIC_PARTITIONS"] = "1"
-    if settings.embedded_broker and "consumer_fetch_max_wait_ms" not in settings.model_fields_set:
-        # the embedded broker holds every fetch for the whole wait (a Kafka broker answers as data comes):
-        # each hop of a basket waits it out. 20 ms: a lone basket in ~0.25 s instead of ~0.75 s, for about
-        # 7% of a core more while idle (bench/pipeline.py; the idle cost measured on `kitting up`)
-        env["KITTING_CONSUMER_FETCH_MAX_WAIT_MS"] = str(EMBEDDED_FETCH_MAX_WAIT_MS)
     env.update(overrides)
     return env
 
