@@ -8,7 +8,8 @@ alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (even
 worker_cpu_ms_per_basket (the worker and its sandbox processes, during the N baskets), floor_ms (one
 basket's own work, bench/floor.py, measured in this run) and overhead (the one over the other).
 `--database postgres` runs the worker on a fresh PostgreSQL database (KITTING_TEST_POSTGRES_URL, or
-postgres@127.0.0.1:5432), dropped afterwards.
+postgres@127.0.0.1:5432), dropped afterwards; `--workers N --partitions P` runs N workers in one
+consumer group over topics of P partitions (the CPU per basket is then theirs together).
 Quote rounds close when every shop has answered, so no deadline is waited for: it is set far away,
 and a basket that needed it would time out.
 
@@ -241,6 +242,10 @@ def main() -> None:
     parser.add_argument("--raw-messages", type=int, default=20000)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes in one consumer group")
+    parser.add_argument(
+        "--partitions", type=int, default=1, help="partitions of every topic (embedded broker)"
+    )
     args = parser.parse_args()
     progress("timing the floor: one basket's own work, in this process")
     floor = floor_ms()
@@ -249,9 +254,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kitting-bench-") as tmp, database_for(args.database, tmp) as url:
         broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
         bootstrap = configured or (broker.bootstrap_servers if broker else "")
-        worker = None
+        workers = []
         try:
-            asyncio.run(ensure_topics(bootstrap, None if configured else 1))
+            asyncio.run(ensure_topics(bootstrap, None if configured else args.partitions))
             env = dict(os.environ)
             env.update(
                 KITTING_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
@@ -263,21 +268,25 @@ def main() -> None:
                 ),
                 KITTING_VAR_DIR=os.environ.get("KITTING_VAR_DIR", f"{tmp}/var"),
             )
+            if not configured:  # the workers' tables are declared with the topics' own partition count
+                env["KITTING_TOPIC_PARTITIONS"] = str(args.partitions)
             upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
-            progress(f"broker {bootstrap}; starting one worker")
-            worker = spawn_worker(env, Path(tmp) / "worker.log")
+            progress(f"broker {bootstrap}; starting {args.workers} worker(s), {args.partitions} partition(s)")
+            workers = [spawn_worker(env, Path(tmp) / f"worker{n}.log") for n in range(args.workers)]
             key = base64.b64decode(env["KITTING_VAULT_KEY"])
-            pid = worker.pid
+            pids = [worker.pid for worker in workers]
             baskets = asyncio.run(
                 run_baskets(
-                    bootstrap, args.baskets, args.one_by_one, args.timeout, key, lambda: tree_cpu_s(pid)
+                    bootstrap, args.baskets, args.one_by_one, args.timeout, key,
+                    lambda: sum(tree_cpu_s(pid) for pid in pids),
                 )
-            )
+            )  # fmt: skip
             progress(f"pipeline done; raw aiokafka pass-through of {args.raw_messages} records")
             raw = asyncio.run(raw_passthrough(bootstrap, args.raw_messages))
         finally:
-            stop_process(worker)
+            for worker in workers:
+                stop_process(worker)
             if broker:
                 broker.stop()
     events_per_s = baskets["events"] / baskets["seconds"]
@@ -302,6 +311,8 @@ def main() -> None:
                 "overhead": round(baskets["worker_cpu_ms_per_basket"] / floor["floor_ms"], 2),
                 "floor": floor,
                 "database": args.database,
+                "workers": args.workers,
+                "partitions": args.partitions,
                 "broker": "configured" if configured else "embedded",
             }
         )
