@@ -65,7 +65,7 @@ class RoundKeeper:
         with self.app.database.session() as session:
             complete = self.coordinator.all_answered(session, offer.request_id)
         if complete:
-            await self.decide(offer.request_id, "all-answered")
+            await self.decide_or_leave(offer.request_id, "all-answered")
 
     def reached(self) -> datetime:
         """Up to when the offers consumer has read: now when it is idle; while it works through a
@@ -79,8 +79,16 @@ class RoundKeeper:
         reached = self.reached()
         with self.app.database.session() as session:
             due = self.coordinator.due(session, reached)
-        for request_id, closed_by in due:
+        for request_id, closed_by in due:  # one round that cannot be decided holds back no other
+            await self.decide_or_leave(request_id, closed_by)
+
+    async def decide_or_leave(self, request_id: str, closed_by: ClosedBy) -> None:
+        """Decide the round; when that fails (e.g. the database is down), say why and leave it open for
+        the deadline timer to try again: the offer stays kept and the agent goes on."""
+        try:
             await self.decide(request_id, closed_by)
+        except Exception:
+            log.exception("deciding quote round %s failed; the deadline timer tries again", request_id)
 
     async def decide(self, request_id: str, closed_by: ClosedBy) -> None:
         """Read the round's inputs, select in the sandbox, then close the round with the result in one

@@ -232,3 +232,36 @@ def test_nobody_orders_for_a_person_with_a_reference_kitting_did_not_issue_for_t
                 session.scalar(select(func.count()).select_from(Order).where(Order.basket_id == basket)) == 0
             )
     assert bus.values(Topic.ORDER_PLACED) == [] and bus.values(Topic.SETTLEMENT_REQUESTED) == []
+
+
+def test_a_round_that_cannot_be_decided_holds_back_no_other(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision that fails (here: the selection raises for one basket) leaves that round open for the
+    timer and the worker serving every other basket; nothing is lost."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    import agents.quoting.agent as quoting_agent
+    from agents.quoting.tables import QuoteRound
+    from streams.persistence import utcnow
+
+    real_choose = quoting_agent.choose
+
+    def choose(inputs: Any, now: Any) -> Any:
+        if inputs.round_.basket_id == "bad":
+            raise RuntimeError("the selection broke")
+        return real_choose(inputs, now)
+
+    monkeypatch.setattr(quoting_agent, "choose", choose)
+    bus = InMemoryBus(database).register_roles()
+    for basket in ("bad", "good"):
+        bus.publish(Topic.METHOD_BROWSED, encode_key(basket), browse(basket))
+    assert (status_of(database, "bad"), status_of(database, "good")) == ("quoting", "completed")
+    with database.session() as session:
+        session.execute(update(QuoteRound).values(deadline=utcnow() - timedelta(minutes=1)))
+    bus.run_job("coordinator.deadlines")  # tries again, says why, raises nothing
+    monkeypatch.setattr(quoting_agent, "choose", real_choose)
+    bus.run_job("coordinator.deadlines")
+    assert status_of(database, "bad") == "completed"  # its offers were kept all along
