@@ -55,8 +55,8 @@ COMBINATIONS = [(f, p) for f in DeliveryMethod for p in PaymentMethod if payment
 SILENT_SHOP = "corner-grocer"  # the reference shop most baskets order from
 SILENCED = (SILENT_SHOP, REFERENCE_COURIER, REFERENCE_ACCOUNTING)
 QUIET = 20  # baskets of each of the first two phases
-KILLS_AT = (0.15, 0.45, 0.75)  # a kill when this share of the last phase's baskets has ended
-SILENT_FOR_S = 10.0
+KILLS_AT = (0.15, 0.45, 0.75)  # a kill when this share of the last phase's baskets has its order placed
+SILENT_FOR_S = 20.0  # longer than a restarted worker takes to rejoin (~10 s): work reaches each silent party
 BIG_PAGE_BYTES = 5_000_000
 BIG_EVENT_BYTES = 2_000_000
 DRILL_ENV = {  # deadlines short enough for a drill; every other setting is the deployment's own
@@ -79,6 +79,7 @@ class Follower:
     ended: dict[str, tuple[str, str | None, float]] = field(default_factory=dict)  # status, reason, when
     dead: list[tuple[str, str]] = field(default_factory=list)  # (original topic, reason)
     placed: set[str] = field(default_factory=set)
+    ordered: set[str] = field(default_factory=set)  # baskets with an order placed
     asked: Counter[str] = field(default_factory=Counter)  # payment steps by idempotency key
     silences_felt: Counter[str] = field(default_factory=Counter)  # what each silence made Kitting do
 
@@ -98,6 +99,7 @@ class Follower:
         data = json.loads(value)["data"]
         if topic == Topic.ORDER_PLACED.topic_name:
             self.placed.add(data["order_id"])
+            self.ordered.add(basket)
         elif topic == Topic.SETTLEMENT_REQUESTED.topic_name:
             self.asked[data.get("idempotency_key") or ""] += 1
             if self.asked[data.get("idempotency_key") or ""] == 2:
@@ -207,13 +209,14 @@ class Drill:
             async def follow(
                 baskets: list[str], timeout_s: float, on_share: Callable[[float], Any] | None = None
             ) -> None:
+                """Until every basket ended; `on_share` is told the share of them with an order placed."""
                 deadline = time.monotonic() + timeout_s
                 while time.monotonic() < deadline and not set(baskets) <= set(self.follower.ended):
                     for records in (await consumer.getmany(timeout_ms=300)).values():
                         for r in records:
                             self.follower.see(r)
                     if on_share is not None:
-                        await on_share(len(set(baskets) & set(self.follower.ended)) / len(baskets))
+                        await on_share(len(set(baskets) & self.follower.ordered) / len(baskets))
 
             await send([self.warm])  # the worker is up and its readers are warm
             await follow([self.warm], 300)
@@ -245,9 +248,8 @@ class Drill:
                 )
                 if pending and share >= pending[0] and not recovering:
                     pending.pop(0)
-                    if (
-                        not self.kills
-                    ):  # the parties go silent from the first kill on (times survive restarts)
+                    if not self.kills:  # the parties go silent from the first kill on (times survive
+                        # restarts); kills come while orders are still being placed, so work reaches them
                         env["KITTING_REFERENCE_FAULTS"] = silences(time.time())
                     killed_at = time.monotonic()
                     os.killpg(worker.pid, signal.SIGKILL)
