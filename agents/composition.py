@@ -65,7 +65,9 @@ def build_app(
 ) -> KittingApp:
     """The worker: a Faust app with every role registered (`sandbox`: where pages are read; default a
     process pool with limits)."""
-    app = KittingApp(settings, bootstrap_servers, database or Database(settings.database_url), sandbox)
+    app = KittingApp(
+        settings, bootstrap_servers, database or Database(settings.database_url, pre_ping=False), sandbox
+    )
     register_roles(app)
     return app
 

@@ -23,14 +23,17 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -43,6 +46,7 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
+from streams.runtime import EMBEDDED_BUSY_WAIT_MS
 from streams.topics import Topic
 
 RUN = uuid.uuid4().hex[:8]
@@ -104,7 +108,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def run_baskets(
     bootstrap: str, count: int, one_by_one: int, timeout_s: float, key: bytes, cpu: Callable[[], float]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     consumer = AIOKafkaConsumer(
         *(t.topic_name for t in Topic),
         bootstrap_servers=bootstrap,
@@ -141,7 +145,7 @@ async def run_baskets(
 
 async def _wait_for(
     consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, ids: list[str], timeout_s: float, key: bytes
-) -> dict[str, float]:
+) -> dict[str, Any]:
     wanted = {encode_key(basket): basket for basket in ids}
     sent_at: dict[str, float] = {}
     done_at: dict[str, float] = {}
@@ -149,6 +153,7 @@ async def _wait_for(
     selected_ms: dict[str, int] = {}  # ... and of its providers-selected decision
     providers: list[int] = []
     events = 0
+    by_topic: Counter[str] = Counter()
     started = time.perf_counter()
     for basket in ids:
         await producer.send(
@@ -167,6 +172,7 @@ async def _wait_for(
                 if owner is None:
                     continue
                 events += 1
+                by_topic[record.topic] += 1
                 if record.topic == Topic.QUOTE_REQUESTED.topic_name:
                     asked_ms.setdefault(owner, record.timestamp)
                 elif record.topic == Topic.PROVIDERS_SELECTED.topic_name:
@@ -190,6 +196,7 @@ async def _wait_for(
         "mean_providers_chosen": statistics.mean(providers),
         "baskets": len(ids),
         "events": events,
+        "by_topic": {topic: round(n / len(ids), 2) for topic, n in sorted(by_topic.items())},
         "seconds": elapsed,
         "p50_ms": statistics.median(latencies_ms),
         "p99_ms": percentile(latencies_ms, 0.99),
@@ -246,6 +253,9 @@ def main() -> None:
     parser.add_argument(
         "--partitions", type=int, default=1, help="partitions of every topic (embedded broker)"
     )
+    parser.add_argument(
+        "--keep-logs", type=Path, help="copy the workers' and the broker's logs to this folder"
+    )
     args = parser.parse_args()
     progress("timing the floor: one basket's own work, in this process")
     floor = floor_ms()
@@ -270,12 +280,14 @@ def main() -> None:
             )
             if not configured:  # the workers' tables are declared with the topics' own partition count
                 env["KITTING_TOPIC_PARTITIONS"] = str(args.partitions)
+                env.setdefault("KITTING_CONSUMER_FETCH_BUSY_WAIT_MS", str(EMBEDDED_BUSY_WAIT_MS))
             upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting {args.workers} worker(s), {args.partitions} partition(s)")
             workers = [spawn_worker(env, Path(tmp) / f"worker{n}.log") for n in range(args.workers)]
             key = base64.b64decode(env["KITTING_VAULT_KEY"])
             pids = [worker.pid for worker in workers]
+            progress(f"worker pid(s) {' '.join(str(pid) for pid in pids)}")
             baskets = asyncio.run(
                 run_baskets(
                     bootstrap, args.baskets, args.one_by_one, args.timeout, key,
@@ -289,12 +301,17 @@ def main() -> None:
                 stop_process(worker)
             if broker:
                 broker.stop()
+            if args.keep_logs:
+                args.keep_logs.mkdir(parents=True, exist_ok=True)
+                for log_file in Path(tmp).glob("*.log"):
+                    shutil.copy(log_file, args.keep_logs / log_file.name)
     events_per_s = baskets["events"] / baskets["seconds"]
     print(
         json.dumps(
             {
                 "baskets": baskets["baskets"],
                 "events": baskets["events"],
+                "events_per_basket": baskets["by_topic"],
                 "baskets_per_s": round(baskets["baskets"] / baskets["seconds"], 2),
                 "events_per_s": round(events_per_s, 1),
                 "p50_ms": round(baskets["p50_ms"], 1),

@@ -14,7 +14,16 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from schemas.envelope import Envelope
 from streams.faust_transport import FaustApp
-from streams.handling import Filter, Handler, Pipeline, PoisonRecord, Prepare, RawRecord, Subscription
+from streams.handling import (
+    Filter,
+    Handler,
+    Pipeline,
+    PoisonRecord,
+    Prepare,
+    ProducerItem,
+    RawRecord,
+    Subscription,
+)
 from streams.persistence import Database, UnitOfWork, utcnow
 from streams.sandbox import ProcessSandbox, Sandbox
 from streams.settings import Settings
@@ -95,9 +104,12 @@ class KittingApp:
             consumer_auto_offset_reset="earliest",
         )
         self.faust.fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
+        self.faust.fetch_busy_wait_ms = settings.consumer_fetch_busy_wait_ms
         self._channels: dict[Topic, Any] = {}
         self._reporter_of: dict[Topic, str] = {}
-        self.pipeline = Pipeline(database, self._produce, source=f"urn:kitting:{settings.app_id}")
+        self.pipeline = Pipeline(
+            database, self._produce, source=f"urn:kitting:{settings.app_id}", produce_many=self._produce_many
+        )
         self.sandbox: Sandbox = sandbox or ProcessSandbox(
             settings.job_workers, settings.job_timeout_s, settings.job_memory_mb
         )
@@ -139,9 +151,37 @@ class KittingApp:
         try:
             await self.faust.producer.send_and_wait(topic.topic_name, key, value, None, None, headers or None)
         except KafkaError as exc:
-            if exc.retriable or isinstance(exc, KafkaTimeoutError):
+            classified = _classified(exc)
+            if classified is exc:
                 raise
-            raise PoisonRecord(f"the broker refused it ({type(exc).__name__})") from exc
+            raise classified from exc
+
+    async def _produce_many(self, items: list[ProducerItem]) -> list[BaseException | None]:
+        """Queue every record with the producer first (so they leave in this order, in as few requests as
+        it makes), then wait for the broker's answers."""
+        self.faust.busy()  # what is produced here is often consumed here next
+        queued: list[Awaitable[Any] | BaseException] = []
+        for topic, key, value, headers in items:
+            try:
+                queued.append(
+                    await self.faust.producer.send(topic.topic_name, key, value, None, None, headers or None)
+                )
+            except Exception as exc:
+                queued.append(_classified(exc) if isinstance(exc, KafkaError) else exc)
+        outcomes: list[BaseException | None] = []
+        for sent in queued:
+            if isinstance(sent, BaseException):
+                outcomes.append(sent)
+                continue
+            try:
+                await sent
+            except KafkaError as exc:
+                outcomes.append(_classified(exc))
+            except Exception as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def consume(
         self,
@@ -155,27 +195,37 @@ class KittingApp:
     ) -> None:
         """Register a Faust agent named `consumer` that runs `handler` once per event on `topic`
         (only for events that `when` accepts, if given: others are skipped without a transaction), and
-        `then` after it. A consumer without a handler keeps no idempotency record. With `concurrency`
+        `then` after it. A consumer without a handler keeps no idempotency record. The records that have
+        arrived together are handled as one batch (up to `consumer_batch_max`: one transaction, one
+        outbox send), never waiting for more to come. With `concurrency`
         above 1, that many records are in hand at once (for slow `prepare` work such as reading pages);
         offsets are still committed only up to the first record not yet done."""
         pipeline = self.pipeline
+        # lanes of one agent share its queue: one of them could see a record there that another then
+        # takes, and wait for a record that never comes; so each lane handles one record at a time
+        batch_max = self.settings.consumer_batch_max if concurrency == 1 else 1
+        busy = self.faust.busy
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
         subscription = Subscription(topic, consumer, handler, when, reports_undecodable, prepare)
 
         async def agent(stream: Any) -> None:
-            async for event in stream.events():
-                message = event.message
-                record = RawRecord(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    headers=_headers(message.headers),
-                )
-                envelope = await pipeline.handle(record, subscription)
-                if then is not None and envelope is not None:
-                    await then(envelope, record)
+            manual = stream.noack()  # acked only once handled: a record in a batch is not done yet
+            queue = manual.channel.queue
+            batch: list[Any] = []
+            async for event in manual.events():
+                batch.append(event)
+                if len(batch) < batch_max and not queue.empty():
+                    continue  # more records are already here: take them into this batch
+                busy()
+                records = [_raw(e.message) for e in batch]
+                envelopes = await pipeline.handle_batch(records, subscription)
+                if then is not None:
+                    for envelope, record in zip(envelopes, records, strict=True):
+                        if envelope is not None:
+                            await then(envelope, record)
+                for done in batch:
+                    await manual.ack(done)
+                batch = []
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
         self.faust.agent(self.channel(topic), name=consumer, concurrency=concurrency)(agent)
@@ -204,6 +254,24 @@ class KittingApp:
             await self.pipeline.run_job(job)
 
         return run
+
+
+def _raw(message: Any) -> RawRecord:
+    return RawRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=_headers(message.headers),
+    )
+
+
+def _classified(exc: KafkaError) -> BaseException:
+    """A retriable broker error as it is; one that sending again cannot fix as a PoisonRecord."""
+    if exc.retriable or isinstance(exc, KafkaTimeoutError):
+        return exc
+    return PoisonRecord(f"the broker refused it ({type(exc).__name__})")
 
 
 def _headers(raw: Any) -> list[tuple[str, bytes]]:

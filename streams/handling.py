@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -39,6 +40,8 @@ class PartyCheck(Protocol):
 
 
 Producer = Callable[[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
+ProducerItem = tuple[Topic, bytes | None, bytes | None, list[tuple[str, bytes]]]
+ProduceMany = Callable[[list[ProducerItem]], Awaitable[list[BaseException | None]]]
 
 DLQ_HEADER_TOPIC = "kitting-dlq-topic"
 DLQ_HEADER_PARTITION = "kitting-dlq-partition"
@@ -84,6 +87,12 @@ class Subscription:
     prepare: Prepare | None = None
 
 
+@dataclass
+class _Handled:
+    records: list[PendingRecord]  # the outbox to send
+    refusals: list[str | None]  # per event: why it is dead-lettered, or None
+
+
 @dataclass(frozen=True)
 class RawRecord:
     topic: str
@@ -94,26 +103,44 @@ class RawRecord:
     headers: list[tuple[str, bytes]]
 
 
+DECODED_KEPT = 4096  # records decoded recently, shared by the consumers of one topic in this process
+
+
 class Pipeline:
     def __init__(
-        self, database: Database, produce: Producer, source: str, parties: PartyCheck | None = None
+        self,
+        database: Database,
+        produce: Producer,
+        source: str,
+        parties: PartyCheck | None = None,
+        produce_many: ProduceMany | None = None,
     ) -> None:
         self.database = database
         self.produce = produce
+        self.produce_many = produce_many
         self.source = source
         self.parties = parties  # set by the composition root; without it, party topics are refused
         self._sent_unmarked: list[int] = []
+        self._in_flight: set[int] = set()  # outbox rows being sent: the relay leaves them alone
+        self._decoded: OrderedDict[tuple[str, int, int], tuple[bytes | None, Envelope[Any]]] = OrderedDict()
 
     async def handle(self, record: RawRecord, sub: Subscription) -> Envelope[Any] | None:
-        """Handle the record or dead-letter it; never give up on it. While the database or the broker
-        is down this retries (with growing pauses, logging the cause), holding back the partition.
-        Returns the event when it was valid and wanted (handled now or before), else None."""
+        """`handle_batch` of one record."""
+        return (await self.handle_batch([record], sub))[0]
+
+    async def handle_batch(self, records: list[RawRecord], sub: Subscription) -> list[Envelope[Any] | None]:
+        """Handle the records or dead-letter them; never give up on them. While the database or the
+        broker is down this retries (with growing pauses, logging the cause), holding back the partition.
+        Returns, per record, the event when it was valid and wanted (handled now or before), else None."""
         delay = RETRY_FIRST_S
         while True:
             try:
-                return await self.process(record, sub)
+                return await self.process_batch(records, sub)
             except Exception as exc:  # a failure here means nothing was handled or dead-lettered yet
-                where = f"{record.topic}[{record.partition}]@{record.offset}"
+                first, last = records[0], records[-1]
+                where = f"{first.topic}[{first.partition}]@{first.offset}"
+                if len(records) > 1:
+                    where += f"..{last.offset}"
                 log.warning(
                     "%s could not handle %s (%s: %s); retrying in %.1fs", sub.consumer, where,
                     type(exc).__name__, exc, delay,
@@ -122,81 +149,181 @@ class Pipeline:
                 delay = min(delay * 2, RETRY_MAX_S)
 
     async def process(self, record: RawRecord, sub: Subscription) -> Envelope[Any] | None:
-        """One attempt. Several consumers may read one topic: only the one that `reports_undecodable`
-        dead-letters a record that does not decode, so it lands there once. Raises TransientFailure."""
-        topic, consumer, handler, when = sub.topic, sub.consumer, sub.handler, sub.when
+        """`process_batch` of one record."""
+        return (await self.process_batch([record], sub))[0]
+
+    async def process_batch(self, records: list[RawRecord], sub: Subscription) -> list[Envelope[Any] | None]:
+        """One attempt at a batch of records of one consumer, in their order: each is decoded (once per
+        process, whichever consumer asks first), checked and filtered; the wanted ones are prepared
+        (concurrently) and handled in one transaction, their outbox sent after the commit. A bad record
+        is dead-lettered alone and the others go on. Several consumers may read one topic: only the one
+        that `reports_undecodable` dead-letters a record that does not decode, so it lands there once.
+        Raises TransientFailure (or the broker's error) when the batch must be tried again."""
+        results: list[Envelope[Any] | None] = [None] * len(records)
+        letters: list[tuple[RawRecord, str]] = []
+        for i, record in enumerate(records):
+            envelope, refusal = self._admit(record, sub)
+            if refusal is not None and sub.reports_undecodable:
+                letters.append((record, refusal))
+            results[i] = envelope
+        if sub.prepare is not None:
+            prepared = await asyncio.gather(
+                *(self._prepare(e, sub) for e in results if e is not None), return_exceptions=True
+            )
+            transient = next((p for p in prepared if isinstance(p, BaseException)), None)
+            if transient is not None:
+                raise transient
+            ready = iter(prepared)
+            for i, envelope in enumerate(results):
+                if envelope is None:
+                    continue
+                outcome = next(ready)
+                if isinstance(outcome, str):
+                    letters.append((records[i], outcome))
+                    results[i] = None
+                else:
+                    results[i] = cast(Envelope[Any], outcome)
+        if sub.handler is not None:
+            wanted = [(i, e) for i, e in enumerate(results) if e is not None]
+            if wanted:
+                pending = self._handle(sub, [e for _, e in wanted])
+                for (i, _), refusal in zip(wanted, pending.refusals, strict=True):
+                    if refusal is not None:
+                        letters.append((records[i], refusal))
+                        results[i] = None
+                if pending.records:
+                    await self.send(pending.records)
+        for record, reason in letters:
+            await self.dead_letter(record, sub.consumer, reason)
+        return results
+
+    def _admit(self, record: RawRecord, sub: Subscription) -> tuple[Envelope[Any] | None, str | None]:
+        """The record's event if it is valid, its party's word and wanted by this consumer; else None
+        and, for a record that must be dead-lettered, the reason."""
         try:
-            envelope = decode(record.value, topic)
+            envelope = self._decode(record, sub.topic)
         except UndecodableEvent as exc:
-            if sub.reports_undecodable:
-                await self.dead_letter(record, consumer, str(exc))
-            return None
-        if topic.spec.from_parties:
+            return None, str(exc)
+        if sub.topic.spec.from_parties:
             reason = (
                 self.parties.refusal(envelope, record.value or b"")
                 if self.parties is not None
                 else "this worker has no way to check parties' signatures"
             )
             if reason is not None:
-                if sub.reports_undecodable:
-                    await self.dead_letter(record, consumer, f"refused by {consumer}: {reason}")
-                return None
-        if when is not None and not when(envelope):
-            return None
-        if sub.prepare is not None:
-            try:
-                envelope = await sub.prepare(envelope)
-            except (OperationalError, DBAPIError) as exc:  # e.g. a hosted provider's own database
-                raise TransientFailure(f"database unavailable while preparing: {exc.orig}") from exc
-            except Exception as exc:
-                log.exception("preparing %s for %s failed", envelope.type, consumer)
-                await self.dead_letter(
-                    record, consumer, f"{type(exc).__name__} preparing for {consumer}: {exc}"
-                )
-                return None
-        if handler is None:
-            return envelope
-        try:
-            pending = self.database.handle_once(consumer, envelope, self.source, handler)
-        except HandlerRejected as exc:
-            await self.dead_letter(record, consumer, f"rejected by {consumer}: {exc}")
-            return None
-        except (OperationalError, DBAPIError) as exc:
-            if exc.connection_invalidated or isinstance(exc, OperationalError):
-                raise TransientFailure(f"database unavailable: {exc.orig}") from exc
-            log.exception("handler %s failed on %s", consumer, envelope.type)
-            await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc.orig}")
-            return None
-        except Exception as exc:
-            log.exception("handler %s failed on %s", consumer, envelope.type)
-            await self.dead_letter(record, consumer, f"{type(exc).__name__} in {consumer}: {exc}")
-            return None
-        if pending:
-            await self.send(pending)
+                return None, f"refused by {sub.consumer}: {reason}"
+        if sub.when is not None and not sub.when(envelope):
+            return None, None
+        return envelope, None
+
+    def _decode(self, record: RawRecord, topic: Topic) -> Envelope[Any]:
+        """Decode a record once for all the consumers of its topic in this process (handlers never
+        change an event they are given). The cache is keyed by where the record is and holds its bytes,
+        so a broker that reuses an offset (the embedded one after a restart) is never mistaken."""
+        where = (record.topic, record.partition, record.offset)
+        known = self._decoded.get(where)
+        if known is not None and known[0] == record.value:
+            return known[1]
+        envelope = decode(record.value, topic)
+        self._decoded[where] = (record.value, envelope)
+        if len(self._decoded) > DECODED_KEPT:
+            self._decoded.popitem(last=False)
         return envelope
 
-    async def send(self, pending: Iterable[PendingRecord]) -> None:
-        """Produce committed outbox records. Marking them sent is batched (see `relay_outbox`): a crash
-        before the mark only means the relay sends them again, which idempotent consumers ignore. A record
-        the broker refuses for good is counted and, after OUTBOX_MAX_ATTEMPTS, set aside: the ones behind
-        it go on. When the broker is unreachable the rest waits for the relay (they are committed)."""
-        for rec in pending:
+    async def _prepare(self, envelope: Envelope[Any], sub: Subscription) -> Envelope[Any] | str:
+        """The prepared event, or the reason to dead-letter it. Raises TransientFailure."""
+        assert sub.prepare is not None
+        try:
+            return await sub.prepare(envelope)
+        except (OperationalError, DBAPIError) as exc:  # e.g. a hosted provider's own database
+            raise TransientFailure(f"database unavailable while preparing: {exc.orig}") from exc
+        except Exception as exc:
+            log.exception("preparing %s for %s failed", envelope.type, sub.consumer)
+            return f"{type(exc).__name__} preparing for {sub.consumer}: {exc}"
+
+    def _handle(self, sub: Subscription, envelopes: list[Envelope[Any]]) -> _Handled:
+        """Handle the events in one transaction; when that cannot commit, one by one, so that a bad one is
+        dead-lettered alone. Raises TransientFailure while the database is unavailable."""
+        consumer, handler = sub.consumer, sub.handler
+        try:
+            together = self.database.handle_batch(consumer, envelopes, self.source, handler)
+        except (OperationalError, DBAPIError) as exc:
+            raise TransientFailure(f"database unavailable: {exc.orig}") from exc
+        if together is not None:
+            return _Handled(together[0], [None] * len(envelopes))
+        handled = _Handled([], [])
+        for envelope in envelopes:
+            handled.refusals.append(None)
             try:
-                await self.produce(rec.topic, rec.key, rec.value, [])
-            except PoisonRecord as exc:
-                aside = self.database.note_send_failure(rec.outbox_id, str(exc), OUTBOX_MAX_ATTEMPTS)
-                then = "set aside (kitting ops stuck, kitting ops resend)" if aside else "tried again later"
-                log.error(
-                    "outbox event %d for %s not sent: %s; %s", rec.outbox_id, rec.topic.topic_name, exc, then
-                )
+                pending = self.database.handle_once(consumer, envelope, self.source, handler)
+            except HandlerRejected as exc:
+                handled.refusals[-1] = f"rejected by {consumer}: {exc}"
+                continue
+            except (OperationalError, DBAPIError) as exc:
+                if exc.connection_invalidated or isinstance(exc, OperationalError):
+                    raise TransientFailure(f"database unavailable: {exc.orig}") from exc
+                log.exception("handler %s failed on %s", consumer, envelope.type)
+                handled.refusals[-1] = f"{type(exc).__name__} in {consumer}: {exc.orig}"
                 continue
             except Exception as exc:
-                log.warning(
-                    "the bus did not take outbox event %d (%s: %s); the relay sends it again",
-                    rec.outbox_id, type(exc).__name__, exc,
-                )  # fmt: skip
-                return
-            self._sent_unmarked.append(rec.outbox_id)
+                log.exception("handler %s failed on %s", consumer, envelope.type)
+                handled.refusals[-1] = f"{type(exc).__name__} in {consumer}: {exc}"
+                continue
+            handled.records.extend(pending or [])
+        return handled
+
+    async def send(self, pending: Iterable[PendingRecord]) -> None:
+        """Produce committed outbox records, all at once (pipelined; in order on each partition). Marking
+        them sent is batched (see `relay_outbox`): a crash before the mark only means the relay sends them
+        again, which idempotent consumers ignore. A record the broker refuses for good is counted and,
+        after OUTBOX_MAX_ATTEMPTS, set aside: the others go on. A record the broker did not take (it is
+        unreachable) waits for the relay (it is committed)."""
+        records = [r for r in pending if r.outbox_id not in self._in_flight]
+        if not records:
+            return
+        flying = {r.outbox_id for r in records}
+        self._in_flight |= flying
+        try:
+            outcomes = await self.produce_all([(r.topic, r.key, r.value, []) for r in records])
+        finally:
+            self._in_flight -= flying
+        missed = 0
+        for rec, outcome in zip(records, outcomes, strict=True):
+            if outcome is None:
+                self._sent_unmarked.append(rec.outbox_id)
+            elif isinstance(outcome, PoisonRecord):
+                aside = self.database.note_send_failure(rec.outbox_id, str(outcome), OUTBOX_MAX_ATTEMPTS)
+                then = "set aside (kitting ops stuck, kitting ops resend)" if aside else "tried again later"
+                log.error(
+                    "outbox event %d for %s not sent: %s; %s",
+                    rec.outbox_id,
+                    rec.topic.topic_name,
+                    outcome,
+                    then,
+                )
+            else:
+                if not missed:
+                    log.warning(
+                        "the bus did not take outbox event %d (%s: %s); the relay sends it again",
+                        rec.outbox_id, type(outcome).__name__, outcome,
+                    )  # fmt: skip
+                missed += 1
+
+    async def produce_all(self, items: list[ProducerItem]) -> list[BaseException | None]:
+        """Produce several records; per record, None when the broker took it, else what went wrong. With
+        a `produce_many` (the worker's: every record queued first, then all awaited) they are pipelined;
+        else one after the other."""
+        if self.produce_many is not None:
+            return await self.produce_many(items)
+        outcomes: list[BaseException | None] = []
+        for topic, key, value, headers in items:
+            try:
+                await self.produce(topic, key, value, headers)
+            except Exception as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def relay_outbox(self) -> int:
         """Periodic: mark what was sent, then send what a crash left in the outbox (at least once)."""

@@ -11,8 +11,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Integer, LargeBinary, String, create_engine, event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    String,
+    create_engine,
+    event,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -92,10 +104,12 @@ class OutboxRecord(Base):
     )
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pre_ping: bool = True) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    # a worker goes without pre-ping (a round trip per unit of work): a connection the server dropped
+    # fails its statement, is invalidated, and the pipeline retries the unit of work on a fresh one
+    engine = create_engine(url, future=True, pool_pre_ping=pre_ping and not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -121,15 +135,17 @@ class PendingRecord:
 
 
 class UnitOfWork:
-    """One transaction: the handler's changes, the processed-event mark and the outbox rows.
+    """One transaction: the handlers' changes, the processed-event marks and the outbox rows.
 
-    `session` is the handler's SQLAlchemy session; `emit` queues an event for after the commit.
+    `session` is the handler's SQLAlchemy session; `emit` queues an event for after the commit. The
+    outbox rows are written together, by one Core insert, when `pending()` is asked for.
     """
 
     def __init__(self, session: Session, source: str) -> None:
         self.session = session
         self.source = source
-        self._emitted: list[OutboxRecord] = []
+        self._emitted: list[dict[str, Any]] = []
+        self._written: list[PendingRecord] = []
 
     def emit(self, data: EventData, *, event_id: str | None = None) -> Envelope[Any]:
         envelope = new_envelope(data, source=self.source, subject=data.basket_id, event_id=event_id)
@@ -141,25 +157,32 @@ class UnitOfWork:
         that the broker would refuse."""
         value = encode(envelope)
         check_size(value)
-        record = OutboxRecord(
-            topic=topic_for(envelope.data).topic_name, key=encode_key(envelope.subject), value=value
-        )
-        self.session.add(record)
-        self._emitted.append(record)
+        topic = topic_for(envelope.data).topic_name
+        self._emitted.append({"topic": topic, "key": encode_key(envelope.subject), "value": value})
         return envelope
 
     def pending(self) -> list[PendingRecord]:
-        """The events emitted so far, flushed so that each has its outbox id."""
-        self.session.flush()
-        return [PendingRecord(r.id, by_name(r.topic), r.key, r.value) for r in self._emitted]
+        """The events emitted so far, written to the outbox (one insert) so that each has its id."""
+        if self._emitted:
+            rows, self._emitted = self._emitted, []
+            ids = self.session.scalars(
+                insert(OutboxRecord).returning(OutboxRecord.id, sort_by_parameter_order=True), rows
+            ).all()
+            self._written.extend(
+                PendingRecord(i, by_name(r["topic"]), r["key"], r["value"])
+                for i, r in zip(ids, rows, strict=True)
+            )
+        return list(self._written)
 
 
 class Database:
-    """Owns the engine and opens units of work."""
+    """Owns the engine and opens units of work. `pre_ping` checks a pooled connection before each use:
+    right for the HTTP service (a request should not fail once per connection after a database
+    restart); a worker turns it off, as its pipeline retries a unit of work the database dropped."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pre_ping: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pre_ping)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -181,10 +204,10 @@ class Database:
         """
         try:
             with self.unit_of_work(source) as uow:
-                uow.session.add(
-                    ProcessedEvent(consumer=consumer, source=envelope.source, event_id=envelope.id)
+                uow.session.execute(
+                    insert(ProcessedEvent),
+                    [{"consumer": consumer, "source": envelope.source, "event_id": envelope.id}],
                 )
-                uow.session.flush()
                 handler(envelope, uow)
                 pending = uow.pending()
         except IntegrityError:
@@ -192,6 +215,48 @@ class Database:
                 return None
             raise
         return pending
+
+    def handle_batch(
+        self, consumer: str, envelopes: list[Envelope[Any]], source: str, handler: Any
+    ) -> tuple[list[PendingRecord], list[bool]] | None:
+        """Run `handler` on each event this consumer has not handled yet, all in one transaction with one
+        read and one write of the processed-event ledger and one outbox insert. Returns the outbox
+        records to send and, per event, whether it was new (False: a repeat, skipped); None when the
+        batch could not commit as a whole (a handler raised, or another worker marked one of the events
+        meanwhile): everything is rolled back and the caller handles the events one by one. Errors of
+        an unavailable database propagate."""
+        keys = [(e.source, e.id) for e in envelopes]
+        fresh: list[bool] = []
+        try:
+            with self.unit_of_work(source) as uow:
+                done = {
+                    (row[0], row[1])
+                    for row in uow.session.execute(
+                        select(ProcessedEvent.source, ProcessedEvent.event_id).where(
+                            ProcessedEvent.consumer == consumer,
+                            tuple_(ProcessedEvent.source, ProcessedEvent.event_id).in_(keys),
+                        )
+                    )
+                }
+                marks: list[dict[str, Any]] = []
+                for key, envelope in zip(keys, envelopes, strict=True):
+                    if key in done:
+                        fresh.append(False)
+                        continue
+                    done.add(key)  # the same event twice in one batch: the second is a repeat
+                    fresh.append(True)
+                    handler(envelope, uow)
+                    marks.append({"consumer": consumer, "source": key[0], "event_id": key[1]})
+                if marks:
+                    uow.session.execute(insert(ProcessedEvent), marks)
+                pending = uow.pending()
+        except (OperationalError, DBAPIError) as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError):
+                raise
+            return None
+        except Exception:
+            return None
+        return pending, fresh
 
     def run_job(self, source: str, job: Callable[[UnitOfWork], None]) -> list[PendingRecord]:
         """Run a periodic decision (e.g. closing quote rounds) in one transaction with its outbox."""

@@ -62,6 +62,20 @@ class Settings(BaseSettings):
     consumer_fetch_max_wait_ms: int = Field(
         default=100, ge=0, description="Longest a consumer fetch waits for data (Faust's own is 1500 ms)"
     )
+    consumer_fetch_busy_wait_ms: int | None = Field(
+        default=None,
+        ge=0,
+        description="The fetch wait for a second after a worker received or produced records; unset: "
+        "the same as consumer_fetch_max_wait_ms (right for Kafka, which answers a fetch as soon as data "
+        "arrives); Kitting sets 5 for its embedded broker, which holds every fetch for the whole wait",
+    )
+    consumer_batch_max: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Most records a consumer handles in one transaction (those already fetched; it never "
+        "waits for more)",
+    )
     method_providers: list[MethodProviderConfig] | None = Field(
         default=None,
         description="JSON list of method providers with component-list endpoints; unset: the demo site's",

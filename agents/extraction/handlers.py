@@ -157,7 +157,7 @@ class Extractor:
 
     def on_method_browsed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         browsed: MethodBrowsed = envelope.data
-        prepared = self._prepared.pop(envelope.id, None)
+        prepared = self._prepared.get(envelope.id)  # kept: a batch rolled back runs its handlers again
         if prepared is None or prepared.method is None:  # only when called without `prepare` (tests)
             prepared = prepared or Prepared()
             prepared.method = read_method(browsed, prepared)

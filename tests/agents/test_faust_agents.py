@@ -32,6 +32,7 @@ def app_and_sent(database: Database) -> Iterator[tuple[KittingApp, Sent]]:
         sent.append((topic, key, value, headers))
 
     app.pipeline.produce = fake_produce
+    app.pipeline.produce_many = None  # every send through fake_produce
     yield app, sent
 
 
@@ -86,3 +87,39 @@ def test_every_role_has_an_agent(app_and_sent: tuple[KittingApp, Sent]) -> None:
         *(f"provider.{shop}.fleet.delivery-requested" for shop in own),
         *(f"provider.{shop}.counter.delivery-requested" for shop in pickup),
     }  # fmt: skip
+
+
+async def test_records_that_arrived_together_are_handled_as_one_batch_by_one_lane_or_alone_by_several(
+    database: Database,
+) -> None:
+    """An agent takes the records already in its queue into one batch (one transaction); an agent
+    with several lanes (the extractor's) takes one at a time, since its lanes share the queue: a lane
+    that saw a record there which another took must not wait for a record that never comes."""
+    import asyncio
+
+    from streams.persistence import UnitOfWork
+
+    settings = Settings(database_url=database.url, app_id="agents-batch-test")
+    app = KittingApp(settings, "127.0.0.1:1", database, sandbox=InlineSandbox())
+    batches: dict[str, list[int]] = {"one-lane": [], "two-lanes": []}
+
+    def handler_for(name: str) -> Any:
+        def handle(envelope: Any, uow: UnitOfWork) -> None:
+            batches[name].append(id(uow))
+
+        return handle
+
+    app.consume(Topic.METHOD_BROWSED, "one-lane", handler_for("one-lane"))
+    app.consume(Topic.METHOD_BROWSED, "two-lanes", handler_for("two-lanes"), concurrency=2)
+    for name in batches:
+        agent = app.faust.agents[name]
+        async with agent.test_context() as context:
+            for n in range(6):
+                await context.put(browse_event(f"b-{n}", key=bytes(32)), key=f"b-{n}".encode(), wait=False)
+            for _ in range(200):
+                if len(batches[name]) == 6:
+                    break
+                await asyncio.sleep(0.05)
+        assert len(batches[name]) == 6, name
+    assert len(set(batches["one-lane"])) < 6  # several records in one unit of work
+    assert len(set(batches["two-lanes"])) == 6

@@ -244,3 +244,106 @@ def test_a_2_mb_event_is_dead_lettered_unread_and_costs_no_time(database: Databa
     ((topic, _, value, headers),) = sent
     assert topic is Topic.DEAD_LETTER and len(value or b"") == DLQ_BODY_BYTES
     assert headers[DLQ_HEADER_ERROR].startswith(b"the record is 2000")
+
+
+def emit_each(handled: list[str]) -> Any:
+    def emit(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        handled.append(envelope.data.basket_id)
+        if envelope.data.basket_id == "b-bad":
+            raise HandlerRejected("this one cannot be handled")
+        uow.emit(envelope.data)
+
+    return emit
+
+
+def test_a_batch_is_handled_in_one_transaction_and_a_bad_record_is_dead_lettered_alone(
+    database: Database,
+) -> None:
+    """Records that arrived together commit together (one transaction for the ledger marks, the
+    handlers' changes and the outbox); a record its handler refuses is dead-lettered alone, one that
+    does not decode too, and the others are handled once each, their events sent in their order."""
+    from sqlalchemy import event
+
+    p, sent = pipeline(database)
+    baskets = ["b-1", "b-2", "b-bad", "b-4"]
+    records = [record(browse_event(b, key=bytes(32)), offset=n) for n, b in enumerate(baskets)]
+    records.insert(2, record(b"{not json", offset=99))
+    handled: list[str] = []
+    sub = Subscription(Topic.METHOD_BROWSED, "test.batch", emit_each(handled))
+
+    transactions: list[int] = []
+    event.listen(database.engine, "begin", lambda conn: transactions.append(1))
+    good = [record(browse_event(f"g-{n}", key=bytes(32)), offset=100 + n) for n in range(20)]
+    asyncio.run(p.process_batch(good, sub))
+    assert len(transactions) == 1  # twenty events, one transaction
+    sent.clear()
+
+    results = asyncio.run(p.process_batch(records, sub))
+    assert [r is not None for r in results] == [True, True, False, False, True]
+    assert [json.loads(v or b"")["subject"] for t, _, v, _ in sent if t is Topic.METHOD_BROWSED] == [
+        "b-1",
+        "b-2",
+        "b-4",
+    ]
+    letters = {h[DLQ_HEADER_OFFSET]: h[DLQ_HEADER_ERROR] for t, _, _, h in sent if t is Topic.DEAD_LETTER}
+    assert letters.keys() == {b"99", b"2"}
+    assert letters[b"2"] == b"rejected by test.batch: this one cannot be handled"
+    assert letters[b"99"].startswith(b"not JSON")
+    sent.clear()
+    handled.clear()
+    asyncio.run(p.process_batch(records, sub))  # the same batch again: only the refused one is tried
+    assert set(handled) == {"b-bad"}  # (tried in the batch, then alone)
+    assert [t for t, *_ in sent] == [Topic.DEAD_LETTER, Topic.DEAD_LETTER]
+
+
+def test_an_event_twice_in_one_batch_is_handled_once(database: Database) -> None:
+    p, sent = pipeline(database)
+    raw = browse_event("b-1", key=bytes(32))
+    handled: list[str] = []
+    sub = Subscription(Topic.METHOD_BROWSED, "test.twice", emit_each(handled))
+    results = asyncio.run(p.process_batch([record(raw, offset=1), record(raw, offset=2)], sub))
+    assert handled == ["b-1"] and [t for t, *_ in sent] == [Topic.METHOD_BROWSED]
+    assert all(r is not None for r in results)  # a repeat is still a valid event (the `then` hook runs)
+
+
+def test_a_record_is_decoded_once_for_every_consumer_of_its_topic(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streams.handling
+
+    decoded: list[bytes | None] = []
+    real = streams.handling.decode
+
+    def counting(raw: bytes | None, topic: Topic) -> Any:
+        decoded.append(raw)
+        return real(raw, topic)
+
+    monkeypatch.setattr(streams.handling, "decode", counting)
+    p, _ = pipeline(database)
+    raw = record(browse_event("b-1", key=bytes(32)))
+    for consumer in ("a", "b", "c"):
+        asyncio.run(p.process(raw, Subscription(Topic.METHOD_BROWSED, consumer, None)))
+    assert len(decoded) == 1
+    other = RawRecord(raw.topic, raw.partition, raw.offset, raw.key, browse_event("b-2", key=bytes(32)), [])
+    envelope = asyncio.run(p.process(other, Subscription(Topic.METHOD_BROWSED, "a", None)))
+    assert envelope is not None and envelope.data.basket_id == "b-2"  # same place, other bytes: read again
+
+
+def test_a_batch_outbox_is_produced_pipelined(database: Database) -> None:
+    """With the worker's `produce_many`, a batch's events are handed to the producer in one call, in
+    order, and a record the broker did not take stays in the outbox for the relay."""
+    calls: list[list[bytes | None]] = []
+
+    async def produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        raise AssertionError("one record at a time")
+
+    async def produce_many(items: list[Any]) -> list[BaseException | None]:
+        calls.append([key for _, key, _, _ in items])
+        return [ConnectionError("gone") if key == b"b-3" else None for _, key, _, _ in items]
+
+    p = Pipeline(database, produce, source="urn:test", produce_many=produce_many)
+    records = [record(browse_event(f"b-{n}", key=bytes(32)), offset=n) for n in range(5)]
+    asyncio.run(p.process_batch(records, Subscription(Topic.METHOD_BROWSED, "test.emit", emit_each([]))))
+    assert calls == [[b"b-0", b"b-1", b"b-2", b"b-3", b"b-4"]]
+    asyncio.run(p.relay_outbox())
+    assert [r.key for r in database.unsent(older_than=utcnow() + timedelta(seconds=10))] == [b"b-3"]
