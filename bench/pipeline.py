@@ -46,7 +46,6 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
-from streams.runtime import EMBEDDED_BUSY_WAIT_MS
 from streams.topics import Topic
 
 RUN = uuid.uuid4().hex[:8]
@@ -280,7 +279,6 @@ def main() -> None:
             )
             if not configured:  # the workers' tables are declared with the topics' own partition count
                 env["KITTING_TOPIC_PARTITIONS"] = str(args.partitions)
-                env.setdefault("KITTING_CONSUMER_FETCH_BUSY_WAIT_MS", str(EMBEDDED_BUSY_WAIT_MS))
             upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting {args.workers} worker(s), {args.partitions} partition(s)")

@@ -20,8 +20,6 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.processes import stop_process
 from streams.settings import Settings
 
-EMBEDDED_BUSY_WAIT_MS = 5  # the embedded broker holds a fetch for its whole wait: keep it short while busy
-
 
 @dataclass(frozen=True)
 class BrokerInUse:
@@ -65,8 +63,6 @@ def child_env(
     env["KITTING_DATABASE_URL"] = settings.database_url
     if settings.embedded_broker and settings.topic_partitions is None:
         env["KITTING_TOPIC_PARTITIONS"] = "1"
-    if settings.embedded_broker and settings.consumer_fetch_busy_wait_ms is None:
-        env["KITTING_CONSUMER_FETCH_BUSY_WAIT_MS"] = str(EMBEDDED_BUSY_WAIT_MS)
     env.update(overrides)
     return env
 
