@@ -158,7 +158,8 @@ class KittingApp:
 
     async def _produce_many(self, items: list[ProducerItem]) -> list[BaseException | None]:
         """Queue every record with the producer first (so they leave in this order, in as few requests as
-        it makes), then wait for the broker's answers."""
+        it makes), then wait for the broker's answers. A record the producer cannot even queue because
+        the broker is unreachable stops the queueing: the records behind get that failure untried."""
         self.faust.busy()  # what is produced here is often consumed here next
         queued: list[Awaitable[Any] | BaseException] = []
         for topic, key, value, headers in items:
@@ -167,7 +168,12 @@ class KittingApp:
                     await self.faust.producer.send(topic.topic_name, key, value, None, None, headers or None)
                 )
             except Exception as exc:
-                queued.append(_classified(exc) if isinstance(exc, KafkaError) else exc)
+                failure = _classified(exc) if isinstance(exc, KafkaError) else exc
+                if isinstance(failure, PoisonRecord):
+                    queued.append(failure)
+                    continue
+                queued.extend([failure] * (len(items) - len(queued)))
+                break
         outcomes: list[BaseException | None] = []
         for sent in queued:
             if isinstance(sent, BaseException):

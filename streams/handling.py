@@ -250,7 +250,7 @@ class Pipeline:
         except (OperationalError, DBAPIError) as exc:
             raise TransientFailure(f"database unavailable: {exc.orig}") from exc
         if together is not None:
-            return _Handled(together[0], [None] * len(envelopes))
+            return _Handled(together, [None] * len(envelopes))
         handled = _Handled([], [])
         for envelope in envelopes:
             handled.refusals.append(None)
@@ -287,7 +287,7 @@ class Pipeline:
             outcomes = await self.produce_all([(r.topic, r.key, r.value, []) for r in records])
         finally:
             self._in_flight -= flying
-        missed = 0
+        missed: list[tuple[PendingRecord, BaseException]] = []
         for rec, outcome in zip(records, outcomes, strict=True):
             if outcome is None:
                 self._sent_unmarked.append(rec.outbox_id)
@@ -302,25 +302,31 @@ class Pipeline:
                     then,
                 )
             else:
-                if not missed:
-                    log.warning(
-                        "the bus did not take outbox event %d (%s: %s); the relay sends it again",
-                        rec.outbox_id, type(outcome).__name__, outcome,
-                    )  # fmt: skip
-                missed += 1
+                missed.append((rec, outcome))
+        if missed:
+            (first, cause), more = missed[0], len(missed) - 1
+            log.warning(
+                "the bus did not take outbox event %d%s (%s: %s); the relay sends %s again",
+                first.outbox_id, f" and {more} more" if more else "", type(cause).__name__, cause,
+                "them" if more else "it",
+            )  # fmt: skip
 
     async def produce_all(self, items: list[ProducerItem]) -> list[BaseException | None]:
         """Produce several records; per record, None when the broker took it, else what went wrong. With
         a `produce_many` (the worker's: every record queued first, then all awaited) they are pipelined;
-        else one after the other."""
+        else one after the other. Once the broker is found unreachable, the records behind are not tried
+        (each would wait out the same outage): they get that failure too."""
         if self.produce_many is not None:
             return await self.produce_many(items)
         outcomes: list[BaseException | None] = []
         for topic, key, value, headers in items:
             try:
                 await self.produce(topic, key, value, headers)
-            except Exception as exc:
+            except PoisonRecord as exc:
                 outcomes.append(exc)
+            except Exception as exc:
+                outcomes.extend([exc] * (len(items) - len(outcomes)))
+                break
             else:
                 outcomes.append(None)
         return outcomes

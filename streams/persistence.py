@@ -3,6 +3,7 @@ handlers idempotent, the outbox, and the unit of work that commits all three tog
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from schemas.events import EventData
 from streams.codec import encode, encode_key
 from streams.publishing import check_size
 from streams.topics import Topic, by_name, topic_for
+
+log = logging.getLogger(__name__)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -218,15 +221,14 @@ class Database:
 
     def handle_batch(
         self, consumer: str, envelopes: list[Envelope[Any]], source: str, handler: Any
-    ) -> tuple[list[PendingRecord], list[bool]] | None:
-        """Run `handler` on each event this consumer has not handled yet, all in one transaction with one
-        read and one write of the processed-event ledger and one outbox insert. Returns the outbox
-        records to send and, per event, whether it was new (False: a repeat, skipped); None when the
-        batch could not commit as a whole (a handler raised, or another worker marked one of the events
-        meanwhile): everything is rolled back and the caller handles the events one by one. Errors of
-        an unavailable database propagate."""
+    ) -> list[PendingRecord] | None:
+        """Run `handler` on each event this consumer has not handled yet (a repeat is skipped), all in one
+        transaction with one read and one write of the processed-event ledger and one outbox insert.
+        Returns the outbox records to send; None when the batch could not commit as a whole (a handler
+        raised, or another worker marked one of the events meanwhile): everything is rolled back, the
+        cause is logged, and the caller handles the events one by one. Errors of an unavailable database
+        propagate."""
         keys = [(e.source, e.id) for e in envelopes]
-        fresh: list[bool] = []
         try:
             with self.unit_of_work(source) as uow:
                 done = {
@@ -241,10 +243,8 @@ class Database:
                 marks: list[dict[str, Any]] = []
                 for key, envelope in zip(keys, envelopes, strict=True):
                     if key in done:
-                        fresh.append(False)
                         continue
                     done.add(key)  # the same event twice in one batch: the second is a repeat
-                    fresh.append(True)
                     handler(envelope, uow)
                     marks.append({"consumer": consumer, "source": key[0], "event_id": key[1]})
                 if marks:
@@ -253,10 +253,16 @@ class Database:
         except (OperationalError, DBAPIError) as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise
-            return None
-        except Exception:
-            return None
-        return pending, fresh
+            cause: Exception = exc
+        except Exception as exc:
+            cause = exc
+        else:
+            return pending
+        log.info(
+            "a batch of %d events for %s did not commit (%s: %s); handling them one by one",
+            len(envelopes), consumer, type(cause).__name__, str(cause)[:300],
+        )  # fmt: skip
+        return None
 
     def run_job(self, source: str, job: Callable[[UnitOfWork], None]) -> list[PendingRecord]:
         """Run a periodic decision (e.g. closing quote rounds) in one transaction with its outbox."""

@@ -347,3 +347,20 @@ def test_a_batch_outbox_is_produced_pipelined(database: Database) -> None:
     assert calls == [[b"b-0", b"b-1", b"b-2", b"b-3", b"b-4"]]
     asyncio.run(p.relay_outbox())
     assert [r.key for r in database.unsent(older_than=utcnow() + timedelta(seconds=10))] == [b"b-3"]
+
+
+def test_an_unreachable_broker_is_tried_once_per_pass_not_once_per_record(database: Database) -> None:
+    """Each record would wait out the same outage: the first failure stands for the records behind it,
+    which stay in the outbox for the relay."""
+    calls: list[bytes | None] = []
+
+    async def produce(topic: Topic, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        calls.append(key)
+        raise ConnectionError("the broker is unreachable")
+
+    p = Pipeline(database, produce, source="urn:test")
+    records = [record(browse_event(f"b-{n}", key=bytes(32)), offset=n) for n in range(3)]
+    asyncio.run(p.process_batch(records, Subscription(Topic.METHOD_BROWSED, "test.emit", emit_each([]))))
+    assert calls == [b"b-0"]
+    later = utcnow() + timedelta(seconds=10)
+    assert [r.key for r in database.unsent(older_than=later)] == [b"b-0", b"b-1", b"b-2"]
