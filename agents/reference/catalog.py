@@ -9,8 +9,8 @@ reason. A line without a concept is looked for by its words (matching.py) and ju
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ from schemas.units import convert, dimension
 from schemas.values import Money, Quantity
 
 LOOKED_AT = 60  # products judged per line at most, closest kinds first: enough for every pack size
+MATCHES_KEPT = 4096  # needs a catalog has answered, by what its answer depends on (a repeat costs a lookup)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,13 @@ class ProductMatch:
 
 
 class Catalog:
-    """A shop's products, found by concept (the product's and every one above it) and by head word."""
+    """A shop's products, found by concept (the product's and every one above it) and by head word.
+    The products never change, so the answer for a need is kept: "1 tsp salt" in the next recipe costs
+    a dictionary lookup, not a search."""
 
     def __init__(self, products: Iterable[Product]) -> None:
         self.products: tuple[Product, ...] = tuple(products)
+        self._found: OrderedDict[Hashable, tuple[ProductMatch, ...]] = OrderedDict()
         tx = taxonomy()
         self._under: dict[str, list[int]] = defaultdict(list)
         self._by_head: dict[str, list[int]] = defaultdict(list)
@@ -68,6 +72,20 @@ class Catalog:
     def find(self, line: QuoteLine, limit: int = 4) -> list[ProductMatch]:
         """Up to `limit` products for the line, in different pack sizes where the shop has them: the
         exact ones, or when there are none the substitutes; [] when nothing fits."""
+        key = (line.kind, line.concept, line.name, line.diet, line.fresh, line.broader, limit)
+        found = self._found.get(key)
+        if found is None:
+            found = tuple(self._search(line, limit))
+            self._found[key] = found
+            if len(self._found) > MATCHES_KEPT:
+                self._found.popitem(last=False)
+        else:
+            self._found.move_to_end(key)
+        return list(found)
+
+    def _search(self, line: QuoteLine, limit: int) -> list[ProductMatch]:
+        """`find` without the kept answers; it reads the line's kind, concept, name, diet, freshness
+        and breadth only (the key of `_found`)."""
         substitutes: list[ProductMatch] = []
         exact: list[ProductMatch] = []
         for index in self._candidates(line):

@@ -464,3 +464,23 @@ def test_drill_faults_reject_every_order_or_never_answer() -> None:
     assert len(answers(silent, quote_request("market-hall", "plain flour"))) == 1  # it still quotes
     others = shop_named("market-hall", Faults(reject=frozenset({"corner-grocer"}))).adapter()
     assert isinstance(answers(others, order)[0], ev.OrderConfirmed)
+
+
+def test_a_catalog_answers_a_need_it_has_met_before_from_memory_and_minds_what_the_answer_reads() -> None:
+    """A repeat costs a lookup; a need that differs in anything the search reads gets its own answer."""
+    catalog = Catalog(catalog_of("market-hall").products)
+    stock = needed("chicken stock", text="1 litre chicken stock")
+    vegetarian = stock.model_copy(update={"diet": Diet.vegetarian})
+    lines = [stock, vegetarian, stock.model_copy(update={"concept": None}), needed("tomatoes")]
+    first = [catalog.find(line, limit=10) for line in lines]
+    assert first == [catalog._search(line, 10) for line in lines]  # the same as an uncached search
+    assert first[0] != first[1]  # the diet is part of the key
+    searched: list[str] = []
+    real = catalog._search
+    catalog._search = lambda line, limit: searched.append(line.name) or real(line, limit)  # type: ignore[method-assign]
+    again = [catalog.find(line.model_copy(update={"line_id": "other"}), limit=10) for line in lines]
+    assert again == first and searched == []
+    for changed in ({"fresh": True}, {"broader": True}, {"kind": TOOL}, {"name": "chicken stock cubes"}):
+        catalog.find(stock.model_copy(update=changed), limit=10)
+    catalog.find(stock, limit=3)  # another limit is another answer
+    assert searched == ["chicken stock"] * 3 + ["chicken stock cubes", "chicken stock"]
