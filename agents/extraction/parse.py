@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
@@ -18,6 +18,7 @@ MEASURABLE = ("mass", "volume", "length")
 DOZEN = re.compile(r"(\d+(?:\.\d+)?)?\s*dozens?", re.IGNORECASE)
 # "a pinch of salt", "handful of mint": the page states no number, and Kitting invents none
 VAGUE_UNITS = {"pinch", "dash", "splash", "handful", "bunch", "sprig", "drizzle", "knob", "sprinkle"}
+SENTENCES_KEPT = 8192  # lines parsed before, per process: "1 tsp salt" recurs across recipes
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,21 @@ MAX_PARSED_CHARS = 300  # the model's time grows with the square of a line's len
 
 
 def parse_line(text: str) -> ParsedLine:
-    """Parse one line; the returned `text` is always the line as given."""
+    """Parse one line; the returned `text` is always the line as given. A line that reads the same as
+    one parsed before (after cleaning) is not parsed again."""
     visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # zero-width, direction marks
     cleaned = " ".join(visible.split())[:MAX_PARSED_CHARS]
     cleaned = re.sub(r"(\d),(\d{1,2})\b", r"\1.\2", cleaned)  # decimal commas: "0,5 l", "2,5 dl"
     if not cleaned:
         return ParsedLine(text=text, name="")
+    parsed = _parse_cleaned(cleaned)
+    return replace(parsed, text=text, alternatives=list(parsed.alternatives))
+
+
+@lru_cache(maxsize=SENTENCES_KEPT)
+def _parse_cleaned(cleaned: str) -> ParsedLine:
+    """`parse_line` of a cleaned, non-empty line (its `text` is the cleaned line)."""
+    text = cleaned
     try:
         parsed = _parser()(cleaned, string_units=True)
     except Exception:  # the model never should, but a sentence must not sink a page

@@ -169,3 +169,24 @@ def test_odd_input_is_read_or_refused_quickly_never_crashed_on() -> None:
     assert extract_method(odd_howto).components[0].name == "Tap washer"
     huge_list = "<h2>Ingredients</h2><ul>" + "".join(f"<li>{n} eggs</li>" for n in range(2000)) + "</ul>"
     assert len(extract_method(huge_list).components) == 500
+
+
+def test_a_line_read_before_is_not_parsed_again_and_keeps_its_own_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """"1 tsp salt" recurs across recipes: the model reads it once per process; each answer still
+    carries the line as its page wrote it, and its own list of alternatives."""
+    from agents.extraction import parse
+
+    parse._parse_cleaned.cache_clear()
+    model = parse._parser()
+    calls: list[str] = []
+    monkeypatch.setattr(parse, "_parser", lambda: lambda text, **kw: calls.append(text) or model(text, **kw))
+    first = parse.parse_line("2 cups milk or cream")
+    again = parse.parse_line("2  cups\u200b milk or cream")
+    assert calls == ["2 cups milk or cream"]
+    assert (first.text, again.text) == ("2 cups milk or cream", "2  cups\u200b milk or cream")
+    assert (again.name, again.quantity, again.unit) == (first.name, first.quantity, first.unit)
+    assert first.alternatives and first.alternatives is not again.alternatives
+    parse.parse_line("3 cups milk or cream")
+    assert len(calls) == 2
