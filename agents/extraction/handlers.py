@@ -15,6 +15,7 @@ from agents.baskets.store import remember_extraction, set_status
 from agents.extraction.extract import ExtractedMethod, extract_method
 from agents.extraction.fetch import FetchedPage, FetchFailed, fetch_page
 from agents.extraction.method_providers import MethodProviderRegistry, ask_providers, method_from_lists
+from agents.extraction.read_pages import ReadPages, reader_version
 from agents.extraction.text import extract_text
 from schemas.envelope import Envelope
 from schemas.events import BasketStatus, ComponentsExtracted, MethodBrowsed, ProvidedList
@@ -48,15 +49,16 @@ def method_of(browsed: MethodBrowsed, fetch_failure: str | None = None) -> Extra
 
 
 def content_key(browsed: MethodBrowsed) -> str | None:
-    """What a job's reading depends on: its address and its page (or text); None for a job read from
-    lists or with nothing to read."""
+    """What a job's reading depends on: the reading code, the job's address and its page (or text); None
+    for a job read from lists or with nothing to read."""
     if browsed.components or browsed.unreadable:
         return None
     content = browsed.html if browsed.html is not None else browsed.text
     if content is None:
         return None
     digest = hashlib.sha256()
-    for part in (browsed.url, browsed.channel or "", "html" if browsed.html is not None else "text", content):
+    kind = "html" if browsed.html is not None else "text"
+    for part in (reader_version(), browsed.url, browsed.channel or "", kind, content):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
@@ -71,6 +73,7 @@ class Prepared:
     method_yield: str | None = None
     list_failures: list[str] = field(default_factory=list)
     method: ExtractedMethod | None = None  # read in the sandbox
+    unkept: str | None = None  # the content key of a page read now, for the shared store of read pages
 
 
 def read_method(browsed: MethodBrowsed, prepared: Prepared) -> ExtractedMethod:
@@ -101,6 +104,7 @@ class Extractor:
     fetch: Callable[[str], Awaitable[FetchedPage]] = fetch_page
     ask: AskProviders = ask_providers
     sandbox: Sandbox = field(default_factory=InlineSandbox)
+    pages: ReadPages | None = None  # pages read before by any worker (None: this process's memory only)
     _prepared: OrderedDict[str, Prepared] = field(default_factory=OrderedDict)
     _read: OrderedDict[str, ExtractedMethod] = field(default_factory=OrderedDict)
 
@@ -118,16 +122,21 @@ class Extractor:
         return envelope
 
     async def read(self, browsed: MethodBrowsed, prepared: Prepared) -> ExtractedMethod:
-        """The job read in the sandbox; a page or text read before (the same content at the same address)
-        is not read again."""
+        """The job read in the sandbox; a page or text read before (the same content at the same address,
+        by this worker or, through `pages`, by any) is not read again."""
         key = content_key(browsed) if not prepared.lists and prepared.fetch_failure is None else None
         if key is not None and key in self._read:
             self._read.move_to_end(key)
             return self._read[key]
-        try:
-            method = await self.sandbox.run(read_method, browsed, prepared)
-        except JobTooHeavy as exc:
-            return ExtractedMethod.empty(f"the page could not be read: {exc}")
+        # only web pages are shared: a faxed or mailed text is one person's, and never comes again
+        shared = self.pages if key is not None and browsed.html is not None else None
+        method = shared.find(key) if shared is not None and key is not None else None
+        if method is None:
+            try:
+                method = await self.sandbox.run(read_method, browsed, prepared)
+            except JobTooHeavy as exc:
+                return ExtractedMethod.empty(f"the page could not be read: {exc}")
+            prepared.unkept = key if shared is not None else None
         if key is not None:
             self._read[key] = method
             while len(self._read) > READ_PAGES_KEPT:
@@ -162,6 +171,8 @@ class Extractor:
             prepared = prepared or Prepared()
             prepared.method = read_method(browsed, prepared)
         method = prepared.method
+        if prepared.unkept is not None and self.pages is not None:
+            self.pages.keep(uow, prepared.unkept, method)
         listed = method.source == "site-list" or bool(prepared.lists) or method.kind == "list"
         extracted = ComponentsExtracted(
             basket_id=browsed.basket_id, url=browsed.url, title=method.title,

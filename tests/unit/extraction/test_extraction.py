@@ -2,6 +2,7 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,14 +175,19 @@ def test_odd_input_is_read_or_refused_quickly_never_crashed_on() -> None:
 def test_a_line_read_before_is_not_parsed_again_and_keeps_its_own_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """"1 tsp salt" recurs across recipes: the model reads it once per process; each answer still
+    """ "1 tsp salt" recurs across recipes: the model reads it once per process; each answer still
     carries the line as its page wrote it, and its own list of alternatives."""
     from agents.extraction import parse
 
     parse._parse_cleaned.cache_clear()
     model = parse._parser()
     calls: list[str] = []
-    monkeypatch.setattr(parse, "_parser", lambda: lambda text, **kw: calls.append(text) or model(text, **kw))
+
+    def counted(text: str, **options: Any) -> Any:
+        calls.append(text)
+        return model(text, **options)
+
+    monkeypatch.setattr(parse, "_parser", lambda: counted)
     first = parse.parse_line("2 cups milk or cream")
     again = parse.parse_line("2  cups\u200b milk or cream")
     assert calls == ["2 cups milk or cream"]

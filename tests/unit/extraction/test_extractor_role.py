@@ -267,3 +267,73 @@ def test_a_page_viewed_again_is_not_read_again(database: Database) -> None:
     extracted = [json.loads(v)["data"] for v in bus.values(Topic.COMPONENTS_EXTRACTED)]
     assert [len(e["components"]) for e in extracted] == [6] * 5
     assert Counting.runs == 3  # v1, v4 and v5: the repeats of v1 cost no reading
+
+
+def test_a_page_one_worker_read_is_not_read_again_by_another_until_the_reader_changes_or_it_is_forgotten(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers share the pages they read through the database: what the second worker sends is what the
+    first read, without reading. A new reading code reads again, and old rows are forgotten."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from agents.extraction import handlers
+    from agents.extraction.read_pages import KEPT_DAYS, ReadPage, ReadPages
+    from streams.persistence import utcnow
+    from streams.sandbox import InlineSandbox
+
+    class Counting(InlineSandbox):
+        def __init__(self) -> None:
+            self.runs = 0
+
+        async def run(self, job: Any, *args: Any) -> Any:
+            self.runs += 1
+            return await super().run(job, *args)
+
+    def view(basket: str) -> bytes:
+        job = MethodBrowsed(basket_id=basket, url="https://recipes.example/p", html=demo_page())
+        return encode(new_envelope(job, source="urn:test", subject=basket))
+
+    def worker() -> tuple[InMemoryBus, Counting]:
+        sandbox = Counting()
+        extractor = Extractor(sandbox=sandbox, registry=MethodProviderRegistry(()), pages=ReadPages(database))
+        return bus_with(database, extractor), sandbox
+
+    (first, first_reads), (second, second_reads) = worker(), worker()
+    first.publish(Topic.METHOD_BROWSED, encode_key("w1"), view("w1"))
+    second.publish(Topic.METHOD_BROWSED, encode_key("w2"), view("w2"))
+    assert (first_reads.runs, second_reads.runs) == (1, 0)
+    read_first, read_second = (
+        json.loads(bus.values(Topic.COMPONENTS_EXTRACTED)[0])["data"] for bus in (first, second)
+    )
+    assert read_first.pop("basket_id") == "w1" and read_second.pop("basket_id") == "w2"
+    assert read_second == read_first and len(read_first["components"]) == 6
+    with database.session() as session:
+        assert len(session.scalars(select(ReadPage)).all()) == 1
+
+    third, third_reads = worker()
+    monkeypatch.setattr(handlers, "reader_version", lambda: "another-reader")
+    third.publish(Topic.METHOD_BROWSED, encode_key("w3"), view("w3"))
+    assert third_reads.runs == 1  # another reader: read again, and kept under its own key
+    monkeypatch.undo()
+
+    with database.session() as session:
+        session.execute(update(ReadPage).values(read_at=utcnow() - timedelta(days=KEPT_DAYS + 1)))
+    fourth, fourth_reads = worker()
+    fourth.publish(Topic.METHOD_BROWSED, encode_key("w4"), view("w4"))
+    assert fourth_reads.runs == 1  # too old to be trusted: read again
+    with database.unit_of_work("urn:test") as uow:
+        ReadPages.forget_old(uow)
+    with database.session() as session:
+        kept = session.scalars(select(ReadPage)).all()
+    assert [row.read_at > utcnow() - timedelta(days=1) for row in kept] == [True]
+    faxed = MethodBrowsed(
+        basket_id="w5", url="https://kitting.invalid/fax/1", channel="fax", text="Pancakes\n2 eggs\n1 cup"
+    )
+    fourth.publish(
+        Topic.METHOD_BROWSED, encode_key("w5"), encode(new_envelope(faxed, source="urn:test", subject="w5"))
+    )
+    assert json.loads(fourth.values(Topic.COMPONENTS_EXTRACTED)[-1])["data"]["components"]
+    with database.session() as session:
+        assert len(session.scalars(select(ReadPage)).all()) == 1  # one person's fax is not shared
