@@ -206,6 +206,19 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
                 yield from _nodes(value[key])
 
 
+SCHEMA_ORG = re.compile(r"^https?://schema\.org/")
+
+
+def _short_keys(value: Any) -> Any:
+    """RDFa as extruct gives it names properties by IRI ("https://schema.org/recipeIngredient"): the
+    schema.org ones by their short name, as in JSON-LD and microdata."""
+    if isinstance(value, list):
+        return [_short_keys(item) for item in value]
+    if isinstance(value, dict):
+        return {SCHEMA_ORG.sub("", key): _short_keys(item) for key, item in value.items()}
+    return value
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -215,13 +228,30 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+RDFA_ATTRIBUTE = re.compile(r"""[\s"']((typeof|property|vocab)\s*=)""", re.IGNORECASE)
+
+
 def _structured_data(page_html: str, site: str | None) -> Found | None:
-    syntaxes = ["json-ld", "microdata", "rdfa"]
+    """A Recipe or HowTo in JSON-LD, else microdata, else RDFa. RDFa is read only when the others have
+    none and the page has RDFa attributes at all: it costs most of the reading of a page."""
+    found = _first_method(page_html, site, ["json-ld", "microdata"])
+    if found is None and RDFA_ATTRIBUTE.search(page_html):
+        found = _first_method(page_html, site, ["rdfa"])
+        if found is not None:  # RDFa is a set of statements: the lines in the page's order
+            title, kind, lines, syntax, method_yield = found
+            text = clean(lxml.html.fromstring(page_html).text_content())
+            where = {line.text: text.find(line.text) % (len(text) + 1) for line in lines}
+            found = title, kind, sorted(lines, key=lambda line: where[line.text]), syntax, method_yield
+    return found
+
+
+def _first_method(page_html: str, site: str | None, syntaxes: list[str]) -> Found | None:
     data = extruct.extract(
         page_html, base_url=site or UNKNOWN_SITE, syntaxes=syntaxes, uniform=True, errors="ignore"
     )
     for syntax in syntaxes:
-        for node in _nodes(data.get(syntax, [])):
+        found = data.get(syntax, [])
+        for node in _nodes(_short_keys(found) if syntax == "rdfa" else found):
             types = _types(node)
             if "Recipe" in types:
                 raw = node.get("recipeIngredient") or node.get("ingredients") or []

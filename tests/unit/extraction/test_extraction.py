@@ -196,3 +196,37 @@ def test_a_line_read_before_is_not_parsed_again_and_keeps_its_own_text(
     assert first.alternatives and first.alternatives is not again.alternatives
     parse.parse_line("3 cups milk or cream")
     assert len(calls) == 2
+
+
+RDFA_PAGE = """<html><body vocab="https://schema.org/" typeof="Recipe">
+<h1 property="name">Flatbread</h1>
+<ul><li property="recipeIngredient">250 g plain flour</li>
+<li property="recipeIngredient">150 ml water</li></ul>
+</body></html>"""
+
+
+def test_rdfa_is_read_only_when_nothing_else_names_the_method_and_the_page_has_rdfa(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RDFa costs most of a page's reading: a page described in JSON-LD, or without any RDFa attribute,
+    is never read for it; a page described only in RDFa still is."""
+    import extruct
+
+    from agents.extraction import extract
+
+    asked: list[list[str]] = []
+    real = extruct.extract
+
+    def counted(page: str, **options: Any) -> Any:
+        asked.append(list(options["syntaxes"]))
+        return real(page, **options)
+
+    monkeypatch.setattr(extract.extruct, "extract", counted)
+    method = extract_method(RDFA_PAGE, "https://flatbread.example/r")
+    assert [c.name for c in method.components] == ["plain flour", "water"] and method.source == "rdfa"
+    assert asked[:2] == [["json-ld", "microdata"], ["rdfa"]]
+    asked.clear()
+    assert extract_method(demo_page(), "https://pancakes.example/r").source == "json-ld"
+    plain = "<html><body><h2>Ingredients</h2><ul><li>2 eggs</li><li>1 cup milk</li></ul></body></html>"
+    assert len(extract_method(plain, "https://plain.example/r").components) == 2
+    assert asked and not any("rdfa" in syntaxes for syntaxes in asked), asked
