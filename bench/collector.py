@@ -17,6 +17,18 @@ Exits 1 when an accepted event is missing from the topic or fewer than 95% of th
 accepted.
 
     python bench/collector.py [--rate 1000] [--seconds 10] [--connections 64] [--json]
+
+`--zipf`: browse load with repeats, through the collector AND a worker (its extractor) to
+components-extracted. The views go to `--pages` distinct pages (default 5,000) with Zipf(`--zipf-s`,
+default 1.1) popularity: page k is viewed with weight k^-s. The pages are the real recipe pages of
+../shared/data/pages (or $KITTING_SHARED_DATA) as the snippet posts them (title, canonical link, the
+method's JSON-LD and its ingredient-marked elements), varied: page i is base page i mod 141 at its own
+address with its own title, so every page is new content the first time it is viewed (read once, then a
+repeat). Reported: the lag at the end (views accepted but not yet extracted when posting ended, and the
+seconds until the last of them was), the CPU of each process per view, and how many pages were read.
+Exits 1 when the lag is 2 s or more, or an accepted view never reaches components-extracted.
+
+    python bench/collector.py --zipf [--rate 1000] [--seconds 60] [--pages 5000] [--json]
 """
 
 from __future__ import annotations
@@ -26,9 +38,12 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import html as html_lib
 import json
+import math
 import os
 import random
+import re
 import socket
 import ssl
 import statistics
@@ -44,12 +59,16 @@ from typing import Any
 
 import aiohttp
 import httpx
+import lxml.html
 from aiokafka import AIOKafkaConsumer
+from pipeline import tree_cpu_s  # bench/pipeline.py: run as `python bench/collector.py`
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
+from agents.cli.processes import spawn_worker
+from agents.extraction.read_pages import ReadPage
 from agents.http.routes.collector import BROWSE_PATH
 from agents.http.sites import UpstreamSite, create_site
 from schemas.events import Channel, MethodBrowsed
@@ -58,6 +77,7 @@ from streams.codec import decode
 from streams.migrate import upgrade
 from streams.persistence import Database
 from streams.processes import spawn, stop_process
+from streams.publishing import MAX_EVENT_BYTES
 from streams.topics import Topic
 
 console = Console(stderr=True)
@@ -163,6 +183,7 @@ def page_body(i: int) -> bytes:
 class Load:
     sent: int = 0
     accepted: dict[str, float] = field(default_factory=dict)  # basket id -> latency (s)
+    accepted_at: dict[str, float] = field(default_factory=dict)  # basket id -> when answered (perf_counter)
     errors: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     started: float = 0.0
@@ -230,11 +251,15 @@ async def generate(
     connections: int,
     progress: Progress,
     client: str = "aiohttp",
+    bodies: list[bytes] | None = None,
+    order: list[int] | None = None,
 ) -> Load:
     """Post `rate` x `seconds` pages, open-loop: request i is due at i/rate s and waits in a queue for
-    a free connection when all are busy (its latency counts from when it was due)."""
+    a free connection when all are busy (its latency counts from when it was due). Request i posts
+    `bodies[order[i]]` (default: 500 pages in turn)."""
     total = round(rate * seconds)
-    bodies = [page_body(i) for i in range(min(total, 500))]
+    bodies = bodies or [page_body(i) for i in range(min(total, 500))]
+    order = order or [i % len(bodies) for i in range(total)]
     headers = {"X-Kitting-Site-Key": key, "Content-Type": "application/json", "Origin": SITE_ORIGIN}
     load = Load()
     task = progress.add_task("posting", total=total)
@@ -246,15 +271,18 @@ async def generate(
             if time.perf_counter() - due > QUEUED_S:
                 load.queued += 1
             try:
-                status, answer = await post(bodies[i % len(bodies)])
+                status, answer = await post(bodies[order[i]])
             except Exception as exc:  # a connection error or a timeout: counted, the run goes on
                 load.errors[type(exc).__name__] += 1
                 continue
             finally:
                 progress.advance(task)
-            took = time.perf_counter() - due
+            answered = time.perf_counter()
+            took = answered - due
             if status == 202:
-                load.accepted[json.loads(answer)["basket_id"]] = took
+                basket = json.loads(answer)["basket_id"]
+                load.accepted[basket] = took
+                load.accepted_at[basket] = answered
                 load.latencies.append(took)
             else:
                 load.errors[str(status)] += 1
@@ -311,6 +339,274 @@ async def on_topic(bootstrap: str, wanted: set[str], timeout_s: float, progress:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+# --- browse load with repeats (--zipf) -----------------------------------------------------------
+
+DATA = Path(os.environ.get("KITTING_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+METHOD_TYPES = re.compile(r'"@type"\s*:\s*(\[[^\]]*)?"(Recipe|HowTo)"')
+LOWER = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+MARKED = " | ".join(
+    [
+        "//*[@itemprop='recipeIngredient' or @itemprop='ingredients' or @itemprop='supply'"
+        " or @itemprop='tool' or @itemprop='recipeYield' or @itemprop='yield']",
+        *(f"//{tag}[contains({LOWER}, 'ingredient')]" for tag in ("ul", "ol", "table")),
+        *(f"//ul[contains({LOWER}, '{word}')]" for word in ("supplies", "materials", "tools")),
+    ]
+)
+MAX_PART_CHARS = 100_000  # as the snippet: a larger element is a whole page section, not a list
+LAG_PROMISE_S = 2.0
+
+
+def snippet_html(raw: str) -> str | None:
+    """What the snippet (agents/http/static/snippet.js) posts for a page, approximated with lxml: its
+    title, canonical link, h1, the method's JSON-LD and its ingredient-marked elements; None when the
+    page has none of them (the snippet then lets Kitting fetch the page, which this bench cannot)."""
+    doc = lxml.html.fromstring(raw)
+    head = [
+        f'<script type="application/ld+json">{script.text_content()}</script>'
+        for script in doc.xpath("//script[@type='application/ld+json']")
+        if METHOD_TYPES.search(script.text_content() or "")
+    ]
+    kept: list[Any] = []
+    parts: list[str] = []
+    for element in doc.xpath(MARKED):
+        if any(ancestor in kept for ancestor in element.iterancestors()) or element in kept:
+            continue
+        text = lxml.html.tostring(element, encoding="unicode")
+        if len(text) <= MAX_PART_CHARS:
+            kept.append(element)
+            parts.append(text)
+    if not head and not parts:
+        return None
+    canonical = doc.xpath("//link[@rel='canonical']/@href")
+    if canonical and str(canonical[0]).startswith("http"):
+        head.append(f'<link rel="canonical" href="{html_lib.escape(str(canonical[0]))}">')
+    title = html_lib.escape((doc.findtext(".//title") or "").strip())
+    h1 = doc.xpath("//h1")
+    heading = f"<h1>{html_lib.escape(h1[0].text_content().strip())}</h1>" if h1 else ""
+    body = heading + "".join(parts)
+    return f"<html><head><title>{title}</title>{''.join(head)}</head><body>{body}</body></html>"
+
+
+def zipf_pages(count: int) -> list[bytes]:
+    """`count` distinct browse bodies: the public pages as the snippet posts them, page i being base page
+    i mod (number of bases) at its own address, with its own title."""
+    bases: list[tuple[str, str]] = []
+    for path in sorted((DATA / "pages").glob("*/*.testhtml")):
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        html = snippet_html(raw)
+        if html is not None and len(html.encode()) < MAX_EVENT_BYTES // 2:
+            bases.append((f"{path.parent.name}-{path.stem}", html))
+    if not bases:
+        raise SystemExit(f"no recipe pages under {DATA / 'pages'}: set KITTING_SHARED_DATA to ../shared/data")
+    bodies = []
+    for i in range(count):
+        name, html = bases[i % len(bases)]
+        title = f"Recipe {i} ({name})"
+        varied = html.replace("<title>", f"<title>{html_lib.escape(title)} ", 1)
+        url = f"{SITE_ORIGIN}/recipes/{name}/{i}"
+        bodies.append(json.dumps({"url": url, "title": title, "html": varied}).encode())
+    return bodies
+
+
+def zipf_order(pages: int, views: int, exponent: float, seed: int = 7) -> list[int]:
+    """Which page each view goes to: page ranks with weight rank^-exponent, ranks spread over the pages."""
+    rng = random.Random(seed)
+    by_rank = list(range(pages))
+    rng.shuffle(by_rank)
+    cumulative, total = [], 0.0
+    for rank in range(1, pages + 1):
+        total += rank**-exponent
+        cumulative.append(total)
+    return [by_rank[rank] for rank in rng.choices(range(pages), cum_weights=cumulative, k=views)]
+
+
+@dataclass
+class Extracted:
+    """When each basket's components-extracted was seen, and how many were seen while posting."""
+
+    seen_at: dict[str, float] = field(default_factory=dict)
+    backlog: list[int] = field(default_factory=list)  # accepted, not yet extracted, once a second
+
+
+async def watch_extracted(bootstrap: str, extracted: Extracted, stop: asyncio.Event) -> None:
+    consumer = AIOKafkaConsumer(
+        Topic.COMPONENTS_EXTRACTED.topic_name, bootstrap_servers=bootstrap, group_id=None,
+        auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_bytes=50 * 1024 * 1024,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            for records in (await consumer.getmany(timeout_ms=100, max_records=10_000)).values():
+                now = time.perf_counter()
+                for record in records:
+                    extracted.seen_at.setdefault((record.key or b"").decode(), now)
+    finally:
+        await consumer.stop()
+
+
+async def zipf_load(
+    url: str,
+    key: str,
+    bootstrap: str,
+    args: argparse.Namespace,
+    progress: Progress,
+    cpu: Callable[[], dict[str, float]],
+) -> tuple[Load, Extracted, dict[str, float], list[int]]:
+    """Post the Zipf views while watching components-extracted; then wait for the last view's extraction
+    (or the topic timeout). Returns the load, what was extracted when, the CPU used, and the order."""
+    bodies = zipf_pages(args.pages + 1)  # the last one warms the worker up, outside the count
+    total = round(args.rate * args.seconds)
+    order = zipf_order(args.pages, total, args.zipf_s)
+    extracted, stop = Extracted(), asyncio.Event()
+    watcher = asyncio.create_task(watch_extracted(bootstrap, extracted, stop))
+    headers = {"X-Kitting-Site-Key": key, "Content-Type": "application/json", "Origin": SITE_ORIGIN}
+    async with aiohttp.ClientSession(url, headers=headers) as session:  # the worker ready: one view through
+        async with session.post(BROWSE_PATH, data=bodies[-1]) as answer:
+            warm = json.loads(await answer.read())["basket_id"]
+    deadline = time.monotonic() + 180
+    while warm not in extracted.seen_at:
+        if time.monotonic() > deadline or watcher.done():
+            raise SystemExit("the worker did not extract a first view within 180 s (see its log)")
+        await asyncio.sleep(0.2)
+    console.print("[bench] the worker extracted a first view; posting", highlight=False)
+    before = cpu()
+
+    async def sample(load: Load) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            extracted.backlog.append(sum(1 for b in load.accepted if b not in extracted.seen_at))
+
+    load = Load()
+    sampler = asyncio.create_task(sample(load))
+    posted = await generate_into(load, url, key, args, progress, bodies, order)
+    task = progress.add_task("extracted", total=len(posted.accepted))
+    deadline = time.monotonic() + args.topic_timeout
+    while time.monotonic() < deadline:
+        done = sum(1 for b in posted.accepted if b in extracted.seen_at)
+        progress.update(task, completed=done)
+        if done == len(posted.accepted):
+            break
+        await asyncio.sleep(0.05)
+    used = {name: after - before.get(name, 0.0) for name, after in cpu().items()}
+    stop.set()
+    await asyncio.gather(watcher, sampler)
+    return posted, extracted, used, order
+
+
+async def generate_into(
+    load: Load,
+    url: str,
+    key: str,
+    args: argparse.Namespace,
+    progress: Progress,
+    bodies: list[bytes],
+    order: list[int],
+) -> Load:
+    """`generate` of the Zipf views, filling `load` (which the sampler watches) as it goes."""
+    done = await generate(
+        url, key, args.rate, args.seconds, args.connections, progress, args.client, bodies, order
+    )
+    load.__dict__.update(done.__dict__)
+    return load
+
+
+def run_zipf(args: argparse.Namespace) -> dict[str, Any]:
+    configured = os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS")
+    with tempfile.TemporaryDirectory(prefix="kitting-bench-zipf-") as tmp:
+        database_url = args.database_url or f"sqlite:///{tmp}/zipf.db"
+        broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
+        bootstrap = configured or (broker.bootstrap_servers if broker else "")
+        server = worker = None
+        try:
+            asyncio.run(ensure_topics(bootstrap, None if configured else 1))
+            upgrade(database_url)
+            database = Database(database_url)
+            with database.session() as session:
+                key = create_site(
+                    session, SITE_ID, "Bench recipes", [SITE_ORIGIN], rate_per_s=args.rate * 10, burst=10_000
+                )
+            port = free_port_above(20000)
+            url = f"http://127.0.0.1:{port}"
+            command = [
+                sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port),
+                "--database-url", database_url, "--bootstrap", bootstrap,
+            ]  # fmt: skip
+            env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+            server = spawn(command, env, Path(tmp) / "collector.log")
+            worker_env = {
+                **env, "KITTING_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KITTING_DATABASE_URL": database_url,
+                "KITTING_VAULT_KEY": VAULT_KEY, "KITTING_APP_ID": f"kitting-bench-zipf-{os.getpid()}",
+                "KITTING_VAR_DIR": f"{tmp}/var", **({} if configured else {"KITTING_TOPIC_PARTITIONS": "1"}),
+            }  # fmt: skip
+            worker = spawn_worker(worker_env, Path(tmp) / "worker.log")
+            console.print(
+                f"[bench] broker {bootstrap}; collector pid {server.pid} on {url}; worker pid {worker.pid}",
+                highlight=False,
+            )
+            wait_ready(url, server, Path(tmp) / "collector.log")
+            pids = {"collector": server.pid, "worker": worker.pid}
+            if broker and broker.process:
+                pids["broker"] = broker.process.pid
+
+            def cpu() -> dict[str, float]:
+                used = {name: tree_cpu_s(pid) for name, pid in pids.items()}
+                return {**used, "generator": time.process_time(), "machine": machine_busy_seconds()}
+
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console, transient=not console.is_terminal,
+            ) as progress:  # fmt: skip
+                load, extracted, used, order = asyncio.run(
+                    zipf_load(url, key, bootstrap, args, progress, cpu)
+                )
+            with database.session() as session:
+                pages_read = session.scalar(select(func.count()).select_from(ReadPage)) or 0
+            database.engine.dispose()
+        finally:
+            stop_process(worker)
+            stop_process(server)
+            if broker:
+                broker.stop()
+            if args.database_url is not None:
+                forget_site(args.database_url)
+    return zipf_figures(args, load, extracted, used, order, pages_read)
+
+
+def zipf_figures(
+    args: argparse.Namespace, load: Load, extracted: Extracted, used: dict[str, float], order: list[int],
+    pages_read: int,
+) -> dict[str, Any]:  # fmt: skip
+    views = len(load.accepted)
+    after = [extracted.seen_at[b] - at for b, at in load.accepted_at.items() if b in extracted.seen_at]
+    last = max((extracted.seen_at[b] for b in load.accepted if b in extracted.seen_at), default=load.finished)
+    window = load.finished - load.started
+    measured = max(last, load.finished) - load.started  # the CPU is measured until the last extraction
+    ours = sum(v for k, v in used.items() if k != "machine")
+    return {
+        "target_per_s": args.rate,
+        "seconds": args.seconds,
+        "pages": args.pages,
+        "zipf_s": args.zipf_s,
+        "views": views,
+        "errors": dict(load.errors),
+        "achieved_per_s": round(views / window, 1) if window > 0 else 0.0,
+        "distinct_pages_viewed": len(set(order)),
+        "pages_read": pages_read,  # the worker's shared store of read pages (plus the warm-up page)
+        "backlog_at_end": sum(1 for b in load.accepted if extracted.seen_at.get(b, math.inf) > load.finished),
+        "backlog_max": max(extracted.backlog, default=0),
+        "lag_at_end_s": round(max(0.0, last - load.finished), 2),
+        "never_extracted": sum(1 for b in load.accepted if b not in extracted.seen_at),
+        "view_to_extracted_p50_ms": round(statistics.median(after) * 1000, 1) if after else None,
+        "view_to_extracted_p99_ms": round(percentile(after, 0.99) * 1000, 1) if after else None,
+        "cpu_ms_per_view": {k: round(1000 * v / max(views, 1), 3) for k, v in used.items() if k != "machine"},
+        "cpu_percent": {
+            **{k: round(100 * v / measured, 1) for k, v in used.items()},
+            "others": round(100 * max(0.0, used.get("machine", 0.0) - ours) / measured, 1),
+        },
+        "cores": os.cpu_count(),
+    }
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -435,12 +731,20 @@ def main() -> None:
     parser.add_argument("--topic-timeout", type=float, default=60.0, help="Longest wait for the topic")
     parser.add_argument("--database-url", default=None, help="Default: a SQLite file of the run")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON line")
+    parser.add_argument(
+        "--zipf", action="store_true", help="Views with repeats, through a worker to components-extracted"
+    )
+    parser.add_argument("--pages", type=int, default=5000, help="--zipf: distinct pages")
+    parser.add_argument("--zipf-s", type=float, default=1.1, help="--zipf: the popularity exponent")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the collector process
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--bootstrap", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.database_url, args.bootstrap, args.port)
+        return
+    if args.zipf:
+        zipf_main(args)
         return
     result = run(args)
     print_table(result)
@@ -456,6 +760,30 @@ def main() -> None:
     if failures:
         raise SystemExit(1)
     console.print(f"[green]OK[/green] {result['achieved_per_s']}/s accepted, none lost", highlight=False)
+
+
+def zipf_main(args: argparse.Namespace) -> None:
+    result = run_zipf(args)
+    print_table(result)
+    if args.json:
+        print(json.dumps(result))
+    failures = []
+    if result["never_extracted"]:
+        failures.append(f"{result['never_extracted']} accepted views never reached components-extracted")
+    if result["lag_at_end_s"] >= LAG_PROMISE_S:
+        failures.append(
+            f"the extractor was {result['lag_at_end_s']} s behind at the end (promise: < {LAG_PROMISE_S:g} s)"
+        )
+    if result["achieved_per_s"] < 0.95 * args.rate:
+        failures.append(f"{result['achieved_per_s']}/s accepted, under 95% of {args.rate:g}/s")
+    for failure in failures:
+        console.print(f"[red]FAIL[/red] {failure}", highlight=False)
+    if failures:
+        raise SystemExit(1)
+    console.print(
+        f"[green]OK[/green] {result['achieved_per_s']}/s, {result['lag_at_end_s']} s behind at the end",
+        highlight=False,
+    )
 
 
 if __name__ == "__main__":

@@ -144,9 +144,10 @@ class UnitOfWork:
     outbox rows are written together, by one Core insert, when `pending()` is asked for.
     """
 
-    def __init__(self, session: Session, source: str) -> None:
+    def __init__(self, session: Session, source: str, subjects: tuple[str, ...] = ()) -> None:
         self.session = session
         self.source = source
+        self.subjects = subjects  # of the events handled in this transaction: what a handler may prefetch
         self._emitted: list[dict[str, Any]] = []
         self._written: list[PendingRecord] = []
 
@@ -189,9 +190,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def unit_of_work(self, source: str) -> Iterator[UnitOfWork]:
+    def unit_of_work(self, source: str, subjects: tuple[str, ...] = ()) -> Iterator[UnitOfWork]:
         with self._sessions() as session, session.begin():
-            yield UnitOfWork(session, source)
+            yield UnitOfWork(session, source, subjects)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -206,7 +207,7 @@ class Database:
         Returns the outbox records to send, or None for a repeat.
         """
         try:
-            with self.unit_of_work(source) as uow:
+            with self.unit_of_work(source, (envelope.subject,)) as uow:
                 uow.session.execute(
                     insert(ProcessedEvent),
                     [{"consumer": consumer, "source": envelope.source, "event_id": envelope.id}],
@@ -230,7 +231,7 @@ class Database:
         propagate."""
         keys = [(e.source, e.id) for e in envelopes]
         try:
-            with self.unit_of_work(source) as uow:
+            with self.unit_of_work(source, tuple(dict.fromkeys(e.subject for e in envelopes))) as uow:
                 done = {
                     (row[0], row[1])
                     for row in uow.session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schemas.events import (
@@ -42,11 +42,36 @@ class Basket(Base):
     )
 
 
+def basket_of(uow: UnitOfWork, basket_id: str, lock: bool = False) -> Basket | None:
+    """The basket, held for update when `lock`. The first call in a unit of work reads the baskets of
+    every event it handles at once (one query for a batch, not one a record, in the order of their
+    ids); a basket made in this unit of work is found without a query."""
+    held: dict[str, Basket | None] = uow.session.info.setdefault("baskets", {})
+    locked: set[str] = uow.session.info.setdefault("baskets_locked", set())
+    if basket_id in held and (basket_id in locked or not lock):
+        return held[basket_id]
+    wanted = sorted({basket_id, *(s for s in uow.subjects if s not in held or (lock and s not in locked))})
+    query = select(Basket).where(Basket.basket_id.in_(wanted)).order_by(Basket.basket_id)
+    found = {b.basket_id: b for b in uow.session.scalars(query.with_for_update() if lock else query)}
+    for wanted_id in wanted:
+        held[wanted_id] = found.get(wanted_id)
+    if lock:
+        locked.update(wanted)
+    return held[basket_id]
+
+
+def new_basket(uow: UnitOfWork, basket: Basket) -> Basket:
+    """Add a basket made in this unit of work (found by `basket_of` from then on)."""
+    uow.session.add(basket)
+    uow.session.info.setdefault("baskets", {})[basket.basket_id] = basket
+    uow.session.info.setdefault("baskets_locked", set()).add(basket.basket_id)
+    return basket
+
+
 def remember_preferences(uow: UnitOfWork, basket_id: str, prefs: QuotePreferences) -> None:
-    basket = uow.session.get(Basket, basket_id)
+    basket = basket_of(uow, basket_id)
     if basket is None:
-        basket = Basket(basket_id=basket_id, url="", status=BasketStatus.extracted.value)
-        uow.session.add(basket)
+        basket = new_basket(uow, Basket(basket_id=basket_id, url="", status=BasketStatus.extracted.value))
     basket.preferences = prefs.model_dump_json()
 
 
@@ -55,7 +80,7 @@ def remember_extraction(
 ) -> None:
     """Keep what was extracted (and how the job came) with the basket, for the terminal to show. The
     person's request for quotes re-sends the list they kept: the page's first extraction stays."""
-    basket = uow.session.get(Basket, extracted.basket_id)
+    basket = basket_of(uow, extracted.basket_id)
     if basket is None:
         return  # set_status made it in this same transaction; nothing else creates it later
     if basket.extraction is None or extracted.quote is None:
@@ -65,7 +90,7 @@ def remember_extraction(
 
 
 def preferences_of(uow: UnitOfWork, basket_id: str) -> QuotePreferences | None:
-    basket = uow.session.get(Basket, basket_id)
+    basket = basket_of(uow, basket_id)
     if basket is None or basket.preferences is None:
         return None
     return QuotePreferences.model_validate_json(basket.preferences)
@@ -81,9 +106,9 @@ def set_status(
 ) -> bool:
     """Move a basket to `status` and announce it (with what is missing from the kit, if anything),
     unless it already ended. Returns whether it moved."""
-    basket = uow.session.get(Basket, basket_id, with_for_update=True)
+    basket = basket_of(uow, basket_id, lock=True)
     if basket is None:
-        uow.session.add(Basket(basket_id=basket_id, url=url or "", status=status.value, reason=reason))
+        new_basket(uow, Basket(basket_id=basket_id, url=url or "", status=status.value, reason=reason))
     elif basket.status in FINAL:
         return False
     else:
@@ -100,7 +125,7 @@ def set_status(
 
 def component_names(uow: UnitOfWork, basket_id: str) -> dict[str, str]:
     """line_id: name, of the components extracted for the basket."""
-    basket = uow.session.get(Basket, basket_id)
+    basket = basket_of(uow, basket_id)
     if basket is None or basket.extraction is None:
         return {}
     extracted = ComponentsExtracted.model_validate_json(basket.extraction)
@@ -109,13 +134,13 @@ def component_names(uow: UnitOfWork, basket_id: str) -> dict[str, str]:
 
 def remember_missing(uow: UnitOfWork, basket_id: str, missing: list[MissingLine]) -> None:
     """Keep the lines nobody supplies with the basket, for its end (completed-partially)."""
-    basket = uow.session.get(Basket, basket_id)
+    basket = basket_of(uow, basket_id)
     if basket is not None:
         basket.missing = json.dumps([line.model_dump(mode="json") for line in missing]) if missing else None
 
 
 def missing_of(uow: UnitOfWork, basket_id: str) -> list[MissingLine]:
-    basket = uow.session.get(Basket, basket_id)
+    basket = basket_of(uow, basket_id)
     if basket is None or not basket.missing:
         return []
     return [MissingLine.model_validate(line) for line in json.loads(basket.missing)]

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from agents.baskets.store import (
     FINAL,
     Basket,
+    basket_of,
     component_names,
     missing_of,
     preferences_of,
@@ -96,7 +97,7 @@ def brief(text: str, chars: int = REASON_CHARS) -> str:
 def lock_basket(uow: UnitOfWork, basket_id: str) -> Basket | None:
     """Every step of a basket's saga holds its basket row first (then its orders), so two workers, or a
     handler and the timeout timer, never act on the orders of one basket at once."""
-    return uow.session.get(Basket, basket_id, with_for_update=True)
+    return basket_of(uow, basket_id, lock=True)
 
 
 def order_line(line: SelectedLine) -> OfferLine:
