@@ -2,6 +2,8 @@
 extracted, its needs found, the four reference shops quote, Kitting checks the offers and selects, as
 a worker does for each basket of `bench/pipeline.py` (which divides the worker's CPU per basket by this
 to report its `overhead`). CPU time of this process, median of `--repeats` baskets after a warm-up.
+`floor_ms` is a repeat basket's (the lines parsed and the needs matched before are kept, as in a worker
+that has seen the page); `floor_cold_ms` forgets them before each basket (a page never seen).
 
     python bench/floor.py [--repeats 50]
 """
@@ -18,9 +20,12 @@ from typing import Any
 from agents.cli.demo import DEMO_URL, demo_page
 from agents.cli.quote import Wanted, reference_quotes
 from agents.extraction.extract import extract_method
+from agents.extraction.parse import _parse_cleaned
 from agents.quoting.checking import Consent
 from agents.quoting.decisions import run_selection, usable_offers
 from agents.quoting.routing import needs_of
+from agents.reference.assortment import catalog_of
+from agents.reference.profiles import REFERENCE_SHOPS
 from schemas.events import ComponentsExtracted, PriorityProfile
 from schemas.vocabulary import SubstitutePolicy
 from streams.persistence import utcnow
@@ -55,14 +60,27 @@ def one_basket(html: str) -> dict[str, float]:
     return spent
 
 
+def forget_repeats() -> None:
+    """Forget the lines parsed and the needs the reference shops matched before."""
+    _parse_cleaned.cache_clear()
+    for shop in REFERENCE_SHOPS:
+        catalog_of(shop.provider_id)._found.clear()
+
+
 def floor_ms(repeats: int = 30) -> dict[str, float]:
-    """Median CPU milliseconds per step and in all, over `repeats` baskets after one warm-up."""
+    """Median CPU milliseconds per step and in all, over `repeats` baskets after one warm-up; and of
+    `repeats` baskets with nothing kept from the one before."""
     html = demo_page()
     one_basket(html)  # imports, models, caches
     runs = [one_basket(html) for _ in range(repeats)]
+    cold = []
+    for _ in range(repeats):
+        forget_repeats()
+        cold.append(sum(one_basket(html).values()))
     steps = {step: statistics.median(run[step] for run in runs) for step in runs[0]}
     return {**{f"{step}_ms": round(ms, 2) for step, ms in steps.items()},
-            "floor_ms": round(statistics.median(sum(run.values()) for run in runs), 2)}  # fmt: skip
+            "floor_ms": round(statistics.median(sum(run.values()) for run in runs), 2),
+            "floor_cold_ms": round(statistics.median(cold), 2)}  # fmt: skip
 
 
 def main() -> None:

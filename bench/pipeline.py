@@ -6,7 +6,8 @@ baskets sent at once, so queueing is included), request_to_selection_p50/p99_ms 
 of a basket's first quote request and of its providers-selected decision), alone_p50_ms /
 alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (events_per_s / raw),
 worker_cpu_ms_per_basket (the worker and its sandbox processes, during the N baskets), floor_ms (one
-basket's own work, bench/floor.py, measured in this run) and overhead (the one over the other).
+basket's own work, bench/floor.py, measured in this run) and overhead (the one over the other);
+floor_cold_ms and overhead_cold: the same with nothing kept from basket to basket.
 `--database postgres` runs the worker on a fresh PostgreSQL database (KITTING_TEST_POSTGRES_URL, or
 postgres@127.0.0.1:5432), dropped afterwards; `--workers N --partitions P` runs N workers in one
 consumer group over topics of P partitions (the CPU per basket is then theirs together).
@@ -324,6 +325,8 @@ def main() -> None:
                 "worker_cpu_ms_per_basket": round(baskets["worker_cpu_ms_per_basket"], 1),
                 "floor_ms": floor["floor_ms"],
                 "overhead": round(baskets["worker_cpu_ms_per_basket"] / floor["floor_ms"], 2),
+                "floor_cold_ms": floor["floor_cold_ms"],
+                "overhead_cold": round(baskets["worker_cpu_ms_per_basket"] / floor["floor_cold_ms"], 2),
                 "floor": floor,
                 "database": args.database,
                 "workers": args.workers,
