@@ -25,6 +25,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -179,6 +181,34 @@ class UnitOfWork:
         return list(self._written)
 
 
+def mark_new(session: Session, consumer: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Mark the events (source, id) as handled by `consumer`; returns those not marked before. On
+    PostgreSQL and SQLite one statement (an insert that skips the marked ones and returns the others;
+    on PostgreSQL it waits for another worker marking the same event, then skips it); elsewhere a read
+    and an insert."""
+    now = utcnow()
+    rows = [{"consumer": consumer, "source": s, "event_id": i, "processed_at": now} for s, i in keys]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ProcessedEvent)
+        marked = statement.values(rows).on_conflict_do_nothing()
+        returned = session.execute(marked.returning(ProcessedEvent.source, ProcessedEvent.event_id))
+        return {(row[0], row[1]) for row in returned}
+    done = {
+        (row[0], row[1])
+        for row in session.execute(
+            select(ProcessedEvent.source, ProcessedEvent.event_id).where(
+                ProcessedEvent.consumer == consumer,
+                tuple_(ProcessedEvent.source, ProcessedEvent.event_id).in_(keys),
+            )
+        )
+    }
+    fresh = [row for row in rows if (row["source"], row["event_id"]) not in done]
+    if fresh:
+        session.execute(insert(ProcessedEvent), fresh)
+    return {(str(row["source"]), str(row["event_id"])) for row in fresh}
+
+
 class Database:
     """Owns the engine and opens units of work. `pre_ping` checks a pooled connection before each use:
     right for the HTTP service (a request should not fail once per connection after a database
@@ -224,32 +254,19 @@ class Database:
         self, consumer: str, envelopes: list[Envelope[Any]], source: str, handler: Any
     ) -> list[PendingRecord] | None:
         """Run `handler` on each event this consumer has not handled yet (a repeat is skipped), all in one
-        transaction with one read and one write of the processed-event ledger and one outbox insert.
-        Returns the outbox records to send; None when the batch could not commit as a whole (a handler
-        raised, or another worker marked one of the events meanwhile): everything is rolled back, the
+        transaction with one statement marking the events in the processed-event ledger (`mark_new`) and
+        one outbox insert. Returns the outbox records to send; None when the batch could not commit as a
+        whole (a handler raised, or the database refused it): everything is rolled back, the
         cause is logged, and the caller handles the events one by one. Errors of an unavailable database
         propagate."""
         keys = [(e.source, e.id) for e in envelopes]
         try:
             with self.unit_of_work(source, tuple(dict.fromkeys(e.subject for e in envelopes))) as uow:
-                done = {
-                    (row[0], row[1])
-                    for row in uow.session.execute(
-                        select(ProcessedEvent.source, ProcessedEvent.event_id).where(
-                            ProcessedEvent.consumer == consumer,
-                            tuple_(ProcessedEvent.source, ProcessedEvent.event_id).in_(keys),
-                        )
-                    )
-                }
-                marks: list[dict[str, Any]] = []
+                new = mark_new(uow.session, consumer, list(dict.fromkeys(keys)))
                 for key, envelope in zip(keys, envelopes, strict=True):
-                    if key in done:
-                        continue
-                    done.add(key)  # the same event twice in one batch: the second is a repeat
-                    handler(envelope, uow)
-                    marks.append({"consumer": consumer, "source": key[0], "event_id": key[1]})
-                if marks:
-                    uow.session.execute(insert(ProcessedEvent), marks)
+                    if key in new:
+                        new.discard(key)  # the same event twice in one batch: the second is a repeat
+                        handler(envelope, uow)
                 pending = uow.pending()
         except (OperationalError, DBAPIError) as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):

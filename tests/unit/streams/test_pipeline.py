@@ -364,3 +364,25 @@ def test_an_unreachable_broker_is_tried_once_per_pass_not_once_per_record(databa
     assert calls == [b"b-0"]
     later = utcnow() + timedelta(seconds=10)
     assert [r.key for r in database.unsent(older_than=later)] == [b"b-0", b"b-1", b"b-2"]
+
+
+def test_the_ledger_marks_a_batch_in_one_statement_and_names_only_the_new_events(database: Database) -> None:
+    """One insert that skips what is marked already and returns the rest: no read before it."""
+    from sqlalchemy import event
+
+    from streams.persistence import mark_new
+
+    ledger: list[str] = []
+    event.listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *a: (
+            ledger.append(statement) if "processed_events" in statement else None
+        ),
+    )
+    with database.session() as session:
+        assert mark_new(session, "c", [("s", "1"), ("s", "2")]) == {("s", "1"), ("s", "2")}
+    with database.session() as session:
+        assert mark_new(session, "c", [("s", "2"), ("s", "3")]) == {("s", "3")}
+        assert mark_new(session, "other", [("s", "2")]) == {("s", "2")}  # each consumer its own marks
+    assert len(ledger) == 3 and all(s.lstrip().upper().startswith("INSERT") for s in ledger)
