@@ -52,7 +52,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,15 +253,17 @@ async def generate(
     client: str = "aiohttp",
     bodies: list[bytes] | None = None,
     order: list[int] | None = None,
+    load: Load | None = None,
 ) -> Load:
     """Post `rate` x `seconds` pages, open-loop: request i is due at i/rate s and waits in a queue for
     a free connection when all are busy (its latency counts from when it was due). Request i posts
-    `bodies[order[i]]` (default: 500 pages in turn)."""
+    `bodies[order[i]]` (default: 500 pages in turn). `load` is filled as the answers come (default: a new
+    one)."""
     total = round(rate * seconds)
     bodies = bodies or [page_body(i) for i in range(min(total, 500))]
     order = order or [i % len(bodies) for i in range(total)]
     headers = {"X-Kitting-Site-Key": key, "Content-Type": "application/json", "Origin": SITE_ORIGIN}
-    load = Load()
+    load = load or Load()
     task = progress.add_task("posting", total=total)
     due_requests: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
 
@@ -480,7 +482,9 @@ async def zipf_load(
 
     load = Load()
     sampler = asyncio.create_task(sample(load))
-    posted = await generate_into(load, url, key, args, progress, bodies, order)
+    posted = await generate(
+        url, key, args.rate, args.seconds, args.connections, progress, args.client, bodies, order, load
+    )
     task = progress.add_task("extracted", total=len(posted.accepted))
     deadline = time.monotonic() + args.topic_timeout
     while time.monotonic() < deadline:
@@ -495,82 +499,33 @@ async def zipf_load(
     return posted, extracted, used, order
 
 
-async def generate_into(
-    load: Load,
-    url: str,
-    key: str,
-    args: argparse.Namespace,
-    progress: Progress,
-    bodies: list[bytes],
-    order: list[int],
-) -> Load:
-    """`generate` of the Zipf views, filling `load` (which the sampler watches) as it goes."""
-    done = await generate(
-        url, key, args.rate, args.seconds, args.connections, progress, args.client, bodies, order
-    )
-    load.__dict__.update(done.__dict__)
-    return load
-
-
 def run_zipf(args: argparse.Namespace) -> dict[str, Any]:
-    configured = os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS")
-    with tempfile.TemporaryDirectory(prefix="kitting-bench-zipf-") as tmp:
-        database_url = args.database_url or f"sqlite:///{tmp}/zipf.db"
-        broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
-        bootstrap = configured or (broker.bootstrap_servers if broker else "")
-        server = worker = None
+    with collector_running(args, "zipf") as (ran, tmp):
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        worker_env = {
+            **env, "KITTING_KAFKA_BOOTSTRAP_SERVERS": ran.bootstrap, "KITTING_DATABASE_URL": ran.database_url,
+            "KITTING_VAULT_KEY": VAULT_KEY, "KITTING_APP_ID": f"kitting-bench-zipf-{os.getpid()}",
+            "KITTING_VAR_DIR": f"{tmp}/var", **({"KITTING_TOPIC_PARTITIONS": "1"} if ran.embedded else {}),
+        }  # fmt: skip
+        worker = spawn_worker(worker_env, tmp / "worker.log")
         try:
-            asyncio.run(ensure_topics(bootstrap, None if configured else 1))
-            upgrade(database_url)
-            database = Database(database_url)
-            with database.session() as session:
-                key = create_site(
-                    session, SITE_ID, "Bench recipes", [SITE_ORIGIN], rate_per_s=args.rate * 10, burst=10_000
-                )
-            port = free_port_above(20000)
-            url = f"http://127.0.0.1:{port}"
-            command = [
-                sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port),
-                "--database-url", database_url, "--bootstrap", bootstrap,
-            ]  # fmt: skip
-            env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-            server = spawn(command, env, Path(tmp) / "collector.log")
-            worker_env = {
-                **env, "KITTING_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KITTING_DATABASE_URL": database_url,
-                "KITTING_VAULT_KEY": VAULT_KEY, "KITTING_APP_ID": f"kitting-bench-zipf-{os.getpid()}",
-                "KITTING_VAR_DIR": f"{tmp}/var", **({} if configured else {"KITTING_TOPIC_PARTITIONS": "1"}),
-            }  # fmt: skip
-            worker = spawn_worker(worker_env, Path(tmp) / "worker.log")
-            console.print(
-                f"[bench] broker {bootstrap}; collector pid {server.pid} on {url}; worker pid {worker.pid}",
-                highlight=False,
-            )
-            wait_ready(url, server, Path(tmp) / "collector.log")
-            pids = {"collector": server.pid, "worker": worker.pid}
-            if broker and broker.process:
-                pids["broker"] = broker.process.pid
+            console.print(f"[bench] worker pid {worker.pid}", highlight=False)
+            pids = {**ran.pids, "worker": worker.pid}
 
             def cpu() -> dict[str, float]:
                 used = {name: tree_cpu_s(pid) for name, pid in pids.items()}
                 return {**used, "generator": time.process_time(), "machine": machine_busy_seconds()}
 
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=not console.is_terminal,
-            ) as progress:  # fmt: skip
+            with progress_bars() as progress:
                 load, extracted, used, order = asyncio.run(
-                    zipf_load(url, key, bootstrap, args, progress, cpu)
+                    zipf_load(ran.url, ran.key, ran.bootstrap, args, progress, cpu)
                 )
+            database = Database(ran.database_url)
             with database.session() as session:
                 pages_read = session.scalar(select(func.count()).select_from(ReadPage)) or 0
             database.engine.dispose()
         finally:
             stop_process(worker)
-            stop_process(server)
-            if broker:
-                broker.stop()
-            if args.database_url is not None:
-                forget_site(args.database_url)
     return zipf_figures(args, load, extracted, used, order, pages_read)
 
 
@@ -612,11 +567,27 @@ def zipf_figures(
 # --- the run --------------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Running:
+    """The broker, the database with this run's site, and the collector serving on `url`."""
+
+    bootstrap: str
+    embedded: bool
+    database_url: str
+    key: str
+    url: str
+    pids: dict[str, int]  # collector, and broker when embedded
+
+
+@contextlib.contextmanager
+def collector_running(args: argparse.Namespace, name: str) -> Iterator[tuple[Running, Path]]:
+    """The embedded broker (or KITTING_KAFKA_BOOTSTRAP_SERVERS), the database (a SQLite file of the run
+    or --database-url, the run's site removed after) and the collector in its own process."""
     configured = os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS")
-    with tempfile.TemporaryDirectory(prefix="kitting-bench-collector-") as tmp:
-        database_url = args.database_url or f"sqlite:///{tmp}/collector.db"
-        broker = None if configured else EmbeddedBroker(log_path=Path(tmp) / "broker.log").start()
+    with tempfile.TemporaryDirectory(prefix=f"kitting-bench-{name}-") as folder:
+        tmp = Path(folder)
+        database_url = args.database_url or f"sqlite:///{tmp}/{name}.db"
+        broker = None if configured else EmbeddedBroker(log_path=tmp / "broker.log").start()
         bootstrap = configured or (broker.bootstrap_servers if broker else "")
         server = None
         try:
@@ -630,7 +601,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             database.engine.dispose()
             port = free_port_above(20000)
             url = f"http://127.0.0.1:{port}"
-            log_path = Path(tmp) / "collector.log"
+            log_path = tmp / "collector.log"
             command = [
                 sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port),
                 "--database-url", database_url, "--bootstrap", bootstrap,
@@ -639,37 +610,42 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server = spawn(command, env, log_path)
             console.print(f"[bench] broker {bootstrap}; collector pid {server.pid} on {url}", highlight=False)
             wait_ready(url, server, log_path)
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=not console.is_terminal,
-            ) as progress:  # fmt: skip
-                cpu_before = {
-                    "collector": cpu_seconds(server.pid), "generator": time.process_time(),
-                    "machine": machine_busy_seconds(),
-                }  # fmt: skip
-                if broker and broker.process:
-                    cpu_before["broker"] = cpu_seconds(broker.process.pid)
-                load = asyncio.run(
-                    generate(url, key, args.rate, args.seconds, args.connections, progress, args.client)
-                )
-                cpu_used = {
-                    "collector": cpu_seconds(server.pid) - cpu_before["collector"],
-                    "generator": time.process_time() - cpu_before["generator"],
-                    "machine": machine_busy_seconds() - cpu_before["machine"],
-                }
-                if broker and broker.process:
-                    cpu_used["broker"] = cpu_seconds(broker.process.pid) - cpu_before["broker"]
-                # what the rest of the machine took meanwhile: a busy machine explains a low rate
-                ours = sum(used for name, used in cpu_used.items() if name != "machine")
-                cpu_used["others"] = max(0.0, cpu_used["machine"] - ours)
-                seen = asyncio.run(on_topic(bootstrap, set(load.accepted), args.topic_timeout, progress))
+            pids = {"collector": server.pid}
+            if broker and broker.process:
+                pids["broker"] = broker.process.pid
+            yield Running(bootstrap, broker is not None, database_url, key, url, pids), tmp
         finally:
             stop_process(server)
             if broker:
                 broker.stop()
             if args.database_url is not None:
                 forget_site(args.database_url)
-    return figures(args, load, seen, cpu_used, "configured" if configured else "embedded")
+
+
+def progress_bars() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=not console.is_terminal,
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with collector_running(args, "collector") as (ran, _), progress_bars() as progress:
+        cpu_before = {name: cpu_seconds(pid) for name, pid in ran.pids.items()}
+        cpu_before |= {"generator": time.process_time(), "machine": machine_busy_seconds()}
+        load = asyncio.run(
+            generate(ran.url, ran.key, args.rate, args.seconds, args.connections, progress, args.client)
+        )
+        cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in ran.pids.items()}
+        cpu_used |= {
+            "generator": time.process_time() - cpu_before["generator"],
+            "machine": machine_busy_seconds() - cpu_before["machine"],
+        }
+        # what the rest of the machine took meanwhile: a busy machine explains a low rate
+        ours = sum(used for name, used in cpu_used.items() if name != "machine")
+        cpu_used["others"] = max(0.0, cpu_used["machine"] - ours)
+        seen = asyncio.run(on_topic(ran.bootstrap, set(load.accepted), args.topic_timeout, progress))
+    return figures(args, load, seen, cpu_used, "embedded" if ran.embedded else "configured")
 
 
 def forget_site(database_url: str) -> None:
@@ -747,43 +723,37 @@ def main() -> None:
         zipf_main(args)
         return
     result = run(args)
-    print_table(result)
-    if args.json:
-        print(json.dumps(result))
     failures = []
     if result["lost"]:
         failures.append(f"{result['lost']} accepted events are not on the topic")
     if result["achieved_per_s"] < 0.95 * args.rate:
         failures.append(f"{result['achieved_per_s']}/s accepted, under 95% of {args.rate:g}/s")
-    for failure in failures:
-        console.print(f"[red]FAIL[/red] {failure}", highlight=False)
-    if failures:
-        raise SystemExit(1)
-    console.print(f"[green]OK[/green] {result['achieved_per_s']}/s accepted, none lost", highlight=False)
+    conclude(args, result, failures, f"{result['achieved_per_s']}/s accepted, none lost")
 
 
 def zipf_main(args: argparse.Namespace) -> None:
     result = run_zipf(args)
-    print_table(result)
-    if args.json:
-        print(json.dumps(result))
     failures = []
     if result["never_extracted"]:
         failures.append(f"{result['never_extracted']} accepted views never reached components-extracted")
-    if result["lag_at_end_s"] >= LAG_PROMISE_S:
-        failures.append(
-            f"the extractor was {result['lag_at_end_s']} s behind at the end (promise: < {LAG_PROMISE_S:g} s)"
-        )
+    behind = result["lag_at_end_s"]
+    if behind >= LAG_PROMISE_S:
+        failures.append(f"the extractor was {behind} s behind at the end (promise: < {LAG_PROMISE_S:g} s)")
     if result["achieved_per_s"] < 0.95 * args.rate:
         failures.append(f"{result['achieved_per_s']}/s accepted, under 95% of {args.rate:g}/s")
+    conclude(args, result, failures, f"{result['achieved_per_s']}/s, {behind} s behind at the end")
+
+
+def conclude(args: argparse.Namespace, result: dict[str, Any], failures: list[str], ok: str) -> None:
+    """The figures (a table, and one JSON line with --json), then each failure (exit 1) or OK."""
+    print_table(result)
+    if args.json:
+        print(json.dumps(result))
     for failure in failures:
         console.print(f"[red]FAIL[/red] {failure}", highlight=False)
     if failures:
         raise SystemExit(1)
-    console.print(
-        f"[green]OK[/green] {result['achieved_per_s']}/s, {result['lag_at_end_s']} s behind at the end",
-        highlight=False,
-    )
+    console.print(f"[green]OK[/green] {ok}", highlight=False)
 
 
 if __name__ == "__main__":
