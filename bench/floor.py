@@ -20,7 +20,7 @@ from typing import Any
 from agents.cli.demo import DEMO_URL, demo_page
 from agents.cli.quote import Wanted, reference_quotes
 from agents.extraction.extract import extract_method
-from agents.extraction.parse import _parse_cleaned
+from agents.extraction.parse import forget_parsed
 from agents.quoting.checking import Consent
 from agents.quoting.decisions import run_selection, usable_offers
 from agents.quoting.routing import needs_of
@@ -62,9 +62,9 @@ def one_basket(html: str) -> dict[str, float]:
 
 def forget_repeats() -> None:
     """Forget the lines parsed and the needs the reference shops matched before."""
-    _parse_cleaned.cache_clear()
+    forget_parsed()
     for shop in REFERENCE_SHOPS:
-        catalog_of(shop.provider_id)._found.clear()
+        catalog_of(shop.provider_id).forget()
 
 
 def floor_ms(repeats: int = 30) -> dict[str, float]:
