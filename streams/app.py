@@ -28,7 +28,7 @@ from streams.persistence import Database, UnitOfWork, utcnow
 from streams.sandbox import ProcessSandbox, Sandbox
 from streams.settings import Settings
 from streams.state import FaustWindowedState, KeyedState, KeyTime
-from streams.topics import Topic
+from streams.topics import DEFAULT_PARTITIONS, Topic, topic_partitions
 
 Then = Callable[[Envelope[Any], RawRecord], Awaitable[None]]
 """Runs after the handler for every delivery of a valid event (repeats included), while the agent
@@ -96,7 +96,7 @@ class KittingApp:
             datadir=str(datadir),
             autodiscover=False,
             web_enabled=False,
-            topic_partitions=settings.topic_partitions or 1,
+            topic_partitions=settings.topic_partitions or DEFAULT_PARTITIONS,
             topic_allow_declare=False,
             broker_session_timeout=settings.broker_session_timeout_s,
             broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
@@ -210,27 +210,32 @@ class KittingApp:
         # lanes of one agent share its queue: one of them could see a record there that another then
         # takes, and wait for a record that never comes; so each lane handles one record at a time
         batch_max = self.settings.consumer_batch_max if concurrency == 1 else 1
-        busy = self.faust.busy
+        faust_app = self.faust
         reports_undecodable = self._reporter_of.setdefault(topic, consumer) == consumer
         subscription = Subscription(topic, consumer, handler, when, reports_undecodable, prepare)
 
         async def agent(stream: Any) -> None:
             manual = stream.noack()  # acked only once handled: a record in a batch is not done yet
             queue = manual.channel.queue
+            faust_app.queues.append(queue)
             batch: list[Any] = []
             async for event in manual.events():
                 batch.append(event)
                 if len(batch) < batch_max and not queue.empty():
                     continue  # more records are already here: take them into this batch
-                busy()
-                records = [_raw(e.message) for e in batch]
-                envelopes = await pipeline.handle_batch(records, subscription)
-                if then is not None:
-                    for envelope, record in zip(envelopes, records, strict=True):
-                        if envelope is not None:
-                            await then(envelope, record)
-                for done in batch:
-                    await manual.ack(done)
+                faust_app.in_hand += len(batch)
+                try:
+                    faust_app.busy()
+                    records = [_raw(e.message) for e in batch]
+                    envelopes = await pipeline.handle_batch(records, subscription)
+                    if then is not None:
+                        for envelope, record in zip(envelopes, records, strict=True):
+                            if envelope is not None:
+                                await then(envelope, record)
+                    for done in batch:
+                        await manual.ack(done)
+                finally:
+                    faust_app.in_hand -= len(batch)
                 batch = []
 
         agent.__name__ = consumer.replace(".", "_").replace("-", "_")
@@ -240,7 +245,7 @@ class KittingApp:
         self, changelog: Topic, source: Topic, key_time: KeyTime, window: timedelta, expires: timedelta
     ) -> FaustWindowedState:
         """A windowed table written by the agents of `source` (and topics co-partitioned with it)."""
-        partitions = self.settings.topic_partitions or changelog.spec.partitions
+        partitions = topic_partitions(changelog, self.settings.topic_partitions)  # as ensure_topics made it
         return FaustWindowedState(self.faust, changelog, source, key_time, window, expires, partitions)
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from streams.processes import spawn, stop_process
-from streams.topics import Topic
+from streams.topics import Topic, topic_partitions
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +130,16 @@ class EmbeddedBroker:
         self.stop()
 
 
-def topic_partitions(topic: Topic, override: int | None) -> int:
-    return override if override else topic.spec.partitions
+class PartitionMismatch(BrokerError):
+    """Topics exist with other partition counts than this worker would use: its tables would not line up
+    with their changelogs, nor its work with other workers'."""
 
 
 async def ensure_topics(
     bootstrap_servers: str, partitions_override: int | None, replication_factor: int = 1
 ) -> None:
-    """Create every registry topic that does not exist yet."""
+    """Create every registry topic that does not exist yet, and check that those that exist have the
+    partitions expected (raises PartitionMismatch naming them and the fix)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15000)
@@ -159,5 +161,19 @@ async def ensure_topics(
         ]
         if missing:
             await admin.create_topics(missing)
+        described = await admin.describe_topics([topic.topic_name for topic in Topic])
     finally:
         await admin.close()
+    have = {d["topic"]: len(d.get("partitions") or ()) for d in described if not d.get("error_code")}
+    wrong = [
+        (topic.topic_name, have[topic.topic_name], topic_partitions(topic, partitions_override))
+        for topic in Topic
+        if have.get(topic.topic_name) not in (None, topic_partitions(topic, partitions_override))
+    ]
+    if wrong:
+        listed = ", ".join(f"{name} has {count} (expected {expected})" for name, count, expected in wrong)
+        raise PartitionMismatch(
+            f"topics exist with other partition counts than this worker uses: {listed}. Set "
+            "KITTING_TOPIC_PARTITIONS to the count the topics were created with, or create them again "
+            "(on the embedded broker: restart it)"
+        )

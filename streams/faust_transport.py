@@ -7,7 +7,10 @@ each hop of a basket took about 0.75 s (measured: 1.23 s per record for a consum
 topics at 1500 ms, 36 ms at 100 ms). `consumer_fetch_max_wait_ms` sets the wait while idle;
 `consumer_fetch_busy_wait_ms` (unset by default) the wait for a moment after this worker received or
 produced records, when the next record is likely close behind: a basket's hops then wait a few
-milliseconds each instead of up to the idle wait, and an idle worker still asks rarely.
+milliseconds each instead of up to the idle wait, and an idle worker still asks rarely. A loaded worker
+(more than LIGHT_BACKLOG records received and not yet handled) keeps the idle wait: its next records
+are already in hand, and short fetches would only spin (measured: +25% CPU per basket for 200 baskets
+at once with a 5 ms wait throughout).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import faust
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
 
 BUSY_WINDOW_S = 1.0  # how long after the last record received or produced the busy wait applies
+LIGHT_BACKLOG = 8  # records in hand up to which a worker is waiting on its next hop, not loaded
 
 
 class _ConsumerThread(AIOKafkaConsumerThread):
@@ -54,18 +58,29 @@ class FaustApp(faust.App):
         self.consumers: list[Any] = []  # the aiokafka consumers of this app's consumer thread
         self._busy_until = 0.0
         self._calm_down: asyncio.TimerHandle | None = None
+        self._short = False  # fetching with the busy wait now
+        self.in_hand = 0  # records the agents have taken and not yet handled
+        self.queues: list[Any] = []  # the agents' queues of records received and not yet taken
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
 
     def busy(self) -> None:
-        """Records are flowing: fetch with the short wait for the next BUSY_WINDOW_S. Cheap to call often."""
+        """Records are flowing: fetch with the short wait for the next BUSY_WINDOW_S, unless the worker
+        is loaded (then with the idle wait). Cheap to call often."""
         if self.fetch_busy_wait_ms is None or self.fetch_busy_wait_ms == self.fetch_max_wait_ms:
             return
         self._busy_until = time.monotonic() + BUSY_WINDOW_S
+        short = self.backlog() <= LIGHT_BACKLOG
+        if short != self._short:
+            self._short = short
+            self._set_wait(self.fetch_busy_wait_ms if short else self.fetch_max_wait_ms or 0)
         if self._calm_down is None:
-            self._set_wait(self.fetch_busy_wait_ms)
             self._calm_down = asyncio.get_running_loop().call_later(BUSY_WINDOW_S, self._calm)
+
+    def backlog(self) -> int:
+        """Records this worker has received and not yet handled."""
+        return self.in_hand + sum(queue.qsize() for queue in self.queues)
 
     def _calm(self) -> None:
         left = self._busy_until - time.monotonic()
@@ -73,7 +88,8 @@ class FaustApp(faust.App):
             self._calm_down = asyncio.get_running_loop().call_later(left, self._calm)
             return
         self._calm_down = None
-        if self.fetch_max_wait_ms is not None:
+        if self._short and self.fetch_max_wait_ms is not None:
+            self._short = False
             self._set_wait(self.fetch_max_wait_ms)
 
     def _set_wait(self, wait_ms: int) -> None:

@@ -20,6 +20,9 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.processes import stop_process
 from streams.settings import Settings
 
+EMBEDDED_FETCH_BUSY_WAIT_MS = 5  # the embedded broker holds a fetch for its whole wait: keep it short
+# while a basket's hops follow one another (a loaded worker keeps the long wait: streams/faust_transport)
+
 
 @dataclass(frozen=True)
 class BrokerInUse:
@@ -49,7 +52,7 @@ def broker_in_use(settings: Settings, log_dir: Path, announce: bool = True) -> I
                 f"embedded broker (tansu, memory storage) pid {pid} on {broker.bootstrap_servers}",
                 file=sys.stderr,
             )
-        asyncio.run(ensure_topics(broker.bootstrap_servers, settings.topic_partitions or 1))
+        asyncio.run(ensure_topics(broker.bootstrap_servers, settings.topic_partitions))
         yield BrokerInUse(broker.bootstrap_servers, pid, uuid.uuid4().hex[:16])
 
 
@@ -61,8 +64,8 @@ def child_env(
     if log_epoch:
         env["KITTING_LOG_EPOCH"] = log_epoch
     env["KITTING_DATABASE_URL"] = settings.database_url
-    if settings.embedded_broker and settings.topic_partitions is None:
-        env["KITTING_TOPIC_PARTITIONS"] = "1"
+    if settings.embedded_broker and settings.consumer_fetch_busy_wait_ms is None:
+        env["KITTING_CONSUMER_FETCH_BUSY_WAIT_MS"] = str(EMBEDDED_FETCH_BUSY_WAIT_MS)
     env.update(overrides)
     return env
 

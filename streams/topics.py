@@ -12,6 +12,7 @@ from enum import Enum
 from schemas import events as ev
 
 DAY_MS = 24 * 60 * 60 * 1000
+DEFAULT_PARTITIONS = 6  # the most workers that share a topic's work
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class TopicSpec:
     name: str
     description: str
     events: tuple[type[ev.EventData], ...]
-    partitions: int = 6
+    partitions: int = DEFAULT_PARTITIONS
     retention_ms: int = 7 * DAY_MS
     key: str = "basket id (the CloudEvent subject), UTF-8"
     changelog: bool = False  # a Faust table's changelog: compacted, not an event stream of the contract
@@ -140,3 +141,9 @@ def by_name(name: str) -> Topic:
         if topic.topic_name == name:
             return topic
     raise LookupError(f"unknown topic {name!r}; `kitting topics` lists them")
+
+
+def topic_partitions(topic: Topic, override: int | None) -> int:
+    """The partitions `topic` has: the override (KITTING_TOPIC_PARTITIONS) if set, else the registry's.
+    Topics are created with it and tables declared with it, so a table lines up with its changelog."""
+    return override if override else topic.spec.partitions

@@ -322,10 +322,15 @@ for commands in (extract, quote, select, providers, privacy, replay, analytics, 
 
 
 def main() -> None:
+    from streams.broker import BrokerError
+
     try:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokerError as problem:  # the broker cannot be used as configured: what and how to fix it
+        err.print(f"kitting: {problem}", highlight=False)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -69,11 +69,12 @@ def start_worker(tmp_path: Path, bootstrap: str) -> Iterator[WorkerFactory]:
             KITTING_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
             KITTING_DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'worker.db'}",
             KITTING_APP_ID=f"kitting-it-{uuid.uuid4().hex[:8]}",
-            KITTING_TOPIC_PARTITIONS="1",
             KITTING_QUOTE_DEADLINE_S="3",
             KITTING_VAULT_KEY=TEST_VAULT_KEY,
             KITTING_VAR_DIR=str(tmp_path / "var"),
         )
+        if not os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS"):
+            env["KITTING_TOPIC_PARTITIONS"] = "1"  # as the module's embedded broker made them
         env.update(env_overrides)
         upgrade(env["KITTING_DATABASE_URL"])  # the demo customer for the demo baskets
         seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))

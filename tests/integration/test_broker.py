@@ -1,10 +1,18 @@
+import asyncio
 import os
 import socket
 import threading
 
 import pytest
 
-from streams.broker import BrokerError, EmbeddedBroker, api_versions, free_port
+from streams.broker import (
+    BrokerError,
+    EmbeddedBroker,
+    PartitionMismatch,
+    api_versions,
+    ensure_topics,
+    free_port,
+)
 
 PRODUCE, FETCH, METADATA, API_VERSIONS = 0, 1, 3, 18
 
@@ -54,3 +62,14 @@ def test_a_broker_that_cannot_bind_fails_with_a_clear_error() -> None:
         with pytest.raises(BrokerError, match=r"exited|no ApiVersions answer"):
             broker.start()
         assert broker.process is None
+
+
+def test_topics_with_other_partition_counts_stop_a_worker_with_the_fix(bootstrap: str) -> None:
+    """A worker declares its tables with the partitions it expects: over topics made with another count
+    its table writes and its changelog would not line up, so it refuses to start and says why."""
+    asyncio.run(ensure_topics(bootstrap, None if os.environ.get("KITTING_KAFKA_BOOTSTRAP_SERVERS") else 1))
+    with pytest.raises(PartitionMismatch) as refused:
+        asyncio.run(ensure_topics(bootstrap, 3))
+    message = str(refused.value)
+    assert "method-browsed has " in message and "(expected 3)" in message
+    assert "KITTING_TOPIC_PARTITIONS" in message

@@ -47,3 +47,29 @@ def test_without_a_busy_wait_the_fetch_wait_never_changes() -> None:
         return int(consumer._fetcher._fetch_max_wait_ms)
 
     assert asyncio.run(drill()) == 100
+
+
+def test_a_loaded_worker_keeps_the_long_wait_and_takes_the_short_one_when_light_again() -> None:
+    app = FaustApp("fetch-wait-test-3", autodiscover=False, web_enabled=False)
+    app.fetch_max_wait_ms, app.fetch_busy_wait_ms = 100, 5
+    fetcher = SimpleNamespace(_fetch_max_wait_ms=100)
+    app.consumers.append(SimpleNamespace(_fetch_max_wait_ms=100, _fetcher=fetcher))
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    app.queues.append(queue)
+
+    async def drill() -> list[int]:
+        seen = []
+        app.busy()  # a lone basket's hop: the next record is probably its own next event
+        seen.append(fetcher._fetch_max_wait_ms)
+        for n in range(streams.faust_transport.LIGHT_BACKLOG + 1):
+            queue.put_nowait(n)  # records wait to be taken: loaded, short fetches would only spin
+        app.busy()
+        seen.append(fetcher._fetch_max_wait_ms)
+        while not queue.empty():
+            queue.get_nowait()
+        app.in_hand = 3  # a few records being handled: light again
+        app.busy()
+        seen.append(fetcher._fetch_max_wait_ms)
+        return seen
+
+    assert asyncio.run(drill()) == [5, 100, 5]
