@@ -5,7 +5,8 @@ Prints one JSON line: baskets_per_s, events_per_s, p50_ms, p99_ms (browse to com
 baskets sent at once, so queueing is included), request_to_selection_p50/p99_ms (broker timestamps
 of a basket's first quote request and of its providers-selected decision), alone_p50_ms /
 alone_p99_ms (baskets sent one at a time), raw_passthrough_per_s and ratio (events_per_s / raw),
-worker_cpu_ms_per_basket (the worker and its sandbox processes, during the N baskets), floor_ms (one
+worker_cpu_ms_per_basket (the worker and its sandbox processes, during the N baskets) and
+cpu_ms_per_basket_beside (the broker, every PostgreSQL process on the machine, this bench), floor_ms (one
 basket's own work, bench/floor.py, measured in this run) and overhead (the one over the other);
 floor_cold_ms and overhead_cold: the same with nothing kept from basket to basket.
 `--database postgres` runs the worker on a fresh PostgreSQL database (KITTING_TEST_POSTGRES_URL, or
@@ -47,6 +48,7 @@ from streams.broker import EmbeddedBroker, ensure_topics
 from streams.codec import encode_key
 from streams.migrate import upgrade
 from streams.processes import stop_process
+from streams.runtime import EMBEDDED_FETCH_BUSY_WAIT_MS
 from streams.topics import Topic
 
 RUN = uuid.uuid4().hex[:8]
@@ -82,6 +84,21 @@ def tree_cpu_s(pid: int) -> float:
     return total
 
 
+def processes_cpu_s(comm: str) -> float:
+    """CPU seconds of every process named `comm` (e.g. PostgreSQL's server and backends)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if text[text.index("(") + 1 : text.rindex(")")] == comm:
+                fields = text[text.rindex(")") + 2 :].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 @contextmanager
 def database_for(kind: str, folder: str) -> Iterator[str]:
     if kind == "sqlite":
@@ -107,7 +124,13 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run_baskets(
-    bootstrap: str, count: int, one_by_one: int, timeout_s: float, key: bytes, cpu: Callable[[], float]
+    bootstrap: str,
+    count: int,
+    one_by_one: int,
+    timeout_s: float,
+    key: bytes,
+    cpu: Callable[[], float],
+    others: Callable[[], dict[str, float]],
 ) -> dict[str, Any]:
     consumer = AIOKafkaConsumer(
         *(t.topic_name for t in Topic),
@@ -130,12 +153,17 @@ async def run_baskets(
         ]
         progress(f"sending {count} baskets at once")
         ids = [f"bench-{RUN}-{i:05d}" for i in range(count)]
-        cpu_before = cpu()
+        cpu_before, others_before = cpu(), others()
         burst = await _wait_for(consumer, producer, ids, timeout_s, key)
         await asyncio.sleep(1.0)  # the last events relayed
+        others_after = others()
         return {
             **burst,
             "worker_cpu_ms_per_basket": (cpu() - cpu_before) * 1000 / count,
+            "cpu_ms_per_basket_beside": {
+                name: round((others_after[name] - others_before[name]) * 1000 / count, 1)
+                for name in others_after
+            },
             "alone_p50_ms": statistics.median(alone_ms),
             "alone_p99_ms": percentile(alone_ms, 0.99),
         }
@@ -281,6 +309,7 @@ def main() -> None:
             )
             if not configured:  # the workers' tables are declared with the topics' own partition count
                 env["KITTING_TOPIC_PARTITIONS"] = str(args.partitions)
+                env.setdefault("KITTING_CONSUMER_FETCH_BUSY_WAIT_MS", str(EMBEDDED_FETCH_BUSY_WAIT_MS))
             upgrade(env["KITTING_DATABASE_URL"])  # the demo customer the baskets name
             seed_demo_customer(env["KITTING_DATABASE_URL"], base64.b64decode(env["KITTING_VAULT_KEY"]))
             progress(f"broker {bootstrap}; starting {args.workers} worker(s), {args.partitions} partition(s)")
@@ -292,6 +321,11 @@ def main() -> None:
                 run_baskets(
                     bootstrap, args.baskets, args.one_by_one, args.timeout, key,
                     lambda: sum(tree_cpu_s(pid) for pid in pids),
+                    lambda: {
+                        "broker": tree_cpu_s(broker.process.pid) if broker and broker.process else 0.0,
+                        "postgres": processes_cpu_s("postgres"),
+                        "bench": tree_cpu_s(os.getpid()),
+                    },
                 )
             )  # fmt: skip
             progress(f"pipeline done; raw aiokafka pass-through of {args.raw_messages} records")
@@ -324,6 +358,7 @@ def main() -> None:
                 "raw_passthrough_per_s": round(raw, 1),
                 "ratio": round(events_per_s / raw, 4),
                 "worker_cpu_ms_per_basket": round(baskets["worker_cpu_ms_per_basket"], 1),
+                "cpu_ms_per_basket_beside": baskets["cpu_ms_per_basket_beside"],
                 "floor_ms": floor["floor_ms"],
                 "overhead": round(baskets["worker_cpu_ms_per_basket"] / floor["floor_ms"], 2),
                 "floor_cold_ms": floor["floor_cold_ms"],

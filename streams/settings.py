@@ -196,6 +196,13 @@ class Settings(BaseSettings):
     fax_spool_interval_s: float = Field(default=2.0, gt=0, description="How often the spool folder is read")
     demo_site: bool = Field(default=True, description="Serve the demo upstream site and register its API key")
     log_level: str = "warning"
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes `kitting up` starts (one consumer group: the topics' partitions are "
+        "split between them); more than one pays off with PostgreSQL, not SQLite",
+    )
     reference_providers: bool = Field(
         default=True, description="Run the reference shops, courier and accounting agent in this worker"
     )

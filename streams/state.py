@@ -74,15 +74,20 @@ class FaustWindowedState:
             value_serializer="json",
             internal=True,
         )
+        # the table manager files the table under the changelog it has when it is made: give it the
+        # registry's there (else Faust's own name is filed, the registry topic's records reach recovery as
+        # an unknown table's, and it is never paused nor recovered), and again after tumbling(), which
+        # resets it to Faust's own name
         table = faust_app.Table(
             changelog.topic_name.removesuffix("-changelog"),
             default=None,
             key_type=None,
             value_type=None,
             partitions=partitions,
+            changelog_topic=changelog_topic,
         )
         self.table = table.tumbling(window, expires=expires)
-        table.changelog_topic = changelog_topic  # after tumbling(), which resets it to Faust's own name
+        table.changelog_topic = changelog_topic
 
     def _at(self, key: str) -> Any:
         stamp = self._key_time(key)

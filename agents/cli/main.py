@@ -70,10 +70,12 @@ def up() -> None:
         with broker_in_use(settings, log_dir) as broker, children() as started:
             bootstrap = broker.bootstrap_servers
             upgrade(settings.database_url)
-            worker_log = log_dir / "worker.log"
             env = child_env(settings, bootstrap, broker.log_epoch, KITTING_VAULT_KEY=key)
-            worker = spawn_worker(env, worker_log)
-            started.append(worker)
+            workers = []
+            for n in range(settings.workers):
+                worker_log = log_dir / ("worker.log" if n == 0 else f"worker{n + 1}.log")
+                workers.append((spawn_worker(env, worker_log), worker_log))
+                started.append(workers[-1][0])
             if settings.archive:
                 archiver = spawn_archiver(env, log_dir / "archive.log")
                 started.append(archiver)
@@ -81,7 +83,10 @@ def up() -> None:
             err.print(f"database  {settings.database_url}")
             err.print(f"admin     {_admin_token_place(settings)}")
             err.print(f"broker    {bootstrap}")
-            err.print(f"worker    pid {worker.pid}, log {worker_log}")
+            for worker, worker_log in workers:
+                err.print(f"worker    pid {worker.pid}, log {worker_log}")
+            if settings.workers > 1 and settings.database_url.startswith("sqlite"):
+                err.print("note      several workers share one SQLite file by taking turns: use PostgreSQL")
             err.print(
                 f"HTTP      http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
             )
