@@ -22,5 +22,4 @@ def test_the_table_manager_knows_the_registry_changelog_as_the_tables() -> None:
 
     assert state.table.table.changelog_topic.get_topic_name() == changelog.topic_name
     assert app.tables.changelog_topics == {changelog.topic_name}
-    assert app.tables._changelogs[changelog.topic_name] is state.table.table
     assert state.table.table.changelog_topic.partitions == 6
