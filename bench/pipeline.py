@@ -59,26 +59,35 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds of a process and every descendant still running, and of those it has reaped."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, list[str]] = {}
+def _process_stats() -> dict[int, tuple[str, list[str]]]:
+    """Every process now: its name and the fields of /proc/PID/stat after the name."""
+    stats: dict[int, tuple[str, list[str]]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 text = (entry / "stat").read_text()
             except OSError:
                 continue
-            stats[int(entry.name)] = text[text.rindex(")") + 2 :].split()
+            stats[int(entry.name)] = (
+                text[text.index("(") + 1 : text.rindex(")")],
+                text[text.rindex(")") + 2 :].split(),
+            )
+    return stats
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and every descendant still running, and of those it has reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = _process_stats()
     children: dict[int, list[int]] = {}
-    for child, row in stats.items():
+    for child, (_, row) in stats.items():
         children.setdefault(int(row[1]), []).append(child)
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        fields = stats.get(current)
-        if fields is None:
+        if current not in stats:
             continue
+        fields = stats[current][1]
         total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks  # utime stime cutime cstime
         todo.extend(children.get(current, []))
     return total
@@ -86,17 +95,8 @@ def tree_cpu_s(pid: int) -> float:
 
 def processes_cpu_s(comm: str) -> float:
     """CPU seconds of every process named `comm` (e.g. PostgreSQL's server and backends)."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                text = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if text[text.index("(") + 1 : text.rindex(")")] == comm:
-                fields = text[text.rindex(")") + 2 :].split()
-                total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(f[11]) + int(f[12])) / ticks for name, f in _process_stats().values() if name == comm)
 
 
 @contextmanager

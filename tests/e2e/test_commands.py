@@ -19,6 +19,7 @@ from agents.cli.demo import demo_page
 from agents.cli.main import cli
 from streams.broker import free_port
 from streams.topics import CONTRACT_TOPICS
+from tests.e2e.running import kitting_up
 
 KITTING = [sys.executable, "-m", "agents.cli"]
 
@@ -181,31 +182,6 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
 
 
 def test_up_starts_as_many_workers_as_asked(tmp_path: Path) -> None:
-    port = free_port()
-    env = clean_env(
-        KITTING_HTTP_PORT=str(port),
-        KITTING_VAR_DIR=str(tmp_path / "var"),
-        KITTING_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'kitting.db'}",
-        KITTING_WORKERS="2",
-        KITTING_ARCHIVE="false",
-    )
-    up = subprocess.Popen([*KITTING, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("HTTP service did not come up")
-        workers = [
-            child for child in children_of(up.pid) if b"worker" in Path(f"/proc/{child}/cmdline").read_bytes()
-        ]
-        assert len(workers) == 2
-    finally:
-        up.send_signal(signal.SIGINT)
-        output = up.communicate(timeout=60)[0].decode()
-    assert output.count("worker    pid") == 2, output
-    assert "use PostgreSQL" in output  # two workers on one SQLite file: said, not hidden
+    with kitting_up(tmp_path, KITTING_WORKERS="2", KITTING_ARCHIVE="false"):
+        logs = sorted(path.name for path in (tmp_path / "var").glob("worker*.log"))
+    assert logs == ["worker.log", "worker2.log"]
