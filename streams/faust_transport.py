@@ -5,7 +5,8 @@ Faust asks every fetch to wait up to 1.5 s for data. A Kafka broker answers as s
 but the embedded broker (tansu 0.6.0) holds a fetch over several partitions for the whole wait, so
 each hop of a basket took about 0.75 s (measured: 1.23 s per record for a consumer of all 12
 topics at 1500 ms, 36 ms at 100 ms). `consumer_fetch_max_wait_ms` sets the wait while idle;
-`consumer_fetch_busy_wait_ms` (unset by default) the wait for a moment after this worker received or
+`consumer_fetch_busy_wait_ms` (unset by default; 5 ms for the workers Kitting starts on its embedded
+broker, streams/runtime.py) the wait for a moment after this worker received or
 produced records, when the next record is likely close behind: a basket's hops then wait a few
 milliseconds each instead of up to the idle wait, and an idle worker still asks rarely. A loaded worker
 (more than LIGHT_BACKLOG records received and not yet handled) keeps the idle wait: its next records
