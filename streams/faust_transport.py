@@ -69,13 +69,14 @@ class FaustApp(faust.App):
     def busy(self) -> None:
         """Records are flowing: fetch with the short wait for the next BUSY_WINDOW_S, unless the worker
         is loaded (then with the idle wait). Cheap to call often."""
-        if self.fetch_busy_wait_ms is None or self.fetch_busy_wait_ms == self.fetch_max_wait_ms:
-            return
+        idle_wait, busy_wait = self.fetch_max_wait_ms, self.fetch_busy_wait_ms
+        if busy_wait is None or idle_wait is None or busy_wait == idle_wait:
+            return  # no short wait, or no idle wait of ours to come back to
         self._busy_until = time.monotonic() + BUSY_WINDOW_S
         short = self.backlog() <= LIGHT_BACKLOG
         if short != self._short:
             self._short = short
-            self._set_wait(self.fetch_busy_wait_ms if short else self.fetch_max_wait_ms or 0)
+            self._set_wait(busy_wait if short else idle_wait)
         if self._calm_down is None:
             self._calm_down = asyncio.get_running_loop().call_later(BUSY_WINDOW_S, self._calm)
 
