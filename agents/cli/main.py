@@ -327,6 +327,7 @@ for commands in (extract, quote, select, providers, privacy, replay, analytics, 
 
 
 def main() -> None:
+    from agents.extraction.offline_tagger import TaggerMissing
     from streams.broker import BrokerError
 
     try:
@@ -336,6 +337,9 @@ def main() -> None:
     except BrokerError as problem:  # the broker cannot be used as configured: what and how to fix it
         err.print(f"kitting: {problem}", highlight=False)
         sys.exit(1)
+    except TaggerMissing as problem:  # nothing is parsed rather than every line read wrong
+        err.print(f"kitting: {problem}", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,14 @@ from pathlib import Path
 from typing import Any
 
 TAGGER = "averaged_perceptron_tagger_eng"
+REINSTALL = "reinstall Kitting (`pip install .`, or `make install`), which brings textblob-aptagger"
+
+
+class TaggerMissing(RuntimeError):
+    """The parser's POS-tagger model cannot be found or written: without it every line would come back
+    as a bare name, so nothing is parsed at all. The message names the cause and the fix."""
+
+
 PICKLE = "trontagger-0.1.0.pickle"
 
 
@@ -39,11 +47,14 @@ def _candidate_roots() -> list[Path]:
 def _write_model(root: Path) -> None:
     spec = importlib.util.find_spec("textblob_aptagger")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "textblob-aptagger is not installed; run `make install` (it installs it with --no-deps)"
-        )
+        raise TaggerMissing(f"the ingredient parser's tagger model is missing: {REINSTALL}")
     source = Path(next(iter(spec.submodule_search_locations))) / PICKLE
-    weights, tagdict, classes = _BuiltinsOnly(io.BytesIO(source.read_bytes()), encoding="latin1").load()
+    if not source.is_file():
+        raise TaggerMissing(f"the ingredient parser's tagger model is missing from its package: {REINSTALL}")
+    try:
+        weights, tagdict, classes = _BuiltinsOnly(io.BytesIO(source.read_bytes()), encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise TaggerMissing(f"the ingredient parser's tagger model is damaged: {REINSTALL}") from exc
     folder = root / "taggers" / TAGGER
     folder.mkdir(parents=True, exist_ok=True)
     for suffix, value in (("weights", weights), ("tagdict", tagdict), ("classes", sorted(classes))):
@@ -65,8 +76,9 @@ def ensure_tagger() -> Path:
         except OSError:
             continue
     else:
-        raise RuntimeError(
-            f"no writable folder for the tagger model among {_candidate_roots()}; set KITTING_NLTK_DATA"
+        raise TaggerMissing(
+            "no folder where the ingredient parser's tagger model can be written: "
+            "set KITTING_NLTK_DATA to a writable folder"
         )
     if str(root) not in nltk.data.path:
         nltk.data.path.insert(0, str(root))

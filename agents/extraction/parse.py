@@ -11,7 +11,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from agents.extraction.offline_tagger import ensure_tagger
+from agents.extraction.offline_tagger import REINSTALL, TaggerMissing, ensure_tagger
 from schemas.units import CONTAINERS, COUNTED, PINT_OF, dimension, unit_symbol
 
 MEASURABLE = ("mass", "volume", "length")
@@ -113,8 +113,11 @@ def forget_parsed() -> None:
 def _parse_cleaned(cleaned: str) -> ParsedLine:
     """`parse_line` of a cleaned, non-empty line (its `text` is the cleaned line)."""
     text = cleaned
+    parser = _parser()  # TaggerMissing goes up: a parser without its model would read every line wrong
     try:
-        parsed = _parser()(cleaned, string_units=True)
+        parsed = parser(cleaned, string_units=True)
+    except LookupError as exc:  # NLTK could not find its tagger after all: the same fault, said plainly
+        raise TaggerMissing(f"the ingredient parser's tagger model could not be loaded: {REINSTALL}") from exc
     except Exception:  # the model never should, but a sentence must not sink a page
         return ParsedLine(text=text, name=cleaned, confidence=0.0)
     names = [n.text for n in parsed.name if n.text]
