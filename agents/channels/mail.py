@@ -16,7 +16,7 @@ from email.message import EmailMessage, Message
 import lxml.html
 
 from agents.channels.ocr import sniff
-from agents.extraction.extract import clean
+from agents.extraction.lines import clean
 
 MAX_MAIL_BYTES = 30 * 1024 * 1024  # a 20 MB fax, base64-encoded, and the message around it
 ATTRIBUTION = re.compile(

@@ -12,8 +12,9 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import ValidationError
 
-from agents.extraction.extract import ExtractedMethod, RawLine, components_from
+from agents.extraction.extract import ExtractedMethod, components_from
 from agents.extraction.fetch import TIMEOUT, USER_AGENT
+from agents.extraction.lines import RawLine
 from schemas.events import Component, ProvidedList
 from schemas.method_lists import ComponentList
 from streams.settings import MethodProviderConfig, Settings

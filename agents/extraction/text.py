@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from agents.extraction.extract import MAX_LINES, ExtractedMethod, RawLine, clean, components_from
+from agents.extraction.extract import ExtractedMethod, components_from
+from agents.extraction.lines import MAX_LINES, RawLine, clean
 from schemas.events import Component, ComponentKind
 
 BULLET = re.compile(r"^\s*(?:[-*•·\u2013\u2014+]|\[[ xX]?\]|☐|☑|\(?\d{1,2}[.)](?=\s)|\(\d{1,2}\))\s*")

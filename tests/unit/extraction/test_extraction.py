@@ -212,7 +212,7 @@ def test_rdfa_is_read_only_when_nothing_else_names_the_method_and_the_page_has_r
     is never read for it; a page described only in RDFa still is."""
     import extruct
 
-    from agents.extraction import extract
+    from agents.extraction import structured
 
     asked: list[list[str]] = []
     real = extruct.extract
@@ -221,7 +221,7 @@ def test_rdfa_is_read_only_when_nothing_else_names_the_method_and_the_page_has_r
         asked.append(list(options["syntaxes"]))
         return real(page, **options)
 
-    monkeypatch.setattr(extract.extruct, "extract", counted)
+    monkeypatch.setattr(structured.extruct, "extract", counted)
     method = extract_method(RDFA_PAGE, "https://flatbread.example/r")
     assert [c.name for c in method.components] == ["plain flour", "water"] and method.source == "rdfa"
     assert asked[:2] == [["json-ld", "microdata"], ["rdfa"]]

@@ -195,7 +195,7 @@ def test_a_page_of_many_classed_lists_is_read_in_linear_time() -> None:
 
     import lxml.html
 
-    from agents.extraction.extract import _classed_lists
+    from agents.extraction.html_lists import classed_lists as _classed_lists
 
     def root(blocks: int) -> Any:
         divs = "".join(

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
-from agents.extraction.extract import RawLine, components_from
+from agents.extraction.extract import components_from
+from agents.extraction.lines import RawLine
 from agents.quoting.needs import described, merge_needs, scale, yield_number
 from schemas.concepts import Diet
 from schemas.events import QuoteLine
