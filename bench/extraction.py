@@ -20,13 +20,14 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from agents.extraction.extract import extract_method
-from agents.extraction.parse import parse_line
+from agents.extraction.parse import forget_parsed, parse_line
 from schemas.units import unit_symbol
 
 DEFAULT_DATA = Path(
@@ -42,30 +43,74 @@ def normalise(line: str) -> str:
     return " ".join(line.split())
 
 
-def bench_pages(pages_dir: Path) -> dict[str, Any]:
+FRACTION_SLASH = str.maketrans({"\u2044": "/", "\u2215": "/"})
+
+
+def punctuation_blind(line: str) -> str:
+    """The line with fraction glyphs spelled out ("½" and 1, fraction slash, 2 as "1/2"), then every
+    punctuation mark read as a space: "((1/2 cup))" and "(1/2 cup)" read alike."""
+    text = unicodedata.normalize("NFKC", line).translate(FRACTION_SLASH)
+    text = re.sub(r"(\d)\s*/\s*(\d)", r"\1/\2", text)
+    return " ".join("".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text).split())
+
+
+IDENTITY = (
+    re.compile(r"<link\b[^>]*\brel\s*=\s*[\"']?canonical\b[^>]*>", re.IGNORECASE),
+    re.compile(r"<meta\b[^>]*\bproperty\s*=\s*[\"']?og:url\b[^>]*>", re.IGNORECASE),
+    re.compile(r"<base\b[^>]*>", re.IGNORECASE),
+)
+
+
+def anonymous(page_html: str) -> str:
+    """The page with the site's identity removed: canonical link, og:url and <base>, so only the
+    generic path can read it (as on a site no library knows)."""
+    for pattern in IDENTITY:
+        page_html = pattern.sub("", page_html)
+    return page_html
+
+
+def bench_pages(pages_dir: Path, anonymise: bool = False) -> dict[str, Any]:
     pages = sorted(pages_dir.glob("*/*.testhtml"))
-    non_empty = exact = found_lines = expected_lines = 0
+    non_empty = exact = blind = found_lines = expected_lines = lines_read = 0
     sources: Counter[str] = Counter()
-    started = time.perf_counter()
+    reasons: Counter[str] = Counter()
+    misses: list[str] = []
+    forget_parsed()  # every run starts cold: no line parsed before
+    seconds = 0.0
     for index, page in enumerate(pages, start=1):
         expected = [normalise(x) for x in json.loads(page.with_suffix(".json").read_text())["ingredients"]]
-        method = extract_method(page.read_text(errors="replace"))
+        page_html = page.read_text(errors="replace")
+        if anonymise:
+            page_html = anonymous(page_html)
+        started = time.perf_counter()
+        method = extract_method(page_html)
+        seconds += time.perf_counter() - started
         got = [normalise(c.text) for c in method.components]
+        lines_read += len(got)
         sources[method.source.split(":")[0]] += 1
+        if not got:
+            reasons[method.reason or "none given"] += 1
         non_empty += bool(got)
         exact += got == expected
+        blind_equal = [punctuation_blind(x) for x in got] == [punctuation_blind(x) for x in expected]
+        blind += blind_equal
+        if not blind_equal:
+            misses.append(f"{page.parent.name}/{page.name}")
         expected_lines += len(expected)
         found_lines += sum((Counter(got) & Counter(expected)).values())
         if index % 25 == 0:
-            progress(f"{index}/{len(pages)} pages")
-    seconds = time.perf_counter() - started
+            progress(f"{index}/{len(pages)} pages{' (anonymous)' if anonymise else ''}")
     return {
         "pages": len(pages),
         "pages_non_empty": round(non_empty / len(pages), 4),
         "pages_exact": round(exact / len(pages), 4),
+        "pages_exact_punctuation_blind": round(blind / len(pages), 4),
         "line_recall": round(found_lines / expected_lines, 4),
         "pages_per_s": round(len(pages) / seconds, 1),
+        "lines_per_page": round(lines_read / len(pages), 1),
         "pages_by_source": dict(sources),
+        "empty_by_reason": dict(reasons),
+        "not_exact_punctuation_blind": misses,
     }
 
 
@@ -136,12 +181,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--anonymous", action="store_true",
+        help="also read every page with the site's identity removed (canonical link, og:url, <base>)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not (args.data / "pages").exists():
         raise SystemExit(f"no shared data at {args.data}: pass --data or set KITTING_SHARED_DATA")
     progress("warming up the parser")
     parse_line("1 cup flour")
     result: dict[str, Any] = bench_pages(args.data / "pages")
+    if args.anonymous:
+        result["anonymous"] = bench_pages(args.data / "pages", anonymise=True)
     for name in ("ingredient-parser-2000", "nyt-2000"):
         progress(f"sentences: {name}")
         result[name] = bench_sentences(args.data / "ingredients" / f"{name}.jsonl")
