@@ -9,19 +9,26 @@
   The ingredient-parser file comes from that parser's own training data, so its score is optimistic;
   the NYT labels are noisy (the data README says so): treat both as indicative.
 
-    python bench/extraction.py [--data ../shared/data]   -> one JSON line
+- throughput: pages/s (known sites, anonymous) and sentences/s with one process per core reading at
+  once, as the worker's sandbox pool does (`--processes`);
+- `--anonymous`: every page read again with the site's identity removed (canonical link, og:url,
+  <base>), as a site no library knows: non-empty, exact, exact punctuation-blind, empty pages by reason.
+
+    python bench/extraction.py [--data ../shared/data] [--anonymous] [--processes N]   -> one JSON line
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import sys
 import time
 import unicodedata
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -114,6 +121,45 @@ def bench_pages(pages_dir: Path, anonymise: bool = False) -> dict[str, Any]:
     }
 
 
+def _warm() -> None:
+    parse_line("1 cup flour")
+
+
+def _read_page(page: Path, anonymise: bool) -> int:
+    page_html = page.read_text(errors="replace")
+    return len(extract_method(anonymous(page_html) if anonymise else page_html).components)
+
+
+def _parse_all(sentences: list[str]) -> int:
+    return sum(bool(parse_line(sentence).name) for sentence in sentences)
+
+
+def throughput(data: Path, processes: int) -> dict[str, Any]:
+    """Pages and sentences per second with `processes` reading at once, as the worker's sandbox pool
+    reads them (each process warmed up first, every line parsed cold)."""
+    pages = sorted((data / "pages").glob("*/*.testhtml"))
+    sentences = [
+        json.loads(line)["sentence"]
+        for name in ("ingredient-parser-2000", "nyt-2000")
+        for line in (data / "ingredients" / f"{name}.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    result: dict[str, Any] = {"processes": processes}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_warm) as pool:
+        list(pool.map(time.sleep, [0.5] * processes))  # every process started and warm
+        for label, anonymise in (("known_site", False), ("anonymous", True)):
+            started = time.perf_counter()
+            list(pool.map(_read_page, pages, [anonymise] * len(pages), chunksize=4))
+            result[f"pages_per_s_{label}"] = round(len(pages) / (time.perf_counter() - started), 1)
+            progress(f"{label}: {result[f'pages_per_s_{label}']} pages/s on {processes} processes")
+        chunks = [sentences[i : i + 100] for i in range(0, len(sentences), 100)]
+        started = time.perf_counter()
+        list(pool.map(_parse_all, chunks))
+        result["sentences_per_s"] = round(len(sentences) / (time.perf_counter() - started), 1)
+    return result
+
+
 def _close(a: Decimal, b: float) -> bool:
     return abs(float(a) - b) < 0.011
 
@@ -185,6 +231,11 @@ def main() -> None:
         "--anonymous", action="store_true",
         help="also read every page with the site's identity removed (canonical link, og:url, <base>)",
     )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1,
+        help="also measure pages/s and sentences/s with this many processes reading at once "
+        "(default: one per core, as the sandbox pool; 0 to skip)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not (args.data / "pages").exists():
         raise SystemExit(f"no shared data at {args.data}: pass --data or set KITTING_SHARED_DATA")
@@ -196,6 +247,9 @@ def main() -> None:
     for name in ("ingredient-parser-2000", "nyt-2000"):
         progress(f"sentences: {name}")
         result[name] = bench_sentences(args.data / "ingredients" / f"{name}.jsonl")
+    if args.processes:
+        progress(f"throughput on {args.processes} processes")
+        result["throughput"] = throughput(args.data, args.processes)
     print(json.dumps(result))
 
 

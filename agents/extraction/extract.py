@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from agents.extraction.html_lists import groups_from_page, html_lists
+from agents.extraction.generic import read_generic, why_empty
 from agents.extraction.lines import MAX_LINES, Found, MethodKind, RawLine, clean, quantity_of
 from agents.extraction.parse import parse_line
-from agents.extraction.structured import UNKNOWN_SITE, structured_data
+from agents.extraction.structured import UNKNOWN_SITE
 from schemas.events import Component, ComponentKind
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
     """Every component the page lists, or an empty list with the reason. Never raises on content."""
     page_html = re.sub(r"^\s*<\?xml[^>]*>", "", page_html)  # lxml refuses str with an encoding declaration
     site = url or canonical_url(page_html)
-    for finder in (_known_site, structured_data, _generic_schema, html_lists):
+    for finder in (_known_site, read_generic, _generic_schema):
         try:
             found = finder(page_html, site)
         except Exception as exc:  # a finder that chokes on a page must not hide the others
@@ -69,12 +69,8 @@ def extract_method(page_html: str, url: str | None = None) -> ExtractedMethod:
         if found is not None and found[2]:
             title, kind, lines, source, method_yield = found
             lines = lines[:MAX_LINES]
-            if not any(line.group for line in lines):
-                lines = groups_from_page(page_html, lines)
             return ExtractedMethod(title, kind, components_from(lines, source), source, method_yield)
-    return ExtractedMethod.empty(
-        "no recipe or how-to in the page: no schema.org markup and no ingredient or materials list"
-    )
+    return ExtractedMethod.empty(why_empty(page_html))
 
 
 def components_from(lines: list[RawLine], source: str) -> list[Component]:

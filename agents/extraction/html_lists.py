@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import lxml.etree
 import lxml.html
 
 from agents.extraction.lines import Found, RawLine, clean
@@ -20,56 +21,193 @@ LIST_HEADING = re.compile(
 )
 
 
-def groups_from_page(page_html: str, lines: list[RawLine]) -> list[RawLine]:
-    """Structured data has no ingredient groups; take them from the page's own list when it has them."""
-    try:
-        found = html_lists(page_html, None)
-    except Exception:
-        return lines
-    groups = {line.text: line.group for line in (found[2] if found else []) if line.group}
-    if not groups:
-        return lines
-    return [RawLine(line.text, line.kind, groups.get(line.text), line.quantity) for line in lines]
+METHOD_HEADING = re.compile(
+    r"^\s*(directions?|instructions?|method|preparation|steps|how to make( it)?|"
+    r"zubereitung|anleitung|pr[ée]paration|[ée]tapes|preparaci[óo]n|elaboraci[óo]n|procedimento|"
+    r"preparazione|modo de preparo|bereiding|werkwijze|fremgangsm[åa]de|tilberedning|"
+    r"przygotowanie|valmistus|εκτέλεση|οδηγίες)\b",
+    re.IGNORECASE,
+)
+ITEM_CLASS = "contains(translate(@class,'INGREDT','ingredt'),'ingredient')"
+CONTAINER = (
+    "//*[contains(translate(@class,'INGREDT','ingredt'),'ingredient') or "
+    "contains(translate(@id,'INGREDT','ingredt'),'ingredient') or "
+    "contains(translate(@itemprop,'INGREDT','ingredt'),'ingredient')]"
+)
+GROUP_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b")
+LIST_WORDS_AT_MOST = 25  # an ingredient line is short; longer items are steps or prose
+CONTAINERS_WEIGHED = 40
+SIZABLE = 5  # lines from which a list counts in full
+NUMBER = re.compile(r"\d|[½¼¾⅓⅔⅛⅜⅝⅞⅕⅖⅗⅘⅙⅚]")
+
+
+def page_tree(page_html: str) -> Any:
+    """The page's element tree without the parts that never hold a method's list."""
+    root = lxml.html.fromstring(page_html)
+    for element in root.iter("script", "style", "noscript", "nav", "footer", "template"):
+        element.drop_tree()
+    return root
 
 
 def html_lists(page_html: str, site: str | None) -> Found | None:
-    """Pages without structured data: list items in elements whose class or id mentions ingredients,
-    else the list under an Ingredients / Materials / You will need heading (several languages)."""
-    root = lxml.html.fromstring(page_html)
-    for element in root.iter("script", "style", "noscript", "nav", "footer"):
-        element.drop_tree()
-    lines = classed_lists(root)
-    source = "html-class"
-    if not lines:
-        lines, source = _heading_lists(root), "html-heading"
-    if not lines:
+    """Pages without structured data: the list in elements whose class or id names ingredients, else
+    the list under an Ingredients / Materials / You will need heading (several languages), else the
+    list that reads most like one."""
+    root = page_tree(page_html)
+    found = html_list(root)
+    if found is None:
         return None
     title = root.findtext(".//h1") or root.findtext(".//title")
-    return (clean(title) if title else None), "recipe", lines, source, None
+    return (clean(title) if title else None), "recipe", found[1], found[0], None
+
+
+def html_list(root: Any) -> tuple[str, list[RawLine]] | None:
+    """The list in ingredient-classed elements, under an Ingredients heading, or that reads most like
+    one: of those found, the one that reads most like a method's list (the first on a tie, and the
+    first found when none gives an amount)."""
+    finders = (("html-class", classed_lists), ("html-heading", heading_lists), ("html-list", likely_lists))
+    found = [(source, lines) for source, finder in finders if (lines := finder(root))]
+    if not found:
+        return None
+    return max(found, key=lambda item: weight([line.text for line in item[1]]))
+
+
+def likeness(lines: list[str]) -> float:
+    """How much a list reads like a method's components: the share of its lines that give a number
+    (an amount), none of them long like a step. 0 for a list of prose or links."""
+    if not _short(lines):
+        return 0.0
+    return sum(bool(NUMBER.search(line)) for line in lines) / len(lines)
+
+
+def _short(texts: list[str]) -> bool:
+    """Lines as short as a list's: none long like a step, most much shorter."""
+    words = [len(text.split()) for text in texts]
+    if not words:
+        return False
+    return sum(words) / len(words) <= LIST_WORDS_AT_MOST / 2 and max(words) <= LIST_WORDS_AT_MOST
 
 
 def classed_lists(root: Any) -> list[RawLine]:
-    containers = root.xpath(
-        "//*[contains(translate(@class,'INGREDT','ingredt'),'ingredient') or "
-        "contains(translate(@id,'INGREDT','ingredt'),'ingredient')][.//li]"
-    )
-    # in document order an ancestor comes first, so the first container found is an outermost one
-    # (a page of 10,000 classed sibling divs once took 79 s here, comparing every pair)
+    """The list in the element whose class, id or itemprop names ingredients and reads most like one:
+    its list items, table rows, repeated ingredient-classed elements, or lines broken by <br>."""
+    containers = root.xpath(CONTAINER)
+    outermost: list[Any] = []
+    inside: set[Any] = set()
+    # in document order an ancestor comes first (a page of 10,000 classed sibling divs once took 79 s
+    # here, comparing every pair): keep the outermost ones, a bounded number of them
+    for container in containers:
+        if container in inside:
+            continue
+        outermost.append(container)
+        inside.update(container.iterdescendants())
+        if len(outermost) >= CONTAINERS_WEIGHED:
+            break
+    best: list[RawLine] = []
+    best_score = 0.0
+    for container in outermost:
+        lines = _container_lines(container)
+        score = weight([line.text for line in lines])
+        if score > best_score:
+            best, best_score = lines, score
+    return best
+
+
+def weight(lines: list[str]) -> float:
+    """A list's claim to be the method's: how much it reads like one, a list of one or two lines (an
+    order total, a delivery note) counting less than a full one."""
+    return likeness(lines) * min(len(lines), SIZABLE) / SIZABLE
+
+
+def _container_lines(container: Any) -> list[RawLine]:
+    leaves = [li for li in container.iter("li") if not li.xpath(".//li")]
+    if leaves:
+        return _grouped(container, set(leaves))
+    rows = [tr for tr in container.iter("tr") if tr.xpath("./td")]
+    if rows:
+        return _grouped(container, set(rows))
+    repeated = _repeated_items(container)
+    if repeated:
+        return _grouped(container, set(repeated))
+    return _broken_lines(container)
+
+
+def _repeated_items(container: Any) -> list[Any]:
+    """Elements of one tag and class naming ingredients, repeated (div.ingredients__item): the
+    outermost such kind, so an item's own parts (span.ingredient-quantity) are not lines of their own."""
+    kinds: dict[tuple[str, str], list[Any]] = {}
+    for element in container.xpath(f".//*[{ITEM_CLASS}]"):
+        kinds.setdefault((element.tag, element.get("class", "")), []).append(element)
+    most = max((len(items) for items in kinds.values()), default=0)
+    repeated = [items for items in kinds.values() if len(items) >= max(2, most / 2)]  # not the group titles
+    if not repeated:
+        return []
+    return min(repeated, key=lambda items: (len(list(items[0].iterancestors())), -len(items)))
+
+
+def _broken_lines(container: Any) -> list[RawLine]:
+    """A list written as lines in one block ("400 grams lamb mince<br>2 teaspoons cumin<br>..."), a
+    bold line among them heading a group."""
     lines: list[RawLine] = []
-    for container in containers[:1]:
-        group = None
-        for element in container.iter():
-            if element.tag in ("h2", "h3", "h4", "h5", "strong") and not element.xpath("ancestor::li"):
-                heading = clean(element.text_content())
-                group = heading if heading and not LIST_HEADING.match(heading) else group
-            elif element.tag == "li" and not element.xpath(".//li"):
-                text = clean(element.text_content())
-                if text:
-                    lines.append(RawLine(text, group=group))
+    group: str | None = None
+    text: list[str] = []
+
+    def flush() -> None:
+        line = clean(" ".join(text))
+        text.clear()
+        if line and not LIST_HEADING.match(line):
+            lines.append(RawLine(line, group=group))
+
+    for event, element in lxml.etree.iterwalk(container, events=("start", "end")):
+        if element is container:
+            if event == "start" and element.text:
+                text.append(element.text)
+            continue
+        if not isinstance(element.tag, str):  # a comment: only the text after it is the page's
+            if event == "end" and element.tail:
+                text.append(element.tail)
+            continue
+        if event == "start":
+            if element.tag in ("br", "p", "div", "li") or element.tag in GROUP_TAGS:
+                flush()
+            if element.tag in GROUP_TAGS and not NUMBER.search(element.text_content()):
+                heading = clean(element.text_content()).rstrip(":").strip()
+                if heading and not LIST_HEADING.match(heading):
+                    group = heading
+                continue_text = False
+            else:
+                continue_text = True
+            if continue_text and element.text and element.tag not in GROUP_TAGS:
+                text.append(element.text)
+            elif element.tag in GROUP_TAGS and NUMBER.search(element.text_content()):
+                text.append(element.text_content())
+        else:
+            if element.tag in ("p", "div", "li"):
+                flush()
+            if element.tail:
+                text.append(element.tail)
+    flush()
+    return lines if len(lines) >= 2 else []
+
+
+def _grouped(container: Any, items: set[Any]) -> list[RawLine]:
+    """The items in page order, each under the last group heading before it (a heading inside an item
+    is part of its line)."""
+    lines: list[RawLine] = []
+    group: str | None = None
+    for element in container.iter():
+        if element in items:
+            text = clean(element.text_content())
+            if text:
+                lines.append(RawLine(text, group=group))
+        elif element.tag in GROUP_TAGS and not any(a in items for a in element.iterancestors()):
+            heading = clean(element.text_content()).rstrip(":").strip()
+            if heading and len(heading) <= 60 and not LIST_HEADING.match(heading):
+                group = heading
     return lines
 
 
-def _heading_lists(root: Any) -> list[RawLine]:
+def heading_lists(root: Any) -> list[RawLine]:
     """The lists under every Ingredients / Materials / Tools / You will need heading of the page."""
     found: list[RawLine] = []
     seen: set[Any] = set()
@@ -89,8 +227,8 @@ def _heading_lists(root: Any) -> list[RawLine]:
                 sibling.tag == heading.tag and LIST_HEADING.match(sibling_label)
             ):
                 break
-            if sibling.tag in ("h3", "h4", "h5", "h6", "p") and not sibling.xpath(".//li"):
-                if LIST_HEADING.match(sibling_label):
+            if sibling.tag in ("h3", "h4", "h5", "h6", "p", "strong", "b") and not sibling.xpath(".//li"):
+                if LIST_HEADING.match(sibling_label) or METHOD_HEADING.match(sibling_label):
                     break
                 group = sibling_label if sibling_label and len(sibling_label) <= 60 else group
             for item in sibling.xpath("descendant-or-self::li"):
@@ -99,3 +237,42 @@ def _heading_lists(root: Any) -> list[RawLine]:
                     seen.add(item)
                     found.append(RawLine(text, kind=kind, group=group))
     return found
+
+
+def likely_lists(root: Any) -> list[RawLine]:
+    """A page with no ingredient heading or class: the list that reads most like one (most of its lines
+    give an amount, none is long), with the lists beside it in the same block, their bold lines or
+    headings between them as groups, up to a Method / Instructions heading."""
+    best, best_score = None, 0.0
+    for candidate in root.iter("ul", "ol"):
+        if candidate.xpath("ancestor::ul|ancestor::ol|ancestor::header|ancestor::aside"):
+            continue
+        texts = [clean(li.text_content()) for li in candidate.iterchildren("li")]
+        score = weight(texts)
+        if len(texts) >= 2 and likeness(texts) >= 0.5 and score > best_score:
+            best, best_score = candidate, score
+    if best is None:
+        return []
+    lines: list[RawLine] = []
+    group: str | None = None
+    passed = False  # the best list is behind: what follows ends the run rather than restarting it
+    for element in best.getparent().iterchildren("*"):  # elements, not comments
+        label = clean(element.text_content())
+        if element.tag in ("ul", "ol"):
+            texts = [clean(li.text_content()) for li in element.iterchildren("li")]
+            if element is best or _short(texts):
+                lines.extend(RawLine(text, group=group) for text in texts if text)
+                passed = passed or element is best
+            elif passed:
+                break
+        elif METHOD_HEADING.match(label):
+            if passed:
+                break
+            lines, group = [], None
+        elif label and len(label) <= 60 and not NUMBER.search(label) and len(label.split()) <= 8:
+            group = None if LIST_HEADING.match(label) else label.rstrip(":").strip()
+        elif label:  # prose: before the list it starts the run anew, after it the run is over
+            if passed:
+                break
+            lines, group = [], None
+    return lines if likeness([line.text for line in lines]) >= 0.3 else []

@@ -10,7 +10,7 @@ from typing import Any
 import extruct
 import lxml.html
 
-from agents.extraction.lines import Found, RawLine, clean, quantity_of
+from agents.extraction.lines import Found, RawLine, clean, clean_line, quantity_of
 from agents.extraction.parse import parse_line
 from schemas.events import ComponentKind
 from schemas.units import unit_symbol
@@ -75,6 +75,31 @@ def structured_data(page_html: str, site: str | None) -> Found | None:
     return found
 
 
+def ingredient_texts(recipe: dict[str, Any]) -> list[str]:
+    """A Recipe's recipeIngredient (or the older `ingredients`), each line cleaned as the site readers
+    clean it; nested lists flattened; a list given as one text of several lines read as those lines."""
+    raw = recipe.get("recipeIngredient") or recipe.get("ingredients") or []
+    values = list(_flat(raw))
+    if len(values) == 1 and isinstance(values[0], str) and len(values[0].strip().splitlines()) > 1:
+        values = values[0].strip().splitlines()
+    texts = []
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("text") or value.get("@value")
+        text = clean_line(value) if isinstance(value, str | int | float) else ""
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _flat(value: Any) -> Iterator[Any]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _flat(item)
+    elif value is not None:
+        yield value
+
+
 def _first_method(page_html: str, site: str | None, syntaxes: list[str]) -> Found | None:
     data = extruct.extract(
         page_html, base_url=site or UNKNOWN_SITE, syntaxes=syntaxes, uniform=True, errors="ignore"
@@ -84,10 +109,7 @@ def _first_method(page_html: str, site: str | None, syntaxes: list[str]) -> Foun
         for node in _nodes(_short_keys(found) if syntax == "rdfa" else found):
             types = _types(node)
             if "Recipe" in types:
-                raw = node.get("recipeIngredient") or node.get("ingredients") or []
-                lines = [
-                    RawLine(t) for t in (_text(v) for v in (raw if isinstance(raw, list) else [raw])) if t
-                ]
+                lines = [RawLine(text) for text in ingredient_texts(node)]
                 if lines:
                     return _text(node.get("name")), "recipe", lines, syntax, _text(node.get("recipeYield"))
             if "HowTo" in types:
@@ -95,6 +117,27 @@ def _first_method(page_html: str, site: str | None, syntaxes: list[str]) -> Foun
                 if lines:
                     return _text(node.get("name")), "howto", lines, syntax, _text(node.get("yield"))
     return None
+
+
+def marked_methods(page_html: str) -> tuple[int, int, bool, bool]:
+    """For a page read as empty: how many Recipe and HowTo nodes its JSON-LD and microdata hold, whether
+    one of them lists nothing, and whether it holds an ItemList (an index of recipes)."""
+    data = extruct.extract(
+        page_html, base_url=UNKNOWN_SITE, syntaxes=["json-ld", "microdata"], uniform=True, errors="ignore"
+    )
+    recipes = howtos = 0
+    empty = index = False
+    for syntax in ("json-ld", "microdata"):
+        for node in _nodes(data.get(syntax, [])):
+            types = _types(node)
+            recipes += "Recipe" in types
+            howtos += "HowTo" in types
+            index = index or ("ItemList" in types and bool(node.get("itemListElement")))
+            if "Recipe" in types and not ingredient_texts(node):
+                empty = True
+            if "HowTo" in types and not _howto_lines(node):
+                empty = True
+    return recipes, howtos, empty, index
 
 
 def _howto_lines(node: dict[str, Any]) -> list[RawLine]:
