@@ -28,7 +28,9 @@ from streams.persistence import Base, Database, UnitOfWork, UtcDateTime, utcnow
 
 KEPT_DAYS = 30
 MAX_METHOD_CHARS = 4_000_000  # a read page's JSON at most (500 lines of capped components fit well)
-READING_LIBRARIES = ("kitting", "recipe-scrapers", "extruct", "ingredient-parser-nlp", "lxml")
+READING_LIBRARIES = (
+    "kitting", "recipe-scrapers", "extruct", "ingredient-parser-nlp", "lxml", "cssselect", "ftfy", "rapidfuzz"
+)  # fmt: skip
 
 
 class ReadPage(Base):
