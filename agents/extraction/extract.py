@@ -5,9 +5,11 @@ and RDFa (extruct), recipe-scrapers' generic schema reader, then the page's own 
 from __future__ import annotations
 
 import html as html_lib
+import inspect
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -98,8 +100,8 @@ def _as_written(line: RawLine) -> bool:
 # --- finders, most specific first ----------------------------------------------------------------
 
 
-def _scraper_found(scraper: Any, source: str) -> Found | None:
-    groups = scraper.ingredient_groups()
+def _scraper_found(scraper: Any, source: str, page_html: str) -> Found | None:
+    groups = scraper.ingredient_groups() if _may_group(scraper, page_html) else []
     lines = [
         RawLine(clean(text), group=clean(group.purpose) if group.purpose else None)
         for group in groups
@@ -113,6 +115,31 @@ def _scraper_found(scraper: Any, source: str) -> Found | None:
     return _safe(scraper.title), "recipe", lines, source, _safe(scraper.yields)
 
 
+@lru_cache(maxsize=1)
+def _grouping_classes() -> list[set[str]]:
+    """For each (heading, item) selector pair recipe-scrapers' default grouping tries, the class names
+    both need: a page without one of them in each pair is a single group."""
+    from recipe_scrapers._grouping_utils import DEFAULT_GROUPINGS
+
+    return [
+        set(re.findall(r"\.([\w-]+)", heading)) | set(re.findall(r"\.([\w-]+)", item))
+        for _, headings, items in DEFAULT_GROUPINGS
+        for heading in headings
+        for item in items
+    ]
+
+
+def _may_group(scraper: Any, page_html: str) -> bool:
+    """Whether asking the scraper for its groups can give more than one. Its default grouping searches
+    the whole tree with CSS selectors (a third of a known page's reading) and finds groups only where
+    the page has the plugin classes they name: without them the answer is one group, the scraper's
+    ingredients, and is not asked. A site's own grouping is always asked."""
+    own = inspect.unwrap(type(scraper).ingredient_groups)
+    if own.__qualname__ != "AbstractScraper.ingredient_groups":
+        return True
+    return any(all(name in page_html for name in names) for names in _grouping_classes())
+
+
 def _known_site(page_html: str, site: str | None) -> Found | None:
     from recipe_scrapers import SCRAPERS, scrape_html
 
@@ -120,7 +147,7 @@ def _known_site(page_html: str, site: str | None) -> Found | None:
     if not host or host not in SCRAPERS:
         return None
     return _scraper_found(
-        scrape_html(page_html, org_url=site or "", supported_only=True), f"recipe-scrapers:{host}"
+        scrape_html(page_html, org_url=site or "", supported_only=True), f"recipe-scrapers:{host}", page_html
     )
 
 
@@ -128,7 +155,7 @@ def _generic_schema(page_html: str, site: str | None) -> Found | None:
     from recipe_scrapers import scrape_html
 
     return _scraper_found(
-        scrape_html(page_html, org_url=site or UNKNOWN_SITE, supported_only=False), "schema.org"
+        scrape_html(page_html, org_url=site or UNKNOWN_SITE, supported_only=False), "schema.org", page_html
     )
 
 

@@ -81,25 +81,40 @@ def _is_heading(text: str, shown: set[str]) -> bool:
 
 
 def better_written(shown: list[RawLine], structured: list[RawLine]) -> bool:
-    """The shown list is the structured one, line for line (each structured line's words are in the
-    shown line), and plainly better written: at least half its lines give an amount the structured one
-    lacks or put it first where the structured one puts it last, or a structured line was cut short."""
+    """The shown list is the structured one (each structured line's words are in a shown line of its
+    own; the shown list may hold a few lines more) and plainly better written: at least half
+    the lines give an amount the structured one lacks or put it first where the structured one puts it
+    last, or a structured line was cut short."""
     if not shown:
         return False
     if len(structured) == 1 and len(shown) >= 3:  # the structured list ran every line into one
         return _letters("".join(line.text for line in shown)) in _letters(structured[0].text)
-    if len(shown) != len(structured):
+    if not len(structured) <= len(shown) <= len(structured) + max(2, len(structured) // 5):
+        return False
+    pairs = _aligned(shown, structured)
+    if pairs is None:
         return False
     better = cut = 0
-    for seen, stated in zip(shown, structured, strict=True):
-        seen_words, stated_words = _words(seen.text), _words(stated.text)
-        if not stated_words <= seen_words:
-            return False
-        amount_seen, amount_stated = bool(NUMBER.search(seen.text)), bool(NUMBER.search(stated.text))
-        first_seen, first_stated = bool(NUMBER.match(seen.text)), bool(NUMBER.match(stated.text))
+    for seen, stated in pairs:
+        amount_seen, amount_stated = bool(NUMBER.search(seen)), bool(NUMBER.search(stated))
+        first_seen, first_stated = bool(NUMBER.match(seen)), bool(NUMBER.match(stated))
         better += (amount_seen and not amount_stated) or (first_seen and not first_stated)
-        cut += _cut_short(seen.text, stated.text)
+        cut += _cut_short(seen, stated)
     return cut > 0 or better >= max(1, math.ceil(len(shown) / 2))
+
+
+def _aligned(shown: list[RawLine], structured: list[RawLine]) -> list[tuple[str, str]] | None:
+    """Each structured line with a shown line of its own holding all its words (the first one free);
+    None when one has no such line."""
+    free = [(_words(line.text), line.text) for line in shown]
+    pairs: list[tuple[str, str]] = []
+    for stated in structured:
+        words = _words(stated.text)
+        at = next((i for i, (seen_words, _) in enumerate(free) if words <= seen_words), None)
+        if at is None:
+            return None
+        pairs.append((free.pop(at)[1], stated.text))
+    return pairs
 
 
 def _cut_short(seen: str, stated: str) -> bool:

@@ -103,10 +103,16 @@ def classed_lists(root: Any) -> list[RawLine]:
         inside.update(container.iterdescendants())
         if len(outermost) >= CONTAINERS_WEIGHED:
             break
+    candidates = [_container_lines(container) for container in outermost]
+    # classed rows or items with no classed block around them (tr.recipe-ingredients__row): their run
+    siblings: dict[tuple[Any, str, str], list[Any]] = {}
+    for container in outermost:
+        key = (container.getparent(), container.tag, container.get("class", ""))
+        siblings.setdefault(key, []).append(container)
+    candidates += [_grouped(key[0], set(run)) for key, run in siblings.items() if len(run) >= 2]
     best: list[RawLine] = []
     best_score = 0.0
-    for container in outermost:
-        lines = _container_lines(container)
+    for lines in candidates:
         score = weight([line.text for line in lines])
         if score > best_score:
             best, best_score = lines, score
@@ -197,7 +203,7 @@ def _grouped(container: Any, items: set[Any]) -> list[RawLine]:
     group: str | None = None
     for element in container.iter():
         if element in items:
-            text = clean(element.text_content())
+            text = _item_text(element)
             if text:
                 lines.append(RawLine(text, group=group))
         elif element.tag in GROUP_TAGS and not any(a in items for a in element.iterancestors()):
@@ -205,6 +211,13 @@ def _grouped(container: Any, items: set[Any]) -> list[RawLine]:
             if heading and len(heading) <= 60 and not LIST_HEADING.match(heading):
                 group = heading
     return lines
+
+
+def _item_text(item: Any) -> str:
+    """An item's text; a table row's cells side by side ("500 ml" | "milk" is "500 ml milk")."""
+    if item.tag == "tr":
+        return clean(" ".join(cell.text_content() for cell in item.xpath("./td|./th")))
+    return clean(item.text_content())
 
 
 def heading_lists(root: Any) -> list[RawLine]:

@@ -132,3 +132,44 @@ def test_public_pages_read_without_their_site_identity() -> None:
         ]
     assert non_empty / len(pages) >= 0.97
     assert blind / len(pages) >= 0.87
+
+
+def test_a_known_sites_groups_are_asked_only_when_the_page_can_have_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """recipe-scrapers' default grouping searches the whole page with CSS selectors (a third of a known
+    page's reading) and finds groups only where the plugin classes it names are: a page without them is
+    not searched, and reads the same."""
+    import recipe_scrapers._abstract as abstract
+
+    searched: list[int] = []
+    real = abstract.group_ingredients
+
+    def counted(ingredients: list[str], soup: object, *args: object) -> object:
+        searched.append(len(ingredients))
+        return real(ingredients, soup, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(abstract, "group_ingredients", counted)
+    canonical = '<link rel="canonical" href="https://cakewhiz.com/cake/">'
+    plain = json_ld_page(["250 g flour", "1 tsp salt", "2 tbsp sugar"]).replace(
+        "<head>", f"<head>{canonical}"
+    )
+    method = extract_method(plain)
+    assert method.source == "recipe-scrapers:cakewhiz.com" and not searched
+    assert [c.text for c in method.components] == ["250 g flour", "1 tsp salt", "2 tbsp sugar"]
+    grouped = json_ld_page(["250 g flour", "1 tsp salt", "2 tbsp sugar"], WPRM.replace("▢ ", ""))
+    method = extract_method(grouped.replace("<head>", f"<head>{canonical}"))
+    assert searched == [3]
+    assert [(c.text, c.group) for c in method.components] == [
+        ("250 g flour", "Dough"), ("1 tsp salt", "Dough"), ("2 tbsp sugar", "Topping")
+    ]  # fmt: skip
+
+
+def test_classed_rows_without_a_classed_table_read_cell_by_cell_and_beat_a_worse_structured_list() -> None:
+    rows = "".join(
+        f'<tr class="recipe-ingredients__row"><td class="recipe-ingredients__amount">{amount}</td>'
+        f'<td class="recipe-ingredients__ingredient">{name}</td></tr>'
+        for amount, name in (("500 ml", "mlieko"), ("10 PL", "múka hladká"), ("2 ks", "vajcia"))
+    )
+    page = json_ld_page(["mlieko, 500 ml", "vajcia, 2 ks", "múka hladká, 10 PL"], f"<table>{rows}</table>")
+    assert [t for t, _ in lines(page)] == ["500 ml mlieko", "10 PL múka hladká", "2 ks vajcia"]
