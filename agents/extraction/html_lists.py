@@ -63,13 +63,13 @@ def html_lists(page_html: str, site: str | None) -> Found | None:
 
 def html_list(root: Any) -> tuple[str, list[RawLine]] | None:
     """The list in ingredient-classed elements, under an Ingredients heading, or that reads most like
-    one: of those found, the one that reads most like a method's list (the first on a tie, and the
-    first found when none gives an amount)."""
+    one: of those found, the one that reads most like a method's list, then the longest (a list split
+    in two by a group heading is whole under its heading), then the first found."""
     finders = (("html-class", classed_lists), ("html-heading", heading_lists), ("html-list", likely_lists))
     found = [(source, lines) for source, finder in finders if (lines := finder(root))]
     if not found:
         return None
-    return max(found, key=lambda item: weight([line.text for line in item[1]]))
+    return max(found, key=lambda item: (round(weight([line.text for line in item[1]]), 2), len(item[1])))
 
 
 def likeness(lines: list[str]) -> float:
@@ -104,12 +104,14 @@ def classed_lists(root: Any) -> list[RawLine]:
         if len(outermost) >= CONTAINERS_WEIGHED:
             break
     candidates = [_container_lines(container) for container in outermost]
-    # classed rows or items with no classed block around them (tr.recipe-ingredients__row): their run
-    siblings: dict[tuple[Any, str, str], list[Any]] = {}
+    # classed rows or items with no classed block around them (tr.recipe-ingredients__row, or
+    # li[itemprop=recipeIngredient] in two lists under two group headings): one run, read in the
+    # smallest block holding them all
+    runs: dict[tuple[str, str, str], list[Any]] = {}
     for container in outermost:
-        key = (container.getparent(), container.tag, container.get("class", ""))
-        siblings.setdefault(key, []).append(container)
-    candidates += [_grouped(key[0], set(run)) for key, run in siblings.items() if len(run) >= 2]
+        kind = (container.tag, container.get("class", ""), container.get("itemprop", ""))
+        runs.setdefault(kind, []).append(container)
+    candidates += [_grouped(_common_block(run), set(run)) for run in runs.values() if len(run) >= 2]
     best: list[RawLine] = []
     best_score = 0.0
     for lines in candidates:
@@ -123,6 +125,18 @@ def weight(lines: list[str]) -> float:
     """A list's claim to be the method's: how much it reads like one, a list of one or two lines (an
     order total, a delivery note) counting less than a full one."""
     return likeness(lines) * min(len(lines), SIZABLE) / SIZABLE
+
+
+def _common_block(elements: list[Any]) -> Any:
+    """The innermost element holding all of them."""
+    common = list(reversed(list(elements[0].iterancestors())))
+    for element in elements[1:]:
+        ancestors = list(reversed(list(element.iterancestors())))
+        size = 0
+        while size < min(len(common), len(ancestors)) and common[size] is ancestors[size]:
+            size += 1
+        common = common[:size]
+    return common[-1] if common else elements[0]
 
 
 def _container_lines(container: Any) -> list[RawLine]:
