@@ -23,7 +23,7 @@ from agents.extraction.plugins import plugin_lines
 from agents.extraction.structured import marked_methods, structured_data
 
 GROUP_LINE = re.compile(
-    r"^(for|para|pour|f[üu]r|per|voor|til|för|na|do)\b.{0,40}$|^[^:]{1,60}:$", re.IGNORECASE
+    r"^(for|para|pour|f[üu]r|per|voor|til|för)\b.{0,40}$|^[^:]{1,60}:$", re.IGNORECASE
 )
 WORD = re.compile(r"\w+")
 GROUP_MATCH_AT_LEAST = 60  # rapidfuzz ratio of a structured line to the shown line it takes its group from
@@ -63,7 +63,8 @@ def headings_as_groups(lines: list[RawLine], shown_groups: set[str]) -> list[Raw
     for index, line in enumerate(lines):
         text = line.text
         is_last = index == len(lines) - 1
-        if not is_last and not NUMBER.search(text) and _is_heading(text, shown):
+        following = lines[index + 1].text if not is_last else ""
+        if not is_last and not NUMBER.search(text) and _is_heading(text, following, shown):
             group, found_any = text.rstrip(":").strip() or None, True
             if group and LIST_HEADING.fullmatch(group):
                 group = None
@@ -72,12 +73,19 @@ def headings_as_groups(lines: list[RawLine], shown_groups: set[str]) -> list[Raw
     return kept if found_any and kept else lines
 
 
-def _is_heading(text: str, shown: set[str]) -> bool:
+def _is_heading(text: str, following: str, shown: set[str]) -> bool:
+    """A heading the page shows as one, a line in capitals over a line that is not ("DOUGH" over
+    "2 cups flour", not "SALT" over "PEPPER"), or a short "For the ...:" line."""
     if _key(text) in shown:
         return True
+    if len(text.split()) > 6:
+        return False
+    return (_shouting(text) and not _shouting(following)) or bool(GROUP_LINE.match(text))
+
+
+def _shouting(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha()]
-    shouting = len(letters) >= 3 and all(ch.isupper() for ch in letters) and len(text.split()) <= 6
-    return shouting or (bool(GROUP_LINE.match(text)) and len(text.split()) <= 6)
+    return len(letters) >= 3 and all(ch.isupper() for ch in letters)
 
 
 def better_written(shown: list[RawLine], structured: list[RawLine]) -> bool:

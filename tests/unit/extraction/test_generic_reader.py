@@ -48,6 +48,16 @@ def test_group_heading_lines_in_structured_data_become_groups() -> None:
     ]  # fmt: skip
 
 
+def test_capital_lines_are_headings_only_over_lines_that_are_not() -> None:
+    page = json_ld_page(["DOUGH", "2 cups flour", "SALT", "PEPPER", "1 EGG"])
+    assert lines(page) == [
+        ("2 cups flour", "DOUGH"),
+        ("SALT", "DOUGH"),
+        ("PEPPER", "DOUGH"),
+        ("1 EGG", "DOUGH"),
+    ]
+
+
 WPRM = """<div class="wprm-recipe-ingredients-container">
 <div class="wprm-recipe-ingredient-group"><h4 class="wprm-recipe-group-name">Dough</h4>
 <ul class="wprm-recipe-ingredients">
