@@ -22,9 +22,7 @@ from agents.extraction.lines import Found, RawLine, clean
 from agents.extraction.plugins import plugin_lines
 from agents.extraction.structured import marked_methods, structured_data
 
-GROUP_LINE = re.compile(
-    r"^(for|para|pour|f[üu]r|per|voor|til|för)\b.{0,40}$|^[^:]{1,60}:$", re.IGNORECASE
-)
+GROUP_LINE = re.compile(r"^(for|para|pour|f[üu]r|per|voor|til|för)\b.{0,40}$|^[^:]{1,60}:$", re.IGNORECASE)
 WORD = re.compile(r"\w+")
 GROUP_MATCH_AT_LEAST = 60  # rapidfuzz ratio of a structured line to the shown line it takes its group from
 
