@@ -16,7 +16,9 @@ from schemas.events import ComponentKind
 LIST_HEADING = re.compile(
     r"^\s*(ingredients?|materials?( needed)?|supplies|tools( needed)?|"
     r"you('ll| will)? need|what you('ll| will)? need|"
-    r"zutaten|ingr[ée]dients|ingredienti|ingredientes|ingredi[ëe]nten|składniki|ainekset|ingredienser|υλικά)\b",
+    r"zutaten|ingr[ée]dients|ingredienti|ingredientes|ingredi[ëe]nten|składniki|ainekset|ingredienser|"
+    r"ingrediente|ingrediencie|suroviny|sastojci|hozzávalók|malzemeler|ингредиенты|продукты|"
+    r"υλικά|מצרכים|المكونات|材料|食材|재료|nguyên liệu|bahan|ส่วนผสม|hráefni)\b",
     re.IGNORECASE,
 )
 
@@ -25,7 +27,9 @@ METHOD_HEADING = re.compile(
     r"^\s*(directions?|instructions?|method|preparation|steps|how to make( it)?|"
     r"zubereitung|anleitung|pr[ée]paration|[ée]tapes|preparaci[óo]n|elaboraci[óo]n|procedimento|"
     r"preparazione|modo de preparo|bereiding|werkwijze|fremgangsm[åa]de|tilberedning|"
-    r"przygotowanie|valmistus|εκτέλεση|οδηγίες)\b",
+    r"przygotowanie|valmistus|postup|elkészítés|yap\u0131l\u0131\u015f\u0131|приготовление|mod de preparare|"
+    r"priprema|εκτέλεση|οδηγίες|אופן ההכנה|הוראות הכנה|طريقة التحضير|作り方|做法|만드는 법|조리법|"
+    r"cách làm|cara membuat)\b",
     re.IGNORECASE,
 )
 ITEM_CLASS = "contains(translate(@class,'INGREDT','ingredt'),'ingredient')"

@@ -183,3 +183,21 @@ def test_classed_rows_without_a_classed_table_read_cell_by_cell_and_beat_a_worse
     )
     page = json_ld_page(["mlieko, 500 ml", "vajcia, 2 ks", "múka hladká, 10 PL"], f"<table>{rows}</table>")
     assert [t for t, _ in lines(page)] == ["500 ml mlieko", "10 PL múka hladká", "2 ks vajcia"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "method"),
+    [
+        ("Hozzávalók", "Elkészítés"),
+        ("材料\uff082人分\uff09", "作り方"),
+        ("Ингредиенты", "Приготовление"),
+        ("Malzemeler", "Yap\u0131l\u0131\u015f\u0131"),
+    ],
+)
+def test_the_list_under_an_ingredients_heading_in_other_languages_ends_at_the_method(
+    heading: str, method: str
+) -> None:
+    page = f"""<html><body><div><h2>{heading}</h2><ul><li>200 g liszt</li><li>2 tojás</li></ul>
+    <h3>{method}</h3><ol><li>Mix in 2 bowls</li><li>Bake 20 min</li></ol>
+    </div></body></html>"""
+    assert [t for t, _ in lines(page)] == ["200 g liszt", "2 tojás"]
