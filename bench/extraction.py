@@ -82,10 +82,12 @@ def bench_pages(pages_dir: Path, anonymise: bool = False) -> dict[str, Any]:
     sources: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     misses: list[str] = []
+    grouped_pages = groups_exact = 0
     forget_parsed()  # every run starts cold: no line parsed before
     seconds = 0.0
     for index, page in enumerate(pages, start=1):
-        expected = [normalise(x) for x in json.loads(page.with_suffix(".json").read_text())["ingredients"]]
+        labels = json.loads(page.with_suffix(".json").read_text())
+        expected = [normalise(x) for x in labels["ingredients"]]
         page_html = page.read_text(errors="replace")
         if anonymise:
             page_html = anonymous(page_html)
@@ -105,6 +107,12 @@ def bench_pages(pages_dir: Path, anonymise: bool = False) -> dict[str, Any]:
             misses.append(f"{page.parent.name}/{page.name}")
         expected_lines += len(expected)
         found_lines += sum((Counter(got) & Counter(expected)).values())
+        if len(labels.get("ingredient_groups") or []) > 1:
+            grouped_pages += 1
+            groups_exact += _groups(method.components) == [
+                (punctuation_blind(g.get("purpose") or ""), [punctuation_blind(x) for x in g["ingredients"]])
+                for g in labels["ingredient_groups"]
+            ]
         if index % 25 == 0:
             progress(f"{index}/{len(pages)} pages{' (anonymous)' if anonymise else ''}")
     return {
@@ -113,12 +121,25 @@ def bench_pages(pages_dir: Path, anonymise: bool = False) -> dict[str, Any]:
         "pages_exact": round(exact / len(pages), 4),
         "pages_exact_punctuation_blind": round(blind / len(pages), 4),
         "line_recall": round(found_lines / expected_lines, 4),
+        "pages_with_groups": grouped_pages,
+        "groups_exact_punctuation_blind": round(groups_exact / grouped_pages, 4) if grouped_pages else None,
         "pages_per_s": round(len(pages) / seconds, 1),
         "lines_per_page": round(lines_read / len(pages), 1),
         "pages_by_source": dict(sources),
         "empty_by_reason": dict(reasons),
         "not_exact_punctuation_blind": misses,
     }
+
+
+def _groups(components: list[Any]) -> list[tuple[str, list[str]]]:
+    """The components as the labels give groups: each run of one group, its purpose and its lines."""
+    groups: list[tuple[str, list[str]]] = []
+    for component in components:
+        purpose = punctuation_blind(component.group or "")
+        if not groups or groups[-1][0] != purpose:
+            groups.append((purpose, []))
+        groups[-1][1].append(punctuation_blind(component.text))
+    return groups
 
 
 def _warm() -> None:

@@ -4,6 +4,7 @@ need heading (several languages); and the ingredient groups those lists show."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ import lxml.html
 
 from agents.extraction.lines import Found, RawLine, clean
 from schemas.events import ComponentKind
+
+log = logging.getLogger(__name__)
 
 LIST_HEADING = re.compile(
     r"^\s*(ingredients?|materials?( needed)?|supplies|tools( needed)?|"
@@ -70,10 +73,20 @@ def html_list(root: Any) -> tuple[str, list[RawLine]] | None:
     one: of those found, the one that reads most like a method's list, then the longest (a list split
     in two by a group heading is whole under its heading), then the first found."""
     finders = (("html-class", classed_lists), ("html-heading", heading_lists), ("html-list", likely_lists))
-    found = [(source, lines) for source, finder in finders if (lines := finder(root))]
+    found = [(source, lines) for source, finder in finders if (lines := _tried(finder, root))]
     if not found:
         return None
     return max(found, key=lambda item: (round(weight([line.text for line in item[1]]), 2), len(item[1])))
+
+
+def _tried(finder: Any, root: Any) -> list[RawLine]:
+    """A finder's lines; none when it chokes on the page, which must not hide what the others find."""
+    try:
+        lines: list[RawLine] = finder(root)
+    except Exception as exc:
+        log.debug("%s failed: %s", finder.__name__, exc)
+        return []
+    return lines
 
 
 def likeness(lines: list[str]) -> float:
@@ -252,7 +265,7 @@ def heading_lists(root: Any) -> list[RawLine]:
         elif re.match(r"^\s*(materials|supplies|you|what you)", label, re.IGNORECASE):
             kind = ComponentKind.supply
         group = None
-        for sibling in heading.itersiblings():
+        for sibling in heading.itersiblings("*"):  # elements, not comments
             sibling_label = clean(sibling.text_content())
             if sibling.tag in ("h1", "h2") or (
                 sibling.tag == heading.tag and LIST_HEADING.match(sibling_label)

@@ -201,3 +201,9 @@ def test_the_list_under_an_ingredients_heading_in_other_languages_ends_at_the_me
     <h3>{method}</h3><ol><li>Mix in 2 bowls</li><li>Bake 20 min</li></ol>
     </div></body></html>"""
     assert [t for t, _ in lines(page)] == ["200 g liszt", "2 tojás"]
+
+
+def test_comments_beside_a_heading_or_in_a_list_are_not_read_and_break_nothing() -> None:
+    page = """<html><body><h2>Ingredients</h2><!-- the list --><ul><li>2 eggs</li><!-- x -->
+    <li>1 cup milk</li></ul><h2>Method</h2><p>Whisk.</p></body></html>"""
+    assert [t for t, _ in lines(page)] == ["2 eggs", "1 cup milk"]
