@@ -135,16 +135,20 @@ def _cut_short(seen: str, stated: str) -> bool:
 
 def groups_from(shown: list[RawLine], lines: list[RawLine]) -> list[RawLine]:
     """The groups the page shows, given to the structured lines they match best (the structured list
-    has none of its own)."""
+    has none of its own). Each shown line is matched once, so a line written in two groups ("1 tsp
+    salt" for the dough and for the sauce) takes each group in turn; a line matching none stays in
+    the group of the line before it."""
     if not any(line.group for line in shown):
         return lines
-    choices = [_key(line.text) for line in shown]
+    free = {index: _key(line.text) for index, line in enumerate(shown)}
     grouped = []
+    group: str | None = None
     for line in lines:
-        match = process.extractOne(
-            _key(line.text), choices, scorer=fuzz.ratio, score_cutoff=GROUP_MATCH_AT_LEAST
-        )
-        group = shown[match[2]].group if match else None
+        key = _key(line.text)
+        match = process.extractOne(key, free, scorer=fuzz.ratio, score_cutoff=GROUP_MATCH_AT_LEAST)
+        if match is not None:
+            group = shown[match[2]].group
+            del free[match[2]]
         grouped.append(RawLine(line.text, line.kind, group, line.quantity))
     return grouped
 

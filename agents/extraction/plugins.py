@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml.cssselect import CSSSelector
 
+from agents.extraction.html_lists import LIST_HEADING
 from agents.extraction.lines import RawLine, clean
 
 
@@ -38,7 +39,7 @@ PLUGINS = (
         "tasty-recipes",
         ".tasty-recipes-ingredients",
         "li",
-        "h4, h3, p > strong, .tasty-recipes-ingredients-header",
+        "h4, h3, p",
     ),
     Plugin("mediavine-create", ".mv-create-ingredients", "li", "h4, h3"),
     Plugin("zip-recipes", "#zlrecipe-ingredients-list", "li.ingredient", ".ingredient-label"),
@@ -106,7 +107,8 @@ def plugin_lines(root: Any) -> tuple[str, list[RawLine]] | None:
         group: str | None = None
         for element in container.iter():
             if element in heading_set and not any(a in item_set for a in element.iterancestors()):
-                group = clean(element.text_content()).rstrip(":").strip() or None
+                heading = clean(element.text_content()).rstrip(":").strip()
+                group = None if not heading or LIST_HEADING.fullmatch(heading) else heading
             elif element in item_set:
                 text = clean(visible_text(element))
                 if text:

@@ -207,3 +207,15 @@ def test_comments_beside_a_heading_or_in_a_list_are_not_read_and_break_nothing()
     page = """<html><body><h2>Ingredients</h2><!-- the list --><ul><li>2 eggs</li><!-- x -->
     <li>1 cup milk</li></ul><h2>Method</h2><p>Whisk.</p></body></html>"""
     assert [t for t, _ in lines(page)] == ["2 eggs", "1 cup milk"]
+
+
+def test_a_line_written_in_two_groups_takes_each_group_in_turn() -> None:
+    tasty = """<div class="tasty-recipes-ingredients"><h3>Ingredients</h3>
+    <div class="tasty-recipes-ingredients-body"><p>For the dough:</p>
+    <ul><li>1 tsp salt</li><li>200 g flour</li></ul>
+    <p>For the sauce:</p><ul><li>1 tsp salt</li><li>2 tbsp butter</li></ul></div></div>"""
+    page = json_ld_page(["1 tsp salt", "200 g flour", "1 tsp salt", "2 tbsp butter"], tasty)
+    assert lines(page) == [
+        ("1 tsp salt", "For the dough"), ("200 g flour", "For the dough"),
+        ("1 tsp salt", "For the sauce"), ("2 tbsp butter", "For the sauce"),
+    ]  # fmt: skip
