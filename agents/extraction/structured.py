@@ -141,10 +141,9 @@ def marked_methods(page_html: str) -> tuple[int, int, bool, bool]:
 
 
 def _howto_lines(node: dict[str, Any]) -> list[RawLine]:
+    """A HowTo's supplies and tools, its own and its steps' (sections of steps too), each once."""
     lines: list[RawLine] = []
-    steps = node.get("step") or []
-    nested = [s for s in (steps if isinstance(steps, list) else [steps]) if isinstance(s, dict)]
-    for holder in (node, *nested):
+    for holder in _step_holders(node):
         for prop, kind in (("supply", ComponentKind.supply), ("tool", ComponentKind.tool)):
             items = holder.get(prop) or []
             for item in items if isinstance(items, list) else [items]:
@@ -152,13 +151,28 @@ def _howto_lines(node: dict[str, Any]) -> list[RawLine]:
                 if not name or any(line.text == name and line.kind == kind for line in lines):
                     continue
                 quantity = (
-                    _requiredquantity_of(item.get("requiredQuantity")) if isinstance(item, dict) else None
+                    _required_quantity(item.get("requiredQuantity")) if isinstance(item, dict) else None
                 )
                 lines.append(RawLine(name, kind=kind, quantity=quantity))
     return lines
 
 
-def _requiredquantity_of(value: Any) -> Quantity | None:
+STEPS_DEEP = 4  # HowTo > HowToSection > HowToStep > HowToDirection at most
+
+
+def _step_holders(node: dict[str, Any], depth: int = 0) -> Iterator[dict[str, Any]]:
+    """The HowTo and, in order, its steps and sections of steps (`step`, `itemListElement`)."""
+    yield node
+    if depth >= STEPS_DEEP:
+        return
+    for key in ("step", "itemListElement"):
+        children = node.get(key) or []
+        for child in children if isinstance(children, list) else [children]:
+            if isinstance(child, dict):
+                yield from _step_holders(child, depth + 1)
+
+
+def _required_quantity(value: Any) -> Quantity | None:
     """HowToSupply.requiredQuantity: a QuantitativeValue / PropertyValue (value + unitText or unitCode),
     a number, or text like "2 m"."""
     if value is None or isinstance(value, bool):

@@ -219,3 +219,22 @@ def test_a_line_written_in_two_groups_takes_each_group_in_turn() -> None:
         ("1 tsp salt", "For the dough"), ("200 g flour", "For the dough"),
         ("1 tsp salt", "For the sauce"), ("2 tbsp butter", "For the sauce"),
     ]  # fmt: skip
+
+
+def test_a_howto_in_sections_gives_the_supplies_and_tools_of_every_step() -> None:
+    howto = {"@context": "https://schema.org", "@type": "HowTo", "name": "Shelf", "step": [
+        {"@type": "HowToSection", "name": "Prepare", "itemListElement": [
+            {"@type": "HowToStep", "text": "Cut the board", "tool": [{"@type": "HowToTool", "name": "Saw"}],
+             "supply": [{"@type": "HowToSupply", "name": "Pine board"}]}]},
+        {"@type": "HowToSection", "name": "Hang", "itemListElement": [
+            {"@type": "HowToStep", "text": "Drill", "tool": {"@type": "HowToTool", "name": "Drill"},
+             "supply": [{"@type": "HowToSupply", "name": "Wall plugs"},
+                        {"@type": "HowToSupply", "name": "Pine board"}]}]},
+    ]}  # fmt: skip
+    script = f'<script type="application/ld+json">{json.dumps(howto)}</script>'
+    page = f"<html><head>{script}</head><body></body></html>"
+    method = extract_method(page)
+    assert method.kind == "howto"
+    assert [(c.text, c.kind.value) for c in method.components] == [
+        ("Pine board", "supply"), ("Saw", "tool"), ("Wall plugs", "supply"), ("Drill", "tool")
+    ]  # fmt: skip
