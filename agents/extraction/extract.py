@@ -1,6 +1,7 @@
 """Finding a method's components in a page, judged by its content: recipe-scrapers where it knows
-the site (named by the page's own canonical URL), schema.org Recipe / HowTo in JSON-LD, microdata
-and RDFa (extruct), recipe-scrapers' generic schema reader, then the page's own ingredient list."""
+the site (named by the page's own canonical URL), else the generic reader (generic.py: structured data
+checked against the list the page shows), else recipe-scrapers' generic schema reader; an empty page
+says why."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A method's list in the page's own HTML, for pages without structured data: list items in elements
-whose class or id mentions ingredients, or the lists under an Ingredients / Materials / Tools / You will
-need heading (several languages); and the ingredient groups those lists show."""
+"""A method's list as the page shows it, in its own HTML: in elements whose class, id or itemprop names
+ingredients, under an Ingredients / Materials / Tools / You will need heading (many languages), or the
+list that reads most like one; with the group headings between its lines."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import logging
 import re
 from typing import Any
 
-import lxml.etree
 import lxml.html
 
-from agents.extraction.lines import Found, RawLine, clean
+from agents.extraction.lines import RawLine, clean
 from schemas.events import ComponentKind
 
 log = logging.getLogger(__name__)
@@ -54,18 +53,6 @@ def page_tree(page_html: str) -> Any:
     for element in root.iter("script", "style", "noscript", "nav", "footer", "template"):
         element.drop_tree()
     return root
-
-
-def html_lists(page_html: str, site: str | None) -> Found | None:
-    """Pages without structured data: the list in elements whose class or id names ingredients, else
-    the list under an Ingredients / Materials / You will need heading (several languages), else the
-    list that reads most like one."""
-    root = page_tree(page_html)
-    found = html_list(root)
-    if found is None:
-        return None
-    title = root.findtext(".//h1") or root.findtext(".//title")
-    return (clean(title) if title else None), "recipe", found[1], found[0], None
 
 
 def html_list(root: Any) -> tuple[str, list[RawLine]] | None:
@@ -184,10 +171,10 @@ def _repeated_items(container: Any) -> list[Any]:
 
 def _broken_lines(container: Any) -> list[RawLine]:
     """A list written as lines in one block ("400 grams lamb mince<br>2 teaspoons cumin<br>..."), a
-    bold line among them heading a group."""
+    bold line among them heading a group (a bold amount is part of its line)."""
     lines: list[RawLine] = []
     group: str | None = None
-    text: list[str] = []
+    text: list[str] = [container.text or ""]
 
     def flush() -> None:
         line = clean(" ".join(text))
@@ -195,34 +182,32 @@ def _broken_lines(container: Any) -> list[RawLine]:
         if line and not LIST_HEADING.match(line):
             lines.append(RawLine(line, group=group))
 
-    for event, element in lxml.etree.iterwalk(container, events=("start", "end")):
-        if element is container:
-            if event == "start" and element.text:
-                text.append(element.text)
-            continue
-        if not isinstance(element.tag, str):  # a comment: only the text after it is the page's
-            if event == "end" and element.tail:
-                text.append(element.tail)
-            continue
-        if event == "start":
-            if element.tag in ("br", "p", "div", "li") or element.tag in GROUP_TAGS:
+    def walk(element: Any) -> None:
+        nonlocal group
+        for child in element:
+            if not isinstance(child.tag, str):  # a comment: only the text after it is the page's
+                pass
+            elif child.tag in GROUP_TAGS:
+                label = clean(child.text_content())
+                if NUMBER.search(label):
+                    text.append(label)
+                else:
+                    flush()
+                    heading = label.rstrip(":").strip()
+                    group = heading if heading and not LIST_HEADING.match(heading) else group
+            elif child.tag == "br":
                 flush()
-            if element.tag in GROUP_TAGS and not NUMBER.search(element.text_content()):
-                heading = clean(element.text_content()).rstrip(":").strip()
-                if heading and not LIST_HEADING.match(heading):
-                    group = heading
-                continue_text = False
             else:
-                continue_text = True
-            if continue_text and element.text and element.tag not in GROUP_TAGS:
-                text.append(element.text)
-            elif element.tag in GROUP_TAGS and NUMBER.search(element.text_content()):
-                text.append(element.text_content())
-        else:
-            if element.tag in ("p", "div", "li"):
-                flush()
-            if element.tail:
-                text.append(element.tail)
+                block = child.tag in ("p", "div", "li")
+                if block:
+                    flush()
+                text.append(child.text or "")
+                walk(child)
+                if block:
+                    flush()
+            text.append(child.tail or "")
+
+    walk(container)
     flush()
     return lines if len(lines) >= 2 else []
 
