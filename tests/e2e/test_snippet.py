@@ -29,7 +29,11 @@ def page_with_snippet(name: str) -> str:
     account = f'<nav class="account">{CANARY}</nav>'
     comment = '<section class="comments"><p>Canary comment: my card ends 4242</p></section>'
     tag = f'<script src="{KITTING}snippet.js" data-site-key="ks_test" async></script>'
-    html = html.replace("<body>", f"<body>{account}", 1)
+    # beside the method's own list: a field the visitor typed into, a panel of theirs, an attribute
+    typed = '<input type="email" name="email" value="Canary Visitor <canary@example.org>">'
+    panel = '<div class="user-panel">Canary Visitor: 3 saved recipes</div>'
+    html = html.replace("<ul>", f'{typed}{panel}<ul data-visitor="Canary Visitor">', 1)
+    html = re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>{account}", html, count=1)
     return html.replace("</body>", f"{comment}{tag}</body>", 1)
 
 
