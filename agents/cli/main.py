@@ -87,9 +87,11 @@ def up() -> None:
                 err.print(f"worker    pid {worker.pid}, log {worker_log}")
             if settings.workers > 1 and settings.database_url.startswith("sqlite"):
                 err.print("note      several workers share one SQLite file by taking turns: use PostgreSQL")
-            err.print(
-                f"HTTP      http://{settings.http_host}:{settings.http_port}  (Ctrl-C stops everything)"
-            )
+            base = f"http://{settings.http_host}:{settings.http_port}"
+            err.print(f"HTTP      {base}  (API documentation at {base}/docs)")
+            if settings.demo_site:
+                err.print(f"demo site {base}/demo-site/  (recipes and guides carrying Kitting's button)")
+            err.print(f"[bold]Open      {base}/terminal/  in a browser to start[/]  (Ctrl-C stops all)")
             http_app = create_http_app(settings, bootstrap)
             uvicorn.run(http_app, **uvicorn_options(settings))
     except KeyboardInterrupt:

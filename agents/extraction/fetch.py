@@ -4,6 +4,7 @@ and only public http(s) addresses (a browse event must not make Kitting call int
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,6 +20,9 @@ MAX_REDIRECTS = 5
 CACHE_TTL_S = 3600.0
 CACHE_SIZE = 32  # pages of up to MAX_BYTES each
 TOTAL_TIMEOUT_S = 20.0
+
+
+log = logging.getLogger(__name__)
 
 
 class FetchFailed(Exception):
@@ -52,7 +56,7 @@ async def fetch_page(
         async with asyncio.timeout(TOTAL_TIMEOUT_S):
             page = await _fetch(url, allow_private, private_hosts, resolve, transport)
     except TimeoutError:
-        raise FetchFailed(f"no complete answer from {url} within {TOTAL_TIMEOUT_S:.0f}s") from None
+        raise FetchFailed(f"the site sent no page within {TOTAL_TIMEOUT_S:.0f} s: try again later") from None
     for key in [k for k, (at, _) in _cache.items() if time.monotonic() - at >= CACHE_TTL_S]:
         del _cache[key]
     if len(_cache) >= CACHE_SIZE:
@@ -89,7 +93,7 @@ async def _fetch(
                         current = str(httpx.URL(current).join(location))
                         continue
                     if response.status_code >= 400:
-                        raise FetchFailed(f"HTTP {response.status_code} from {target.host}")
+                        raise FetchFailed(_refusal(response.status_code, target.host))
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
                         body.extend(chunk)
@@ -98,9 +102,21 @@ async def _fetch(
                     page = FetchedPage(current, body.decode(response.encoding or "utf-8", errors="replace"))
                     break
             except httpx.TimeoutException:
-                raise FetchFailed(f"timed out fetching {current}") from None
+                host = urlsplit(current).hostname
+                raise FetchFailed(f"{host} did not answer in time: try again later") from None
             except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-                raise FetchFailed(f"{type(exc).__name__} fetching {current}: {exc}") from None
+                log.info("fetching %s failed: %s: %s", current, type(exc).__name__, exc)
+                host = urlsplit(current).hostname
+                raise FetchFailed(f"{host} could not be reached: check the address") from None
         else:
             raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
     return page
+
+
+def _refusal(status: int, host: str) -> str:
+    """A site's refusal in the person's words."""
+    if status in (404, 410):
+        return f"{host} has no page at this address (HTTP {status}): check the address"
+    if status in (401, 403):
+        return f"{host} shows this page to its signed-in visitors only (HTTP {status}): use its own button"
+    return f"{host} would not send the page just now (HTTP {status}): try again later"

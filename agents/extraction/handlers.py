@@ -159,9 +159,9 @@ class Extractor:
                 )
             except FetchFailed as exc:
                 prepared.fetch_failure = "; ".join([*prepared.list_failures, str(exc)])
-            except Exception as exc:  # whatever else a URL or a server does, the basket gets an answer
+            except Exception:  # whatever else a URL or a server does, the basket gets an answer
                 log.exception("fetching %s failed", browsed.url)
-                prepared.fetch_failure = f"{type(exc).__name__}: {exc}"[:500]
+                prepared.fetch_failure = "something went wrong reading it: try again, or paste its list"
         return envelope
 
     def on_method_browsed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from agents.channels.spool import Spool
@@ -60,7 +61,7 @@ def create_app(
     if bus is None:
         raise ValueError("create_app needs a publisher or the broker's bootstrap servers")
     services = Services.of(settings, bus)
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI with its /docs and /redoc pages served from the package, no CDN
         title="Kitting",
         version="0.1.0",
         description="Kitting's HTTP API: the user terminal, the upstream collector, the other job channels "

@@ -3,8 +3,11 @@ and the site's key, as a real method provider would add them) and its component-
 
 from __future__ import annotations
 
+import json
 import re
+from html import escape
 from importlib import resources
+from typing import Any
 from urllib.parse import urlparse
 
 FILES = resources.files("agents.http").joinpath("demo_pages")
@@ -39,7 +42,54 @@ def served_page(url_or_name: str, site_key: str) -> str | None:
     if page is None:
         return None
     tag = SNIPPET_TAG.format(key=site_key)
+    shown = _shown_method(page)
+    if shown and "</h1>" in page:  # a page whose method is in its markup alone shows it, as a site would
+        page = page.replace("</h1>", f"</h1>{shown}", 1)
+    page = page.replace("</head>", f"{SITE_HEAD}</head>", 1)
     return page.replace("</body>", f"{tag}\n</body>") if "</body>" in page else page + tag
+
+
+SITE_HEAD = (  # the site's own look: readable on a phone as on a desktop
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><style>'
+    "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;color:#222}"
+    "h1{line-height:1.2}li{margin:.25rem 0}.yield{color:#555}</style>"
+)
+UNIT_WORDS = {"C62": "", "LTR": "litres", "MTR": "m", "KGM": "kg", "GRM": "g"}  # UN/CEFACT codes
+
+
+def _shown_method(page: str) -> str | None:
+    """The recipe or guide of a page that has it only in its JSON-LD, as HTML a person reads: yield,
+    ingredients or supplies and tools, steps. None when the page shows its lists already."""
+    if re.search(r"<(ul|ol)\b", page):
+        return None
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    if found is None:
+        return None
+    data: dict[str, Any] = json.loads(found.group(1))
+    parts = []
+    if data.get("recipeYield"):
+        parts.append(f'<p class="yield">Makes {escape(str(data["recipeYield"]))}</p>')
+    lists = [("Ingredients", [str(line) for line in data.get("recipeIngredient") or []])]
+    lists.append(("You will need", [_supply_line(item) for item in data.get("supply") or []]))
+    lists.append(("Tools", [str(item.get("name", "")) for item in data.get("tool") or []]))
+    for title, lines in lists:
+        if lines:
+            items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+            parts.append(f"<h2>{title}</h2><ul>{items}</ul>")
+    steps = [str(step.get("text", "")) for step in data.get("recipeInstructions") or data.get("step") or []]
+    if steps:
+        parts.append("<h2>Method</h2><ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps) + "</ol>")
+    return "".join(parts) or None
+
+
+def _supply_line(item: dict[str, Any]) -> str:
+    """ "2 Tap washer, 1/2 inch", "5 litres Matt emulsion paint": the amount as the markup gives it."""
+    amount = item.get("requiredQuantity")
+    name = str(item.get("name", ""))
+    if isinstance(amount, dict):
+        unit = amount.get("unitText") or UNIT_WORDS.get(str(amount.get("unitCode")), "")
+        return " ".join(part for part in (str(amount.get("value", "")), unit, name) if part)
+    return f"{amount} {name}" if amount is not None else name
 
 
 def pages(base_url: str) -> list[dict[str, str]]:
@@ -59,3 +109,20 @@ def own_page_html(url: str, base_url: str) -> str | None:
     """The HTML of one of the site's pages when `url` is its address on this service, so the worker
     need not fetch it (it fetches public addresses only)."""
     return page_html(url) if url.startswith(f"{base_url}{PATH}") else None
+
+
+def index_page(base_url: str) -> str:
+    """The demo site's home: its recipes and guides, each a link to its page."""
+    links = "".join(
+        f'<li><a href="{escape(page["url"])}">{escape(page["title"])}</a></li>' for page in pages(base_url)
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Recipes and guides (a demo site)</title><style>"
+        "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem}"
+        "li{margin:.5rem 0}a{color:#1f4f8f}</style></head><body>"
+        "<h1>Recipes and guides</h1><p>A demo of a site that carries Kitting's button: open a page, then "
+        "press <strong>Get the components</strong>.</p>"
+        f'<ul>{links}</ul><p><a href="/terminal/">Or go to Kitting\'s terminal</a></p></body></html>'
+    )

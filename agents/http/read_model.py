@@ -86,7 +86,8 @@ def previous_customer_ref(session: Session, vault: Vault, basket: Basket) -> str
 # --- what the API's basket routes show ------------------------------------------------------------
 
 
-API_BASKET = ("basket_id", "url", "status", "reason", "updated_at")
+API_BASKET = ("basket_id", "url", "status", "reason", "updated_at", "missing")
+API_PROPOSAL = ("request_id", "status", "proposed", "confirmed", "selection", "amounts")
 API_ROUND = ("request_id", "status", "addressed", "deadline", "closed_by")
 MAX_RETRY_CHAIN = 20  # how far back a retry's title is looked for
 
@@ -95,9 +96,25 @@ def _only(view: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: view[key] for key in keys}
 
 
-def basket_view(session: Session, basket_id: str) -> dict[str, Any] | None:
+def basket_view(session: Session, basket_id: str, vault: Vault) -> dict[str, Any] | None:
+    """A basket as an API client builds on it: its status and why, its method's title and components,
+    the latest quote round's proposal (its selection, coverage and money) and its orders with their
+    lines; None when there is no such basket (yet)."""
     row = session.get(Basket, basket_id)
-    return None if row is None else _only(_basket_view(row, basket_id), API_BASKET)
+    if row is None:
+        return None
+    view = _only(_basket_view(row, basket_id), API_BASKET)
+    method = _method_view(session, row)
+    rounds = [_round_view(r) for r in rounds_of(session, basket_id)]
+    latest = rounds[-1] if rounds else None
+    view.update(
+        title=method["title"] if method else None,
+        components=method["components"] if method else None,
+        proposal=None if latest is None else _only(latest, API_PROPOSAL),
+        coverage=latest["coverage"] if latest else None,
+        orders=orders_view(session, basket_id, vault),
+    )
+    return view
 
 
 def offers_view(session: Session, basket_id: str) -> dict[str, Any] | None:

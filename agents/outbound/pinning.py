@@ -96,8 +96,8 @@ async def pin(
     else:
         try:
             addresses = await resolve(host, port or DEFAULT_PORTS[parts.scheme])
-        except (OSError, UnicodeError) as exc:
-            raise AddressRefused(f"cannot resolve {host}: {exc}") from None
+        except (OSError, UnicodeError):
+            raise AddressRefused(f"cannot resolve {host}: no site of that name was found") from None
     if not addresses:
         raise AddressRefused(f"cannot resolve {host}: no address")
     for text in addresses:

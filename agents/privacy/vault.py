@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from agents.privacy.contact_checks import Email, Phone
 from agents.privacy.keys import old_vault_keys, vault_key
 from streams.persistence import Base, UtcDateTime, utcnow
 from streams.settings import Settings
@@ -46,6 +47,14 @@ class Contact(BaseModel):
     payment_instrument: str | None = Field(
         default=None, max_length=100, description="e.g. a card number; never leaves the vault"
     )
+
+
+class NewContact(Contact):
+    """Contact data as a person or a site gives it: the phone number and e-mail address checked
+    (agents/privacy/contact_checks.py) before they are kept."""
+
+    phone: Phone = Field(min_length=1, max_length=50)
+    email: Email = Field(default=None, max_length=320)
 
 
 class VaultEntry(Base):

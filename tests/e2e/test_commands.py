@@ -130,7 +130,7 @@ def test_up_serves_http_completes_a_basket_and_ctrl_c_stops_everything(tmp_path:
         assert len(started) >= 2, "expected the broker and the worker as children"
         bad = httpx.post(f"{base}/v1/events/method-browsed", content=b"{nope", timeout=10)
         assert bad.status_code == 422 and "not JSON" in bad.json()["detail"]
-        person = {"name": "Ute Up", "street_address": "2 Test Road, Sampletown", "phone": "+00 1234"}
+        person = {"name": "Ute Up", "street_address": "2 Test Road, Sampletown", "phone": "+44 20 7946 0123"}
         refused = httpx.post(f"{base}/v1/customers", json=person, timeout=10)  # loopback, no token
         assert refused.status_code == 401, refused.text
         token = (tmp_path / "var" / "admin.token").read_text().strip()  # made by `kitting up`

@@ -29,7 +29,7 @@ from streams.topics import Topic
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Mark: TypeAlias = dict[TopicPartition, int]
 TOPIC_NAMES = frozenset(topic.topic_name for topic in Topic)
-PERSON = {"name": "Probe Person", "street_address": "1 Probe Road, Testtown", "phone": "+00 5550"}
+PERSON = {"name": "Probe Person", "street_address": "1 Probe Road, Testtown", "phone": "+44 20 7946 0550"}
 WEB = httpx.Client(timeout=30)  # one client for all plain requests: a new one costs ~50 ms (its TLS context)
 TINY_PAGE = "<html><head><title>Tea</title></head><body><h1>Tea</h1><ul><li>1 tea bag</li></ul></body></html>"
 

@@ -10,6 +10,7 @@ its token (`?token=`, answered when it is started) or the operator's."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -17,11 +18,13 @@ from pydantic import BaseModel, Field
 from agents.baskets.start import new_basket_id, start_basket
 from agents.http import read_model
 from agents.http.guards import token_fits
+from agents.http.page_address import PageAddress
 from agents.http.problems import Problem
 from agents.http.publishing import bus_answers
+from agents.http.routes.collector import TERMINAL_PATH
 from agents.http.services import Services, ServicesDep
 from agents.http.sites import SITE_KEY_HEADER
-from agents.privacy.vault import Contact
+from agents.privacy.vault import NewContact
 from schemas.events import Channel, Component, MethodBrowsed, QuotePreferences
 from streams.codec import UndecodableEvent, decode
 from streams.publishing import MAX_EVENT_BYTES, check_size
@@ -33,10 +36,56 @@ router = APIRouter()
 
 
 class BrowseRequest(BaseModel):
-    url: str = Field(min_length=1, max_length=2000)
+    url: PageAddress
     html: str | None = Field(default=None, max_length=MAX_EVENT_BYTES)
     components: list[Component] | None = None
     quote: QuotePreferences | None = None
+
+
+class BasketStarted(BaseModel):
+    id: str = Field(description="The id of the event that started the basket")
+    basket_id: str
+    token: str = Field(description="Reads this basket: `GET /v1/baskets/{basket_id}?token=…`")
+    terminal_url: str = Field(
+        description="The terminal page following this basket, for the person (a path on Kitting, with "
+        "the token: hand it to the person the basket is for alone)"
+    )
+
+
+class Coverage(BaseModel):
+    asked: int = Field(description="Lines asked of the shops")
+    covered: int = Field(description="Lines the selection buys, substitutes included")
+    substitutes: int = Field(description="Lines bought as a substitute")
+    uncovered: int = Field(description="Lines no shop offered")
+
+
+class Proposal(BaseModel):
+    request_id: str
+    status: str = Field(description="The quote round: open, or closed once decided")
+    proposed: bool = Field(description="Shown to the person before anything is ordered")
+    confirmed: bool = Field(description="The person confirmed it (or it needed no confirmation)")
+    selection: dict[str, Any] | None = Field(
+        description="The shops chosen, each line with its packs, cost and any substitute, the total"
+    )
+    amounts: dict[str, Any] | None = Field(description="The goods and delivery fees the total is made of")
+
+
+class BasketView(BaseModel):
+    basket_id: str
+    url: str | None
+    status: str
+    reason: str | None = Field(description="Why the basket stands where it does, in words for the person")
+    updated_at: str | None
+    missing: list[dict[str, Any]] = Field(default_factory=list, description="What the finished kit lacks")
+    title: str | None = None
+    components: list[Component] | None = Field(
+        default=None, description="What the method needs, once the page is read"
+    )
+    proposal: Proposal | None = Field(default=None, description="The latest quote round's selection")
+    coverage: Coverage | None = Field(default=None, description="How much of the kit that selection covers")
+    orders: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each order with its lines, amounts and states (as /orders)"
+    )
 
 
 @router.get("/health")
@@ -61,7 +110,7 @@ async def post_cloudevent(
     request: Request,
     services: ServicesDep,
     customer_token: Annotated[str | None, Header(alias="X-Kitting-Customer-Token", max_length=64)] = None,
-) -> dict[str, str]:
+) -> BasketStarted:
     """A CloudEvent of type dev.kitting.method.browsed.v1 as on the topic. Its job is taken, under a
     basket id and an event id the server chooses (a client's own ids are not trusted); quoting for a
     person takes their customer token."""
@@ -86,17 +135,17 @@ async def browse(
     request: Request,
     services: ServicesDep,
     customer_token: Annotated[str | None, Header(alias="X-Kitting-Customer-Token", max_length=64)] = None,
-) -> dict[str, str]:
+) -> BasketStarted:
     """Start a basket from a page's HTML or a component list (or its address alone: the worker then
     fetches the page, public addresses only). Quoting and ordering for a person (`quote`) takes their
-    customer token. Answers the basket's id and the token to read it with."""
+    customer token. Answers the basket's id, the token to read it with and its terminal page."""
     job = MethodBrowsed(basket_id=new_basket_id(), **body.model_dump(), channel=Channel.web, origin="api")
     return await _start(request, services, job, customer_token)
 
 
 async def _start(
     request: Request, services: Services, job: MethodBrowsed, customer_token: str | None
-) -> dict[str, str]:
+) -> BasketStarted:
     if job.quote is not None and not services.vault.customer_token_fits(
         job.quote.customer_ref, customer_token
     ):
@@ -112,7 +161,9 @@ async def _start(
         job = job.model_copy(update={"quote": job.quote.model_copy(update={"customer_ref": concealed})})
     with bus_answers():
         event = await start_basket(services.publisher, job, source=SOURCE)
-    return {"id": event.event_id, "basket_id": event.key, "token": services.vault.basket_token(event.key)}
+    token = services.vault.basket_token(event.key)
+    link = f"{TERMINAL_PATH}?{urlencode({'basket': event.key, 'token': token})}"
+    return BasketStarted(id=event.event_id, basket_id=event.key, token=token, terminal_url=link)
 
 
 def readable_basket(
@@ -161,7 +212,7 @@ async def operator_or_site(
 
 
 @router.post("/v1/customers", status_code=201, dependencies=[Depends(operator_or_site)])
-async def add_customer(body: Contact, services: ServicesDep) -> dict[str, str]:
+async def add_customer(body: NewContact, services: ServicesDep) -> dict[str, str]:
     """Keep a person's contact data in the vault (encrypted): answers their customer reference, which
     baskets name, and their customer token, which quoting and ordering for them takes. The operator, or
     a site's server for its signed-in user, keeps the token for that person alone."""
@@ -182,10 +233,11 @@ async def basket_orders(basket_id: ReadableBasket, services: ServicesDep) -> lis
 
 
 @router.get("/v1/baskets/{basket_id}")
-async def basket(basket_id: ReadableBasket, services: ServicesDep) -> dict[str, Any]:
-    """Where a basket stands: its status and why, and what is missing from its kit."""
+async def basket(basket_id: ReadableBasket, services: ServicesDep) -> BasketView:
+    """Where a basket stands: its status and why, its components, the latest proposal with its coverage
+    and money, its orders with their lines, and what is missing from its kit."""
     with services.database.session() as session:
-        view = read_model.basket_view(session, basket_id)
+        view = read_model.basket_view(session, basket_id, services.vault)
     if view is None:
         raise HTTPException(status_code=404, detail=f"no basket {basket_id} (yet)")
-    return view
+    return BasketView.model_validate(view)

@@ -3,7 +3,7 @@ snippet with the site's key, and its component-list endpoint. Not part of the do
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from agents.http import demo_site
@@ -19,6 +19,12 @@ async def demo_site_components(url: str) -> Response:
     if listed is None:
         raise HTTPException(404, f"the demo site has no component list for {url}")
     return Response(listed, media_type="application/json")
+
+
+@router.get("/demo-site/", response_class=HTMLResponse)
+async def demo_site_home(request: Request) -> HTMLResponse:
+    """The demo method provider's home page: its recipes and guides."""
+    return HTMLResponse(demo_site.index_page(str(request.base_url)))
 
 
 @router.get("/demo-site/{page}", response_class=HTMLResponse)

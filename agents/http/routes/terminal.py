@@ -10,14 +10,13 @@ import asyncio
 import functools
 import html
 import json
-import re
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from agents.baskets.start import new_basket_id, start_basket
@@ -25,9 +24,11 @@ from agents.baskets.store import Basket, remember_preferences
 from agents.http import demo_site, read_model
 from agents.http.claims import ClaimRefused, redeem
 from agents.http.limits import client_of
+from agents.http.page_address import PageAddress
 from agents.http.publishing import bus_answers
 from agents.http.retries import retry_basket_id, retry_origin
 from agents.http.services import Services, ServicesDep
+from agents.privacy.contact_checks import Email, Phone
 from agents.privacy.vault import Contact, UnknownCustomer, VaultKeyMismatch
 from agents.registry.providers import list_providers
 from schemas.events import (
@@ -56,17 +57,7 @@ FINAL = ("completed", "completed-partially", "failed")
 class OpenPage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(
-        min_length=1, max_length=2000, pattern=r"^https?://[^\s/?#]+", description="The page's full address"
-    )
-
-    @field_validator("url", mode="before")
-    @classmethod
-    def http_url(cls, url: object) -> object:
-        """The same rule as the pattern, said in words the person understands."""
-        if isinstance(url, str) and not re.match(r"^https?://[^\s/?#]+", url):
-            raise ValueError("give the page's full address, starting with http:// or https://")
-        return url
+    url: PageAddress
 
 
 class Opened(BaseModel):
@@ -79,8 +70,8 @@ class ContactIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     street_address: str = Field(min_length=1, max_length=500)
-    phone: str = Field(min_length=1, max_length=50)
-    email: str | None = Field(default=None, max_length=320)
+    phone: Phone = Field(min_length=1, max_length=50)
+    email: Email = Field(default=None, max_length=320)
 
 
 class AskQuotes(BaseModel):
@@ -136,6 +127,12 @@ def check_token(services: Services, basket_id: str, token: str) -> None:
 def snapshot(services: Services, basket_id: str) -> dict[str, Any]:
     with services.database.session() as session:
         return read_model.basket_snapshot(session, basket_id, services.vault)
+
+
+@router.get("/", include_in_schema=False)
+async def front_door() -> RedirectResponse:
+    """Kitting's address alone leads to the terminal, where a person starts."""
+    return RedirectResponse("/terminal/", status_code=307)
 
 
 @router.get("/terminal/", response_class=HTMLResponse, include_in_schema=False)

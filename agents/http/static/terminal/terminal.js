@@ -17,6 +17,9 @@
   const BAD_STATES = ["rejected", "cancelled", "failed", "voided", "refunded", "released"];
   const FINISHED = ["done", "failed"];
   const CONTACT_FIELDS = { "contact-name": "name", "contact-address": "street_address", "contact-phone": "phone", "contact-email": "email" };
+  // where each field of a request is typed: its errors are shown there
+  const FIELD_INPUTS = { url: "open-url", "contact.name": "contact-name", "contact.street_address": "contact-address",
+    "contact.phone": "contact-phone", "contact.email": "contact-email", servings: "servings" };
 
   const state = {
     basketId: null, token: null, snapshot: null, source: null, pollTimer: null,
@@ -97,18 +100,57 @@
 
   class UserError extends Error {}
 
+  /** Errors of fields the person typed: [{field: input id, message}], each shown beside its field. */
+  class FieldErrors extends Error {
+    constructor(errors) { super(errors.map((e) => e.message).join(" ")); this.fields = errors; }
+  }
+
   /* --- messages ---------------------------------------------------------------------------- */
 
-  function showError(message) {
-    const box = $("error");
+  /** A message beside what caused it: after the button the person pressed (or at the top). */
+  function showError(message, anchor) {
     const parts = Array.isArray(message) ? message : [message];
+    const box = anchor ? actionError(anchor) : $("error");
     box.replaceChildren(parts.length > 1 ? el("ul", null, parts.map((p) => el("li", { text: p }))) : el("p", { text: parts[0] }));
     box.hidden = false;
+    if (anchor) box.scrollIntoView({ block: "nearest" });
+  }
+
+  function actionError(anchor) {
+    const id = `${anchor.id}-error`;
+    let box = $(id);
+    if (!box) {
+      box = el("div", { id, class: "message message-error action-error", role: "alert" });
+      (anchor.closest(".actions") || anchor).insertAdjacentElement("afterend", box);
+    }
+    return box;
+  }
+
+  function showFieldErrors(errors) {
+    errors.forEach(({ field, message }) => {
+      const input = $(field);
+      if (!input) return;
+      const id = `${field}-error`;
+      const note = $(id) || el("p", { id, class: "field-error" });
+      note.textContent = message;
+      (input.closest(".field") || input.parentElement).appendChild(note);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), id].filter((v) => v && !v.includes(id)).join(" "));
+    });
+    const first = errors.map((e) => $(e.field)).find(Boolean);
+    if (first) first.focus();
   }
 
   function clearError() {
     $("error").replaceChildren();
     $("error").hidden = true;
+    document.querySelectorAll(".action-error").forEach((box) => { box.hidden = true; box.replaceChildren(); });
+    document.querySelectorAll(".field-error").forEach((note) => note.remove());
+    document.querySelectorAll("[aria-invalid]").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      const kept = (input.getAttribute("aria-describedby") || "").split(" ").filter((v) => v && !v.endsWith("-error"));
+      if (kept.length) input.setAttribute("aria-describedby", kept.join(" ")); else input.removeAttribute("aria-describedby");
+    });
     state.connectionError = false;
   }
 
@@ -118,17 +160,28 @@
 
   /* --- the API ----------------------------------------------------------------------------- */
 
-  /** FastAPI's {"detail": "reason"}, or for a 422 {"detail": [{loc, msg}]}: the messages to show. */
+  /** A validation message in the person's words: "Value error, give …" is "Give …". */
+  function plainMessage(text) {
+    const plain = String(text || "").replace(/^Value error, /, "").replace(/^String should have at least 1 character$/, "This is needed.");
+    return plain.charAt(0).toUpperCase() + plain.slice(1);
+  }
+
+  /** FastAPI's {"detail": "reason"}, or for a 422 {"detail": [{loc, msg}]}: field errors where a field
+      is named, else the messages to show. */
   function errorDetail(data, response) {
     const detail = data && data.detail;
     if (Array.isArray(detail)) {
-      return detail.map((d) => {
-        const where = ((d && d.loc) || []).filter((part) => part !== "body").join(" → ");
-        return where ? `${where}: ${d.msg}` : String((d && d.msg) || d);
+      const fields = [], others = [];
+      detail.forEach((d) => {
+        const where = ((d && d.loc) || []).filter((part) => part !== "body").join(".");
+        const field = FIELD_INPUTS[where];
+        if (field) fields.push({ field, message: plainMessage(d.msg) });
+        else others.push(plainMessage((d && d.msg) || d));
       });
+      return fields.length && !others.length ? { fields } : [...others, ...fields.map((f) => f.message)];
     }
-    if (detail) return typeof detail === "string" ? detail : JSON.stringify(detail);
-    return `The request failed (${response.status} ${response.statusText}).`.replace(" )", ")");
+    if (detail) return typeof detail === "string" ? plainMessage(detail) : JSON.stringify(detail);
+    return `Kitting could not do this just now (error ${response.status}). Try again in a moment.`;
   }
 
   async function api(method, path, body) {
@@ -161,7 +214,9 @@
     try {
       return await fn();
     } catch (e) {
-      showError(e.detail || e.message);
+      const fields = e instanceof FieldErrors ? e.fields : (e.detail && e.detail.fields);
+      if (fields) showFieldErrors(fields);
+      else showError(e.detail || e.message, buttons[0]);
       return undefined;
     } finally {
       buttons.forEach((b) => { state.busy.delete(b); b.disabled = false; b.removeAttribute("aria-busy"); });
@@ -178,7 +233,7 @@
   async function openPage(url) {
     const buttons = [$("open-submit"), ...document.querySelectorAll("#demo-pages button")];
     await withBusy(buttons, async () => {
-      if (!url) throw new UserError("Enter the address of a job method page.");
+      if (!url) throw new FieldErrors([{ field: "open-url", message: "Enter the address of a recipe or guide, starting with https://" }]);
       const data = await api("POST", "/v1/terminal/open", { url });
       const query = `?basket=${encodeURIComponent(data.basket_id)}&token=${encodeURIComponent(data.token)}`;
       window.history.replaceState(null, "", query);
@@ -301,7 +356,9 @@
   }
 
   function failureReason(snapshot) {
-    return (snapshot.basket && snapshot.basket.reason) || (snapshot.method && snapshot.method.reason) || "no reason given";
+    const reason = (snapshot.method && !((snapshot.method.components || []).length) && snapshot.method.reason) ||
+      (snapshot.basket && snapshot.basket.reason) || "Kitting was not told why";
+    return plainMessage(reason.replace(/^no components: /, ""));
   }
 
   /** The providers that answered a quote round, in the order they answered. */
@@ -332,7 +389,8 @@
         return `Ordering from ${plural(count, "shop", "shops")}…`;
       }
       case "done": return snapshot.basket && snapshot.basket.status === "completed-partially" ? "Completed, with items missing" : "Completed";
-      case "failed": return `Failed: ${failureReason(snapshot)}`;
+      case "failed": return (snapshot.method && !(snapshot.method.components || []).length)
+        ? "Kitting found nothing to buy on this page." : "This basket failed.";
       default: return snapshot.basket && snapshot.basket.status === "pending" ? "Reading the page…" : "";
     }
   }
@@ -344,7 +402,7 @@
     setStatus(statusText(snapshot, components));
     $("open").hidden = !(empty || snapshot.next === "failed");
     $("no-components").hidden = !empty;
-    if (empty) $("no-components").textContent = `This page has no components: ${failureReason(snapshot)}`;
+    if (empty) $("no-components").textContent = `${failureReason(snapshot)}. Check the address, or try another page.`.replace(/\.\. /, ". ");
     renderComponents(snapshot, snapshot.next === "choose-components" && components.length > 0);
     applyPreviousChoices(snapshot);
     renderFulfilment(snapshot);
@@ -714,7 +772,8 @@
     const done = snapshot.next === "done";
     const failed = snapshot.next === "failed";
     $("done").hidden = !done;
-    $("failed").hidden = !failed;
+    const empty = !!snapshot.method && !((snapshot.method.components || []).length);
+    $("failed").hidden = !failed || empty;  // an empty page says why beside its address, once
     if (done) {
       const orders = snapshot.orders || [];
       const completed = orders.filter((o) => o.status === "completed");
@@ -803,9 +862,11 @@
     Object.entries(CONTACT_FIELDS).forEach(([id, key]) => { contact[key] = $(id).value.trim(); });
     contact.email = contact.email || null;
     if (state.contactKept && Object.values(contact).every((value) => !value)) return null;  // the kept one
-    const missing = [["name", "your name"], ["street_address", "your street address"], ["phone", "a phone number"]]
-      .filter(([key]) => !contact[key]).map(([, words]) => words);
-    if (missing.length) throw new UserError(`Please give ${missing.join(", ")} for the delivery.`);
+    const missing = [["contact-name", "name", "Give your name: the shop and the courier need it."],
+      ["contact-address", "street_address", "Give the street address the kit goes to."],
+      ["contact-phone", "phone", "Give a phone number, for the courier or the shop to reach you."]]
+      .filter(([, key]) => !contact[key]).map(([field, , message]) => ({ field, message }));
+    if (missing.length) throw new FieldErrors(missing);
     return contact;
   }
 
@@ -813,7 +874,7 @@
     const input = $("servings");
     if ($("servings-field").hidden || !input.dataset.touched || !input.value.trim()) return null;
     const n = Number(input.value);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UserError("Servings must be a whole number from 1 to 1000.");
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new FieldErrors([{ field: "servings", message: "Servings must be a whole number from 1 to 1000." }]);
     return n;
   }
 
