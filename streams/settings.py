@@ -165,6 +165,15 @@ class Settings(BaseSettings):
         description="How long an authorisation holds; an order not delivered by then "
         "is cancelled and its authorisation voided",
     )
+    demo_pace: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="How long the hosted reference shops, courier and accounting agent take for each step, "
+        "as a multiple of a demo's pace (1: a shop quotes in 1.5 s, confirms an order in 2 s, the courier "
+        "hands over in 4 s, the accounting agent answers in 1.5 s); 0: at once. `kitting up` sets 1 unless "
+        "KITTING_DEMO_PACE is given; a party's requests wait in turn while it takes its time",
+    )
     reference_faults: str = Field(
         default="",
         description="Comma-separated faults for the hosted reference providers, for drills and tests: "

@@ -15,6 +15,11 @@ the same event produced twice (same CloudEvent source and id, e.g. an outbox rel
   request record timestamp, the earliest of each), wins (quote rounds in which a providers-selected
   decision chose it), win rate (wins / rounds answered), orders and the average order total per currency;
 - split-basket share: share of first selections (without `compensates`) that chose several providers;
+  a quote round counts once, by its last decision (a proposal and its confirmation are one selection);
+- coverage of those selections: lines asked, bought exactly, bought as a substitute, left uncovered,
+  and the share of kits complete;
+- failed baskets per reason (the basket's last failure reason);
+- the log epochs (sessions of `kitting up`) the records come from;
 - delivery and payment mix of the orders placed;
 - dead letters per original topic and reason (the dead-letter headers).
 """
@@ -97,6 +102,21 @@ class DeadLetters(BaseModel):
     count: int
 
 
+class Reasoned(BaseModel):
+    reason: str
+    count: int
+
+
+class Coverage(BaseModel):
+    """What the selections bought of what was asked (each quote round once, by its last decision)."""
+
+    lines: int = Field(default=0, description="Lines asked of the shops")
+    exact: int = Field(default=0, description="Lines bought as asked")
+    substitutes: int = Field(default=0, description="Lines bought as a substitute")
+    uncovered: int = Field(default=0, description="Lines no shop could supply")
+    complete_kits: int = Field(default=0, description="Selections that left nothing uncovered")
+
+
 class Metrics(BaseModel):
     records: int = Field(default=0, description="Distinct records read")
     events: int = Field(default=0, description="Distinct events decoded")
@@ -113,6 +133,10 @@ class Metrics(BaseModel):
     delivery_mix: dict[str, int] = Field(default_factory=dict)
     payment_mix: dict[str, int] = Field(default_factory=dict)
     dead_letters: list[DeadLetters] = Field(default_factory=list)
+    failed: int = Field(default=0, description="Baskets whose last status is failed")
+    failures: list[Reasoned] = Field(default_factory=list, description="Failed baskets per reason")
+    coverage: Coverage = Field(default_factory=Coverage)
+    epochs: list[str] = Field(default_factory=list, description="The log epochs (sessions) read")
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -166,8 +190,10 @@ def compute_metrics(records: Iterable[ArchivedRecord]) -> Metrics:
 
     asked_at: dict[tuple[str, str], int] = {}  # (request, provider) -> earliest request timestamp
     offered_at: dict[tuple[str, str], int] = {}
-    won: dict[str, set[str]] = defaultdict(set)  # provider -> request ids it was chosen in
-    selections = split = 0
+    decided: dict[str, tuple[int, ProvidersSelected]] = {}  # request id -> its last decision
+    last_status: dict[str, tuple[int, BasketStatusChanged]] = {}  # basket -> its last status
+    epochs: set[str] = set()
+    rewon: list[tuple[str, str]] = []
     orders: dict[str, OrderPlaced] = {}
     dead: Counter[tuple[str, str]] = Counter()
 
@@ -177,6 +203,7 @@ def compute_metrics(records: Iterable[ArchivedRecord]) -> Metrics:
             continue
         seen_records.add(mark)
         records_count += 1
+        epochs.add(record.epoch)
         first_ms = record.timestamp_ms if first_ms is None else min(first_ms, record.timestamp_ms)
         last_ms = record.timestamp_ms if last_ms is None else max(last_ms, record.timestamp_ms)
 
@@ -218,18 +245,37 @@ def compute_metrics(records: Iterable[ArchivedRecord]) -> Metrics:
             key = (data.request_id, data.provider_id)
             offered_at[key] = min(at, offered_at.get(key, at))
         elif isinstance(data, ProvidersSelected):
-            for provider in data.providers:
-                won[provider].add(data.request_id)
-            if data.compensates is None:
-                selections += 1
-                split += len(set(data.providers)) > 1
+            if data.compensates is not None:  # a re-selection wins its providers the round too
+                rewon.extend((provider, data.request_id) for provider in data.providers)
+            elif at >= decided.get(data.request_id, (at, data))[0]:
+                decided[data.request_id] = (at, data)  # a confirmation supersedes its proposal
         elif isinstance(data, OrderPlaced):
             ordered.add(basket)
             orders.setdefault(data.order_id, data)
         elif isinstance(data, BasketStatusChanged):
             if data.status in (BasketStatus.completed, BasketStatus.completed_partially):
                 completed.add(basket)
+            if at >= last_status.get(basket, (at, data))[0]:
+                last_status[basket] = (at, data)
 
+    won: dict[str, set[str]] = defaultdict(set)  # provider -> request ids it was chosen in
+    for provider, request_id in rewon:
+        won[provider].add(request_id)
+    coverage = Coverage()
+    for request_id, (_, selected) in decided.items():
+        for provider in selected.providers:
+            won[provider].add(request_id)
+        bought = {line.line_id: line.substitute for line in selected.lines}
+        coverage.substitutes += sum(bought.values())
+        coverage.exact += len(bought) - sum(bought.values())
+        coverage.uncovered += len(selected.uncovered)
+        coverage.complete_kits += not selected.uncovered
+    coverage.lines = coverage.exact + coverage.substitutes + coverage.uncovered
+    selections = len(decided)
+    split = sum(len(set(selected.providers)) > 1 for _, selected in decided.values())
+    failed = [
+        s.reason or "no reason recorded" for _, s in last_status.values() if s.status is BasketStatus.failed
+    ]
     by_site: dict[str, set[str]] = defaultdict(set)
     for basket, site in site_of_basket.items():
         by_site[site].add(basket)
@@ -269,6 +315,10 @@ def compute_metrics(records: Iterable[ArchivedRecord]) -> Metrics:
             DeadLetters(topic=topic, reason=reason, count=count)
             for (topic, reason), count in sorted(dead.items(), key=lambda item: (-item[1], item[0]))
         ],
+        failed=len(failed),
+        failures=[Reasoned(reason=r[:REASON_MAX], count=n) for r, n in _mix(failed).items()],
+        coverage=coverage,
+        epochs=sorted(epochs),
     )
 
 

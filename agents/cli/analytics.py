@@ -145,7 +145,7 @@ def register(cli: typer.Typer) -> None:
         root = _archive(archive)
         metrics = compute_metrics(read_archive(root, since=start, until=end))
         window = f" ({start.isoformat() if start else '…'} to {end.isoformat() if end else '…'})"
-        html = render_report(metrics, "Kitting report" + (window if start or end else ""))
+        html = render_report(metrics, "Kitting report" + (window if start or end else ""), source=str(root))
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(html, encoding="utf-8")
         dead = sum(d.count for d in metrics.dead_letters)

@@ -17,7 +17,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli.common import err, fail
+from agents.cli.common import command_group, err, fail
 from streams.handling import (
     DLQ_HEADER_CONSUMER,
     DLQ_HEADER_ERROR,
@@ -180,7 +180,7 @@ async def redrive(bootstrap: str, entries: list[DeadLetter]) -> list[tuple[DeadL
 
 
 def register(cli: typer.Typer) -> None:
-    dlq = typer.Typer(help="The dead-letter topic: what was refused, by whom, why; and sending it again.")
+    dlq = command_group("The dead-letter topic: what was refused, by whom, why; and sending it again.")
     cli.add_typer(dlq, name="dlq")
 
     @dlq.command("list")

@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+from importlib.metadata import version
 from typing import Annotated, Any
 
 import typer
@@ -15,16 +16,34 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli import analytics, dlq, extract, ops, privacy, providers, quote, replay, select, sites
-from agents.cli.common import fail
+from agents.cli.common import command_group, fail
 from schemas.events import event_type_of
 from streams.settings import Settings
 from streams.topics import Topic
 
-cli = typer.Typer(
-    help="Kitting: from a job method page to a quoted, ordered, delivered and paid kit of components.",
-    no_args_is_help=True,
-    add_completion=False,
+cli = command_group(
+    "Kitting: from a recipe or a do-it-yourself guide to its kit of components, quoted by several shops, "
+    "ordered, delivered and paid.\n\nStart with `kitting up` and open the terminal address it prints.",
 )
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        print(f"kitting {version('kitting')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print Kitting's version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Kitting: from a recipe or a do-it-yourself guide to its kit of components, quoted by several
+    shops, ordered, delivered and paid. Start with `kitting up` and open the terminal address it prints."""
+
+
 err = Console(stderr=True)
 
 
@@ -51,10 +70,30 @@ def _admin_token_place(settings: Settings) -> str:
     return f"token in {admin_token_path(settings)} (Authorization: Bearer <token> on operator routes)"
 
 
-@cli.command()
+DEMO_PACE = "1"  # `kitting up`: the reference shops, courier and accounting take realistic time per step
+
+
+@cli.command(
+    epilog="""Settings come from KITTING_* environment variables (README, "Settings", lists them all); the
+    ones most often set here:
+
+    \b
+      KITTING_HTTP_HOST, KITTING_HTTP_PORT    where the HTTP service listens (127.0.0.1, 8000)
+      KITTING_DATABASE_URL                    sqlite:///./var/kitting.db, or a PostgreSQL URL
+      KITTING_KAFKA_BOOTSTRAP_SERVERS         a Kafka cluster; unset: the embedded broker
+      KITTING_WORKERS                         worker processes (1)
+      KITTING_DEMO_PACE                       reference shops' time per step (1; 0: at once)
+
+    \b
+    Examples:
+      kitting up
+      KITTING_HTTP_PORT=8080 kitting up
+      KITTING_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/kitting kitting up"""
+)
 def up() -> None:
-    """The main job: broker (embedded unless configured), all agents in one worker, the reference
-    providers and the HTTP service on 127.0.0.1:8000. Ctrl-C stops everything."""
+    """The main job: the broker (embedded unless configured), all agents in one worker, the reference
+    shops, courier and accounting agent, and the HTTP service with the terminal, on 127.0.0.1:8000 by
+    default. It prints the terminal's address to open in a browser. Ctrl-C stops everything."""
     import uvicorn
 
     from agents.cli.processes import spawn_archiver, spawn_worker
@@ -71,6 +110,7 @@ def up() -> None:
             bootstrap = broker.bootstrap_servers
             upgrade(settings.database_url)
             env = child_env(settings, bootstrap, broker.log_epoch, KITTING_VAULT_KEY=key)
+            env.setdefault("KITTING_DEMO_PACE", DEMO_PACE)  # the reference parties take a shop's time
             workers = []
             for n in range(settings.workers):
                 worker_log = log_dir / ("worker.log" if n == 0 else f"worker{n + 1}.log")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli.common import err, fail, migrated_database
+from agents.cli.common import command_group, err, fail, migrated_database
 from agents.composition import ordering_saga
 from agents.ordering.handlers import OperatorRefused
 from agents.ordering.stuck import stuck
@@ -21,7 +21,7 @@ out = Console()
 
 
 def register(cli: typer.Typer) -> None:
-    ops = typer.Typer(help="Operations: what waits for a person, and moving it on.")
+    ops = command_group("Operations: what waits for a person, and moving it on.")
     cli.add_typer(ops, name="ops")
 
     @ops.command("stuck")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.baskets.store import Basket
-from agents.cli.common import err, fail, migrated_database
+from agents.cli.common import command_group, err, fail, migrated_database
 from agents.ordering.tables import Order
 from agents.privacy.audit import AuditView, audit_of, audit_of_basket
 from agents.privacy.forgetting import FORGOTTEN, forget_in_vault, redacted
@@ -56,8 +56,8 @@ def _print_audit(views: list[AuditView], as_json: bool) -> None:
 
 
 def register(cli: typer.Typer) -> None:
-    privacy = typer.Typer(
-        help="Personal data: the audit of who received which fields, the privacy table, the vault."
+    privacy = command_group(
+        "Personal data: the audit of who received which fields, the privacy table, the vault."
     )
     cli.add_typer(privacy, name="privacy")
 

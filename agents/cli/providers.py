@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli.common import err, fail, migrated_database
+from agents.cli.common import command_group, err, fail, migrated_database
 from agents.privacy.keys import VaultKeyError, vault_key
 from agents.providers.sdk import new_keypair, new_signing_keypair
 from agents.registry.acls import acl_commands
@@ -52,9 +52,7 @@ def _print(views: list[ProviderView], as_json: bool) -> None:
 
 
 def register(cli: typer.Typer) -> None:
-    providers = typer.Typer(
-        help="The provider registry: shops, couriers, accounting agents, method providers."
-    )
+    providers = command_group("The provider registry: shops, couriers, accounting agents, method providers.")
     cli.add_typer(providers, name="providers")
 
     @providers.command("add")

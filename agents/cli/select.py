@@ -32,6 +32,25 @@ EXAMPLE = (
 )
 
 
+SELECT_FORMAT = """The file is one JSON object:
+
+\b
+  needs     [{"line", "quantity", "unit"}]             what is to be bought
+  offers    [{"provider", "delivery_fee", "eta_minutes",
+              "lines": [{"line", "sku", "pack_quantity", "pack_unit", "pack_price"}]}]
+  priority  {"order": ["cheapest"|"fastest"|"fewest-providers"|"preferred"], "preferred": [...],
+             "max_providers": N}                       optional; cheapest first by default
+  picks     {"line": "provider"}                       optional: the shops chosen by hand
+  currency  "EUR"                                      optional
+
+\b
+Example:
+  echo '{"needs": [{"line": "flour", "quantity": "300", "unit": "g"}],
+         "offers": [{"provider": "shop", "delivery_fee": "2.50", "eta_minutes": 60,
+                     "lines": [{"line": "flour", "sku": "f500", "pack_quantity": "500",
+                                "pack_unit": "g", "pack_price": "0.89"}]}]}' | kitting select -"""
+
+
 class BadInput(ValueError):
     """The file cannot be read as a selection request; the message names the problem and the fix."""
 
@@ -237,9 +256,11 @@ def _fail(message: str) -> typer.Exit:
 
 
 def register(cli: typer.Typer) -> None:
-    @cli.command(name="select")
+    @cli.command(name="select", epilog=SELECT_FORMAT)
     def select_command(
-        file: Annotated[str, typer.Argument(help="JSON file of needs, offers and priority; - for stdin")],
+        file: Annotated[
+            str, typer.Argument(metavar="FILE", help="JSON file of needs, offers and priority; - for stdin")
+        ],
         as_json: Annotated[
             bool, typer.Option("--json", help="Print the selection as one JSON document")
         ] = False,

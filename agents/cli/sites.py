@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli.common import err, fail, migrated_database
+from agents.cli.common import command_group, err, fail, migrated_database
 from agents.http.sites import (
     DuplicateSite,
     InvalidSite,
@@ -38,19 +38,22 @@ def _print_key(site_id: str, key: str) -> None:
 
 
 def _table(sites: list[SiteView]) -> Table:
-    table = Table(
-        "site", "name", "key", "origins", "rate/s", "burst", "enabled", "created", title="Upstream sites"
-    )
+    table = Table(title="Upstream sites")
+    for column in ("site", "name", "key"):
+        table.add_column(column)
+    table.add_column("origins", overflow="fold", min_width=24)  # an origin is never cut to "https:…"
+    for column in ("rate/s", "burst", "enabled", "created"):
+        table.add_column(column)
     for s in sites:
         table.add_row(
             s.site_id, s.name, f"{s.key_prefix}…", "\n".join(s.origins) or "(any)", f"{s.rate_per_s:g}",
-            str(s.burst), "yes" if s.enabled else "[red]no[/red]", s.created_at.isoformat(timespec="seconds"),
+            str(s.burst), "yes" if s.enabled else "[red]no[/red]", s.created_at.strftime("%Y-%m-%d %H:%M"),
         )  # fmt: skip
     return table
 
 
 def register(cli: typer.Typer) -> None:
-    sites = typer.Typer(help="Upstream sites: their API keys, page origins and rate limits.")
+    sites = command_group("Upstream sites: their API keys, page origins and rate limits.")
     cli.add_typer(sites, name="sites")
 
     @sites.command("add")

@@ -161,6 +161,7 @@ def basket_snapshot(session: Session, basket_id: str, vault: Vault) -> dict[str,
     orders = orders_of(session, basket_id)
     timeline = timeline_of(session, basket_id)
     ids = {o.provider_id for o in offers} | {o.provider_id for o in orders}
+    ids |= {o.carrier_id for o in orders if o.carrier_id}  # the courier, named in the timeline
     for round_ in rounds:
         ids.update(json.loads(round_.addressed))
     names = _provider_names(session, ids)

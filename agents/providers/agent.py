@@ -29,4 +29,4 @@ def register(app: RoleHost, secret: bytes, hosted: Iterable[tuple[str, ProviderA
             topic, f"webhook-bridge.{consumer}", None, when=bridge.is_webhook, prepare=bridge.dispatch
         )
     for name, adapter in hosted:
-        host(app, adapter, name)
+        host(app, adapter, name, pace=app.settings.demo_pace)

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
 from agents.reference.faults import Faults
-from agents.reference.profiles import DeliveryTerms, ShopProfile
+from agents.reference.profiles import REFERENCE_SHOPS, DeliveryTerms, ShopProfile
 from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,
@@ -131,7 +131,15 @@ class ReferenceCourier:
             open_contact(request, self.provider_id, self.private_key, COURIER_NEEDS)
         except ContactProblem as problem:
             return _failed(request, self.provider_id, str(problem), False)
-        return _handed_over(request, self.provider_id, COURIER_ETA, collected=True)
+        return _handed_over(request, self.provider_id, courier_eta(request.provider_id), collected=True)
+
+
+def courier_eta(shop_id: str) -> timedelta:
+    """How long the courier takes from a shop: what that shop quoted for courier delivery (so the time the
+    person is told matches the proposal they confirmed), else a day."""
+    shop = next((profile for profile in REFERENCE_SHOPS if profile.provider_id == shop_id), None)
+    terms = next((t for t in shop.delivery if t.method is DeliveryMethod.courier), None) if shop else None
+    return timedelta(minutes=terms.eta_minutes) if terms else COURIER_ETA
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def kitting_up(folder: Path, **settings: str) -> Iterator[str]:
         KITTING_HTTP_PORT=str(port),
         KITTING_VAR_DIR=str(folder / "var"),
         KITTING_DATABASE_URL=f"sqlite:///{folder / 'var' / 'kitting.db'}",
-        **settings,
+        **{"KITTING_DEMO_PACE": "0", **settings},  # the reference parties answer at once unless asked
     )
     up = subprocess.Popen([*KITTING, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

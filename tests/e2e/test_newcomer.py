@@ -1,8 +1,9 @@
 """A newcomer's path in a real browser (Debian's chromium, headless), on a desktop and on a phone: from
 Kitting's bare address to a completed kit, meeting on the way every mistake a person makes: no address,
 "hello" as an address, a site that does not exist, an empty contact form, a wrong e-mail address and
-phone number. Each error must be shown beside its cause (the field, or the page's address), with the
-focus on the field to fix; no page error and no sideways scroll at any step. A screenshot of each step
+phone number, a shop named that does not exist; the timeline at the end reads in words. Each error must
+be shown beside its cause (the field, or the page's address), with the focus on the field to fix; no
+page error and no sideways scroll at any step. A screenshot of each step
 goes to tests/artifacts/newcomer/<width>/."""
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def test_a_newcomer_reaches_a_completed_kit_past_every_mistake(kitting: str, siz
 
             page.locator("#contact-phone").fill("020 7946 0018")
             page.locator("#contact-email").fill("robin@example.org")
+            page.locator("#preferred-shops").fill("Nope Shop")  # a shop that does not exist, by name
+            page.locator("#ask-quotes").click()
+            error_beside(page, "preferred-shops", "no shop is called “Nope Shop”.*Corner Grocer")
+            shot(page, "unknown-shop")
+
+            page.locator("#preferred-shops").fill("corner grocer")  # its name, as the person writes it
             page.locator("#ask-quotes").click()
             expect(page.locator("#confirm-selection")).to_be_visible()
             expect(page.locator(".field-error")).to_have_count(0)
@@ -132,8 +139,12 @@ def test_a_newcomer_reaches_a_completed_kit_past_every_mistake(kitting: str, siz
             page.locator("#confirm-selection").click()
             expect(page.locator("#done")).to_be_visible()
             expect(page.locator("#done")).to_contain_text("Your kit is")
+            timeline = page.locator("#timeline")
+            expect(timeline).to_contain_text(re.compile(r"confirmed your order"))
+            words = timeline.inner_text()
+            assert not re.search(r"→|attempt \d|cash-due|recording|T\d\d:\d\d:\d\d", words), words
             shot(page, "completed")
         finally:
             browser.close()
     assert errors == [], errors
-    assert len(shots) == 10 and all(p.stat().st_size > 5_000 for p in folder.glob("*.png"))
+    assert len(shots) == 11 and all(p.stat().st_size > 5_000 for p in folder.glob("*.png"))

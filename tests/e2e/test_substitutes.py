@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import ViewportSize
 
+from agents.reference.profiles import REFERENCE_SHOPS
 from tests.e2e.running import kitting_up
 
 if TYPE_CHECKING:
@@ -199,7 +200,8 @@ def test_a_failed_basket_is_tried_again_with_the_choices_filled_in(base: str, pa
     expect(page.locator("#servings")).to_have_value("16")
     expect(page.locator(f'.qty[data-line="{cocoa}"]')).to_have_text("4 tbsp ")
     expect(page.locator("#substitutes-never")).to_be_checked()
-    expect(page.locator("#excluded-shops")).to_have_value(", ".join(GROCERS))
+    names = {shop.provider_id: shop.name for shop in REFERENCE_SHOPS}  # the shops are shown by name
+    expect(page.locator("#excluded-shops")).to_have_value(", ".join(names[shop] for shop in GROCERS))
     expect(page.locator('input[name="delivery"][value="pickup"]')).to_be_checked()
     expect(page.locator('input[name="payment"][value="pay-at-pickup"]')).to_be_checked()
     expect(page.locator("#contact-kept")).to_be_visible()

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
@@ -30,7 +31,8 @@ from agents.http.retries import retry_basket_id, retry_origin
 from agents.http.services import Services, ServicesDep
 from agents.privacy.contact_checks import Email, Phone
 from agents.privacy.vault import Contact, UnknownCustomer, VaultKeyMismatch
-from agents.registry.providers import list_providers
+from agents.quoting.routing import CATEGORY_OF_KIND
+from agents.registry.providers import list_providers, providers_for
 from schemas.events import (
     Channel,
     Component,
@@ -178,6 +180,19 @@ async def regions(services: ServicesDep) -> list[str]:
     return sorted(served, key=lambda region: (region != "default", region))
 
 
+class Shop(BaseModel):
+    provider_id: str
+    name: str
+
+
+@router.get("/v1/terminal/shops")
+async def shops(services: ServicesDep) -> list[Shop]:
+    """The enabled shops by name, so a person names them as they know them ("Corner Grocer")."""
+    with services.database.session() as session:
+        found = [p for p in list_providers(session, ProviderKind.component) if p.enabled]
+    return sorted((Shop(provider_id=p.provider_id, name=p.name) for p in found), key=lambda shop: shop.name)
+
+
 @router.post("/v1/terminal/open", status_code=202)
 async def open_page(body: OpenPage, request: Request, services: ServicesDep) -> Opened:
     """Start a basket from a page's address: Kitting reads the page and extracts its components."""
@@ -277,6 +292,12 @@ async def ask_quotes(
             raise HTTPException(422, f"no component {', '.join(unknown)} in this basket")
         if len(body.have) == len(components):
             raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
+        wanted = {CATEGORY_OF_KIND[c.kind] for c in components if c.line_id not in body.have}
+        if not _served(session, body.region, wanted):
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body", "region"), "input": body.region,
+                  "msg": f"no shop delivers these components to {body.region}: choose another region"}]
+            )  # fmt: skip
         ref = _customer_ref(services, session, basket, body)
         prefs = QuotePreferences(
             customer_ref=services.vault.conceal(ref, basket_id), region=body.region,
@@ -367,6 +388,14 @@ async def try_again(
             services.publisher, job, source=SOURCE, event_id=services.vault.command_id("retry", basket_id)
         )
     return Opened(basket_id=retry_id, token=services.vault.basket_token(retry_id))
+
+
+def _served(session: Session, region: str, categories: set[str]) -> bool:
+    """Some enabled shop sells some of the kit in the region (else the router would find nobody to ask,
+    and the basket would fail after the person gave their details). Shops the person leaves out are
+    their own choice: that basket fails with its reason, and is tried again with others."""
+    shops = providers_for(session, ProviderKind.component, region)
+    return any(set(p.categories) & categories for p in shops)
 
 
 def _customer_ref(services: Services, session: Session, basket: Basket, body: AskQuotes) -> str:

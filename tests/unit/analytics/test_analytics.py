@@ -333,13 +333,50 @@ def test_the_report_has_one_chart_per_metric_and_escapes_text(archive: Path) -> 
     assert "corner-grocer" in html and "EUR 8.05" in html and "50%" in html
 
 
-def test_an_empty_report_says_no_data() -> None:
+def test_an_empty_report_says_what_nothing_means() -> None:
     html = render_report(Metrics(), "empty")
     charts = _svgs(html)
     assert len(charts) == CHARTS
     for chart in charts:
         assert not list(chart.iter(f"{SVG}rect"))
-        assert any(t.text == "no data" for t in chart.iter(f"{SVG}text"))
+        [said] = [t.text or "" for t in chart.iter(f"{SVG}text")]
+        assert said.startswith("no ") and "data" not in said, said
+    assert "no dead letters: every event was accepted" in html and "no basket failed" in html
+
+
+def test_a_round_counts_once_and_failures_and_coverage_are_reported(tmp_path: Path) -> None:
+    """A proposal and the person's choice by hand are one selection (the last decides: one shop, so no
+    split, and the proposal's other shop wins nothing); a failed basket is counted under its reason; the
+    coverage counts the lines bought as asked, as substitutes, and uncovered. Two sessions are named."""
+    cg, mh = "corner-grocer", "market-hall"
+    log = Log()
+    proposal = _selected("b-9", "r-9", [cg, mh]).model_copy(update={"proposed": True})
+    log.event(proposal, T0)
+    log.event(_selected("b-9", "r-9", [cg]).model_copy(update={"uncovered": ["c3"]}), T0 + 10)
+    failed = BasketStatusChanged(
+        basket_id="b-8", status=BasketStatus.failed, reason="no shop answered in time",
+        at=datetime(2026, 11, 23, 12, tzinfo=UTC),
+    )  # fmt: skip
+    log.event(failed, T0 + 20)
+    for epoch, records in (("one", log.records[:2]), ("two", log.records[2:])):
+        writer = ArchiveWriter(tmp_path, epoch=epoch)
+        for record in records:
+            writer.add(record)
+        writer.flush()
+    metrics = compute_metrics(read_archive(tmp_path))
+    assert (metrics.selections, metrics.split_selections) == (1, 0)
+    wins = {p.provider_id: p.wins for p in metrics.providers}
+    assert wins[cg] == 1 and wins.get(mh, 0) == 0
+    assert metrics.coverage.model_dump() == {
+        "lines": 3, "exact": 1, "substitutes": 1, "uncovered": 1, "complete_kits": 0,
+    }  # fmt: skip
+    assert (metrics.failed, [(f.reason, f.count) for f in metrics.failures]) == (
+        1, [("no shop answered in time", 1)],
+    )  # fmt: skip
+    assert metrics.epochs == ["one", "two"]
+    html = render_report(metrics, "two sessions", source="var/archive")
+    assert "no shop answered in time" in html and "from 2 sessions" in html and "var/archive" in html
+    assert 'data-label="lines asked"' in html  # a phone shows each cell with its label
 
 
 # --- the CLI ----------------------------------------------------------------------------------------

@@ -106,3 +106,16 @@ def test_an_api_basket_answers_its_terminal_link_and_reads_whole(terminal: Termi
     view = terminal.client.get(f"/v1/baskets/{basket}", params={"token": token}).json()
     assert view["proposal"]["confirmed"] and view["status"].startswith("completed")
     assert view["orders"] and all(order["items"] for order in view["orders"])
+
+
+def test_a_region_where_no_shop_sells_the_kit_is_refused_beside_the_region(terminal: Terminal) -> None:
+    """No hardware shop serves "north": a DIY guide's kit cannot go there, and the person hears it before
+    the basket is started (not as a failed basket after giving their details)."""
+    basket, token = terminal.open("hang-a-shelf")
+    answer = terminal.post(basket, token, "quote", quote_body([], region="north"))
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "region"] and "no shop delivers" in error["msg"]
+    assert terminal.publisher.sent == []
+    grocery, grocery_token = terminal.open("lentil-curry")  # groceries are sold in the north
+    assert terminal.post(grocery, grocery_token, "quote", quote_body([], region="north")).status_code == 202

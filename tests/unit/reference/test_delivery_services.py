@@ -141,6 +141,16 @@ def test_registering_again_refreshes_rotated_keys_and_adds_missing_providers(dat
 # --- the courier ------------------------------------------------------------------------------------
 
 
+def test_the_courier_is_expected_when_the_shop_said_in_its_offer() -> None:
+    """Corner Grocer quotes courier delivery in 45 minutes: the courier's expected time is the same, not
+    a day (the person is told what the proposal they confirmed said)."""
+    asked = request("swift-courier", DeliveryMethod.courier, provider_id="corner-grocer")
+    before = utcnow()
+    arranged = answers(courier(), asked)[0]
+    assert isinstance(arranged, ev.DeliveryArranged)
+    assert before + timedelta(minutes=45) <= arranged.expected_at <= utcnow() + timedelta(minutes=45)
+
+
 def test_the_courier_opens_the_contact_and_delivers_collecting_the_cash() -> None:
     adapter = courier()
     assert adapter.provider_id == "swift-courier" and adapter.topics == [
@@ -396,3 +406,30 @@ def test_the_worker_hosts_every_reference_provider_with_its_registered_key(datab
         assert not signature_fits(value, [registered["ledger-pay"][1] or ""])
     assert bus.dead == []
     assert_no_contact_values([ev.DeliveryFailed.model_validate(status[-1]["data"])])
+
+
+# --- the demo's pace ----------------------------------------------------------------------------------
+
+
+def test_at_the_demos_pace_a_party_takes_its_steps_time_and_at_none_it_answers_at_once() -> None:
+    import asyncio
+    import time
+
+    from agents.cli.main import DEMO_PACE
+    from agents.providers.hosting import STEP_SECONDS, HostedAdapter
+
+    asked = request("swift-courier", DeliveryMethod.courier)
+    envelope = new_envelope(asked, source="urn:test", subject=asked.basket_id)
+    step = STEP_SECONDS[Topic.DELIVERY_REQUESTED] * 0.05  # a twentieth of the demo's pace
+
+    def took(hosted: HostedAdapter) -> tuple[float, int]:
+        start = time.monotonic()
+        answered = asyncio.run(hosted.answer(envelope)).data
+        return time.monotonic() - start, len(answered)
+
+    slow, answers_slow = took(HostedAdapter(courier(), step_s=step))
+    fast, answers_fast = took(HostedAdapter(courier()))
+    assert slow >= step and fast < step / 2
+    assert answers_slow == answers_fast == 3  # arranged, collected, delivered: the same answers
+    assert Settings(vault_key=base64.b64encode(SECRET).decode()).demo_pace == 0  # tests: at once
+    assert float(DEMO_PACE) == 1  # `kitting up`: a shop's time

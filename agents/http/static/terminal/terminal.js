@@ -1,4 +1,4 @@
-/* Kitting user terminal: open a job method page, follow its basket, ask for quotes, confirm (accepting
+/* Kitting user terminal: open a recipe or a guide, follow its basket, ask for quotes, confirm (accepting
    substitutes line by line), watch, and try a failed basket again with other choices.
    No framework: the whole page is rendered from the latest basket snapshot (idempotently). Money is
    shown as the backend computed it, never added up here. */
@@ -16,16 +16,19 @@
   const GOOD_STATES = ["completed", "confirmed", "delivered", "captured", "cash-collected", "authorised"];
   const BAD_STATES = ["rejected", "cancelled", "failed", "voided", "refunded", "released"];
   const FINISHED = ["done", "failed"];
+  // the first page after `kitting up` waits for the worker to join the broker: say so rather than stall
+  const SLOW_READING_MS = 4000;
+  const SLOW_READING = "Still reading the page… Kitting's worker may still be starting (the first page after a start can take up to 20 seconds); this page follows it on its own.";
   const CONTACT_FIELDS = { "contact-name": "name", "contact-address": "street_address", "contact-phone": "phone", "contact-email": "email" };
   // where each field of a request is typed: its errors are shown there
   const FIELD_INPUTS = { url: "open-url", "contact.name": "contact-name", "contact.street_address": "contact-address",
-    "contact.phone": "contact-phone", "contact.email": "contact-email", servings: "servings" };
+    "contact.phone": "contact-phone", "contact.email": "contact-email", servings: "servings", region: "contact-region" };
 
   const state = {
     basketId: null, token: null, snapshot: null, source: null, pollTimer: null,
     generation: 0, componentsKey: null, picksKey: null, proposalKey: null, busy: new Set(), connectionError: false,
     accepted: new Map(),  // request_id -> the line ids whose substitute the person accepts
-    prefilledFor: null, contactKept: false,
+    prefilledFor: null, contactKept: false, shops: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -51,7 +54,33 @@
   const money = (m) => (m && m.amount !== undefined ? `${m.amount} ${m.currency || ""}`.trim() : "—");
   // amounts of goods (never money) are shown to at most two decimals: "25.21 g", not "25.213235 g"
   const amountText = (a) => (/^\d+\.\d{3,}$/.test(String(a)) ? String(Number(Number(a).toFixed(2))) : a);
-  const quantity = (q) => (q ? [amountText(q.amount), q.unit].filter((p) => p !== null && p !== undefined && p !== "").join(" ") : "");
+  const quantity = (q) => (q ? [amountText(q.amount), unitText(q.unit, q.amount)].filter((p) => p !== null && p !== undefined && p !== "").join(" ") : "");
+  // units a person reads as words take a plural ("3 cloves", "2 rolls"); a count of pieces is the number
+  // alone ("1 red onion"); abbreviations and symbols stay as they are ("2 tbsp", "400 ml")
+  const ABBREVIATIONS = new Set(["tbsp", "tsp", "dsp", "kg", "mg", "ml", "cl", "dl", "oz", "lb", "lbs", "cm", "mm",
+    "qt", "pt", "gal", "fl oz", "in", "ft"]);
+  function unitText(unit, amount) {
+    if (!unit || unit === "piece" || unit === "pieces") return "";
+    const one = Number(amount) === 1 || amount === null || amount === undefined;
+    if (one || ABBREVIATIONS.has(unit) || !/^[a-z]{3,}$/i.test(unit) || /s$/i.test(unit)) return unit;
+    if (/(ch|sh|x)$/i.test(unit)) return `${unit}es`;
+    if (/[^aeiou]y$/i.test(unit)) return `${unit.slice(0, -1)}ies`;
+    return `${unit}s`;
+  }
+  // packs as a person counts them: "2 × 400 ml", "3 × pack of 6", and single pieces just "2"
+  function packsText(packs, pack) {
+    if (pack && (!pack.unit || pack.unit === "piece" || pack.unit === "pieces")) {
+      return Number(pack.amount) === 1 ? String(packs) : `${packs} × pack of ${amountText(pack.amount)}`;
+    }
+    return `${packs} × ${quantity(pack)}`;
+  }
+  // what is left over of a pack, rounded as a person says it ("about 440 ml", not "440.85 ml")
+  function leftoverText(q) {
+    const n = Number(q && q.amount);
+    if (!Number.isFinite(n)) return quantity(q);
+    const rounded = n >= 100 ? Math.round(n / 10) * 10 : n >= 10 ? Math.round(n) : Math.round(n * 10) / 10;
+    return `${rounded === n ? "" : "about "}${quantity({ ...q, amount: String(rounded) })}`;
+  }
   const last = (list) => (list && list.length ? list[list.length - 1] : null);
   const radioValue = (name) => {
     const checked = document.querySelector(`input[name="${name}"]:checked`);
@@ -80,10 +109,10 @@
     return rest ? `${Math.floor(total / 60)} h ${rest} min` : `${Math.floor(total / 60)} h`;
   }
 
-  function clock(iso) {
+  function clock(iso) {  // in the browser's own time zone
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return String(iso || "");
-    return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
   function readStore(key) {
@@ -251,7 +280,7 @@
       follow(data.basket_id, data.token);
     } catch (error) {
       showError(error.detail || "This link cannot be opened: open the page and press the button again.");
-      setStatus("Open a job method page to start.");
+      setStatus("Open a recipe or a guide to start.");
     }
   }
 
@@ -272,6 +301,11 @@
       .forEach((id) => { $(id).hidden = true; });
     $("choose-by-hand").setAttribute("aria-expanded", "false");
     setStatus("Reading the page…");
+    state.followedAt = Date.now();
+    clearTimeout(state.slowTimer);
+    state.slowTimer = setTimeout(() => {  // say what it is waiting for, once reading takes long
+      if (state.basketId === basketId && (!state.snapshot || waitingToRead(state.snapshot))) setStatus(SLOW_READING);
+    }, SLOW_READING_MS);
     if (!("EventSource" in window)) { startPolling(); return; }
     const source = new EventSource(basketPath("/stream"));
     const onSnapshot = (event) => {
@@ -313,6 +347,30 @@
       if (generation === state.generation && !finished()) state.pollTimer = setTimeout(tick, 1000);
     };
     state.pollTimer = setTimeout(tick, 0);
+  }
+
+  /** The shops typed by name (or id, in any case): their ids, and the words that name no shop. */
+  function shopIds(text) {
+    const ids = [], unknown = [];
+    splitIds(text).forEach((word) => {
+      const key = word.toLowerCase();
+      const shop = state.shops.find((s) => s.name.toLowerCase() === key || s.provider_id.toLowerCase() === key);
+      if (shop) ids.push(shop.provider_id); else if (state.shops.length) unknown.push(word); else ids.push(word);
+    });
+    return { ids, unknown };
+  }
+
+  function shopName(id) {
+    const shop = state.shops.find((s) => s.provider_id === id);
+    return shop ? shop.name : id;
+  }
+
+  async function loadShops() {
+    try { state.shops = await api("GET", "/v1/terminal/shops"); } catch (e) { state.shops = []; }
+    $("shop-names").textContent = state.shops.length ? `The shops: ${state.shops.map((s) => s.name).join(", ")}.` : "";
+    ["preferred-shops", "excluded-shops"].forEach((field) => {  // ids filled in before: their names
+      $(field).value = splitIds($(field).value).map(shopName).join(", ");
+    });
   }
 
   async function loadRegions() {
@@ -366,10 +424,14 @@
     return [...new Set((snapshot.offers || []).filter((o) => o.request_id === round.request_id).map((o) => o.provider_id))];
   }
 
+  function waitingToRead(snapshot) {
+    return snapshot.next === "wait-extraction" || (snapshot.basket && snapshot.basket.status === "pending");
+  }
+
   function statusText(snapshot, components) {
     const round = last(snapshot.rounds);
     switch (snapshot.next) {
-      case "wait-extraction": return "Reading the page…";
+      case "wait-extraction": return Date.now() - (state.followedAt || 0) >= SLOW_READING_MS ? SLOW_READING : "Reading the page…";
       case "choose-components":
         return components.length ? `Found ${plural(components.length, "component", "components")}. Untick what you already have, then ask the shops.`
           : "This page has no components.";
@@ -391,7 +453,7 @@
       case "done": return snapshot.basket && snapshot.basket.status === "completed-partially" ? "Completed, with items missing" : "Completed";
       case "failed": return (snapshot.method && !(snapshot.method.components || []).length)
         ? "Kitting found nothing to buy on this page." : "This basket failed.";
-      default: return snapshot.basket && snapshot.basket.status === "pending" ? "Reading the page…" : "";
+      default: return waitingToRead(snapshot) ? statusText({ ...snapshot, next: "wait-extraction" }, components) : "";
     }
   }
 
@@ -430,7 +492,8 @@
     const text = el("span", { class: "component-text" },
       amount ? el("span", { class: "qty", "data-line": c.line_id, text: `${amount} ` }) : null,
       c.name || c.text,
-      c.preparation ? el("span", { class: "prep", text: `, ${c.preparation}` }) : null);
+      c.preparation && !(c.name || c.text || "").toLowerCase().includes(c.preparation.toLowerCase())  // no "25 mm, 25 mm"
+        ? el("span", { class: "prep", text: `, ${c.preparation}` }) : null);
     const label = el("label", { for: id }, text,
       c.optional ? el("span", { class: "tag", text: "optional" }) : null,
       el("span", { class: "have-note", text: " — I already have it" }));
@@ -444,7 +507,9 @@
     const key = `${state.basketId}|${method.components.map((c) => c.line_id).join(",")}`;
     $("components-title").textContent = method.title || "Components";
     $("method-yield").hidden = !method.method_yield;
-    $("method-yield").textContent = method.method_yield || "";
+    const made = String(method.method_yield || "").trim();
+    $("method-yield").textContent = /^\d+([.,]\d+)?$/.test(made) ? `Makes ${made} servings`
+      : /^\d/.test(made) ? `Makes ${made}` : made;  // "Serves 4-6" as the page says it
     if (key === state.componentsKey) return;
     state.componentsKey = key;
     let index = 0;
@@ -614,12 +679,13 @@
     const rows = lines.map((l) => el("tr", { "data-testid": `line-${l.line_id}`, class: l.substitute ? "substitute" : null },
       el("th", { scope: "row" }, lineName(l.line_id),
         l.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
-        l.product ? el("span", { class: "product", text: l.product }) : null,
+        l.product && l.product.toLowerCase() !== String(lineName(l.line_id)).toLowerCase()
+          ? el("span", { class: "product", text: l.product }) : null,
         l.substitute && requestId ? substituteConsent(l, requestId, counter.next++, policy) : null),
-      el("td", { "data-label": "Packs", text: `${l.packs} × ${quantity(l.pack)}` }),
+      el("td", { "data-label": "Packs", text: packsText(l.packs, l.pack) }),
       el("td", { "data-label": "Unit price", class: "num", text: money(l.unit_price) }),
       el("td", { "data-label": "Cost", class: "num", text: money(l.cost) }),
-      el("td", { "data-label": "Left over", text: l.leftover ? `${quantity(l.leftover)} left over` : "—" })));
+      el("td", { "data-label": "Left over", text: l.leftover ? `${leftoverText(l.leftover)} left over` : "—" })));
     const table = el("table", { class: "stack-table" },
       el("caption", { class: "visually-hidden", text: `What ${providerName} supplies` }),
       el("thead", null, el("tr", null, ["Component", "Packs", "Unit price", "Cost", "Left over"]
@@ -730,7 +796,7 @@
       el("span", { class: "item-name" }, el("strong", { text: item.name || item.line_id }),
         item.substitute ? el("span", { class: "tag tag-substitute", text: "Substitute" }) : null,
         el("span", { class: "product", text: item.product })),
-      el("span", { class: "item-packs", text: `${item.packs} × ${quantity(item.pack)}` }),
+      el("span", { class: "item-packs", text: packsText(item.packs, item.pack) }),
       el("span", { class: "item-cost num", text: money(item.cost) }))));
   }
 
@@ -752,10 +818,64 @@
       order.replaces ? el("p", { class: "muted", text: `Replaces order ${order.replaces}` }) : null);
   }
 
+  /** What happened, as a person says it ("Corner Grocer confirmed your order"); null for a step of
+      Kitting's own bookkeeping that tells the person nothing. */
+  function timelineText(entry, providerName) {
+    const shop = providerName(entry.provider_id);
+    const reason = entry.reason || "";
+    const courier = /^attempt (\d+) by (\S+)/.exec(reason);
+    const expected = /^expected at (\S+)/.exec(reason);
+    const words = {
+      "order:placed": `Kitting sent your order to ${shop}`,
+      "order:confirmed": `${shop} confirmed your order`,
+      "order:rejected": `${shop} could not take your order${reason ? `: ${reason}` : ""}`,
+      "order:cancelled": `Your order from ${shop} was withdrawn${reason ? `: ${reason}` : ""}`,
+      "order:completed": `Your order from ${shop} is complete`,
+      "order:failed": `Your order from ${shop} was delivered but not paid`,
+      "delivery:requested": courier
+        ? `Kitting asked ${providerName(courier[2])} to deliver your order from ${shop}${courier[1] !== "1" ? ` (try ${courier[1]})` : ""}`
+        : `Kitting arranged the delivery of your order from ${shop}`,
+      "delivery:arranged": expected ? `The delivery is arranged: expected around ${dayAndClock(expected[1])}` : "The delivery is arranged",
+      "delivery:collected": `Your order from ${shop} is on its way`,
+      "delivery:delivered": `Your order from ${shop} was delivered`,
+      "delivery:failed": `The delivery of your order from ${shop} failed${reason ? `: ${reason}` : ""}`,
+      "delivery:cancelled": `The delivery of your order from ${shop} was called off`,
+      "payment:authorising": null,
+      "payment:authorised": "Your payment is reserved (not yet taken)",
+      "payment:capturing": null,
+      "payment:captured": "Your payment was taken",
+      "payment:voiding": null,
+      "payment:voided": "The reserved payment was released: nothing was taken",
+      "payment:refunding": null,
+      "payment:refunded": "Your payment was refunded",
+      "payment:expecting": null,
+      "payment:cash-due": `You pay ${shop} when you receive the order`,
+      "payment:recording": null,
+      "payment:cash-collected": `${shop} received your payment`,
+      "payment:released": "Nothing is to be paid for this order",
+      "payment:needs-attention": "The payment is taking longer than usual: Kitting's staff are looking at it",
+      "payment:failed": `The payment failed${reason ? `: ${reason}` : ""}`,
+    };
+    const key = `${entry.aspect}:${entry.to}`;
+    return key in words ? words[key] : `${shop}: ${entry.aspect} ${entry.to}`;
+  }
+
+  /** A time the person reads in their own time zone: "18:30", or "tomorrow 09:00". */
+  function dayAndClock(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso || "");
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const today = new Date();
+    const days = Math.round((new Date(date.toDateString()) - new Date(today.toDateString())) / 86400000);
+    if (days === 0) return time;
+    if (days === 1) return `tomorrow ${time}`;
+    return `${date.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" })} ${time}`;
+  }
+
   function timelineItem(entry, providerName) {
-    const change = entry.from ? `${entry.from} → ${entry.to}` : entry.to;
-    return el("li", null, el("time", { datetime: entry.at, text: clock(entry.at) }),
-      ` ${providerName(entry.provider_id)}: ${entry.aspect}: ${change}`, entry.reason ? ` (${entry.reason})` : "");
+    const text = timelineText(entry, providerName);
+    if (text === null) return null;
+    return el("li", null, el("time", { datetime: entry.at, text: clock(entry.at) }), ` ${text}`);
   }
 
   function renderOrders(snapshot) {
@@ -765,7 +885,7 @@
     $("orders").hidden = !orders.length && !timeline.length;
     const providerName = providerNames(snapshot);
     $("order-list").replaceChildren(...orders.map(orderCard));
-    $("timeline").replaceChildren(...timeline.map((t) => timelineItem(t, providerName)));
+    $("timeline").replaceChildren(...timeline.map((t) => timelineItem(t, providerName)).filter(Boolean));
   }
 
   function renderOutcome(snapshot) {
@@ -825,10 +945,20 @@
     const raw = $("max-providers").value.trim();
     const max = raw ? Number(raw) : null;
     if (raw && (!Number.isInteger(max) || max < 1 || max > 50)) throw new UserError("“Most shops to order from” must be a whole number from 1 to 50.");
+    const errors = [];
+    const [preferred, excluded] = ["preferred-shops", "excluded-shops"].map((field) => {
+      const { ids, unknown } = shopIds($(field).value);
+      if (unknown.length) {
+        const known = state.shops.map((shop) => shop.name).join(", ");
+        errors.push({ field, message: `No shop is called ${unknown.map((u) => `“${u}”`).join(", ")}. The shops are: ${known}.` });
+      }
+      return ids;
+    });
+    if (errors.length) throw new FieldErrors(errors);
     return {
       order: first === "cheapest" ? ["cheapest"] : [first, "cheapest"],
-      preferred: splitIds($("preferred-shops").value),
-      excluded: splitIds($("excluded-shops").value),
+      preferred,
+      excluded,
       max_providers: max,
       substitutes: radioValue("substitutes") || "ask",
     };
@@ -840,8 +970,8 @@
     const radio = first && $(`priority-${first}`);
     if (radio) radio.checked = true;
     $("max-providers").value = profile.max_providers || "";
-    $("preferred-shops").value = (profile.preferred || []).join(", ");
-    $("excluded-shops").value = (profile.excluded || []).join(", ");
+    $("preferred-shops").value = (profile.preferred || []).map(shopName).join(", ");
+    $("excluded-shops").value = (profile.excluded || []).map(shopName).join(", ");
     const substitutes = $(`substitutes-${profile.substitutes || "ask"}`);
     if (substitutes) substitutes.checked = true;
   }
@@ -853,7 +983,7 @@
       const saved = writeStore(PROFILE_KEY, collectProfile());
       $("profile-saved").textContent = saved ? "Saved" : "Could not save on this device";
     } catch (e) {
-      showError(e.message);
+      if (e instanceof FieldErrors) showFieldErrors(e.fields); else showError(e.message, $("save-profile"));
     }
   }
 
@@ -961,6 +1091,7 @@
     applyPaymentRules();
     loadDemoPages();
     loadRegions();
+    loadShops();
     const params = new URLSearchParams(window.location.search);
     if (params.get("basket") && params.get("token")) {
       follow(params.get("basket"), params.get("token"));
@@ -970,7 +1101,7 @@
       $("open-url").value = params.get("url");
       openPage(params.get("url"));
     } else {
-      setStatus("Open a job method page to start.");
+      setStatus("Open a recipe or a guide to start.");
     }
   }
 
