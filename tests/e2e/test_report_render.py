@@ -52,6 +52,11 @@ def test_every_chart_of_the_report_renders(tmp_path: Path) -> None:
                 assert any(width > 0 for width in widths), f"no drawn bar in {name!r}"
             assert requests == [report.as_uri()]  # self-contained: nothing else is fetched
             page.screenshot(path=str(screenshot), full_page=True)
+            phone = browser.new_page(viewport={"width": 375, "height": 740})  # an analyst on a phone
+            phone.goto(report.as_uri())
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"the report scrolls sideways on a phone ({width}px)"
+            phone.screenshot(path=str(ARTIFACTS / "report-phone.png"), full_page=True)
         finally:
             browser.close()
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
