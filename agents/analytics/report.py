@@ -225,8 +225,8 @@ def render_report(metrics: Metrics, title: str, source: str | None = None) -> st
         ),
         "<h2>Failed baskets</h2>",
         _defined(
-            f"{metrics.failed} {'basket' if metrics.failed == 1 else 'baskets'} ended failed; each counted once, "
-            "under the reason of its last failure."
+            f"{metrics.failed} {'basket' if metrics.failed == 1 else 'baskets'} ended failed; each counted "
+            "once, under the reason of its last failure."
         ),
         _table(
             ["reason", "baskets"],
