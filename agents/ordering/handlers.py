@@ -322,7 +322,9 @@ class Ordering:
         selected = self.reselect(uow.session, failed.request_id, line_ids, excluded)
         prefs = preferences_of(uow, failed.basket_id)
         if selected is None or prefs is None or not selected.lines or selected.uncovered:
-            missing = ", ".join(selected.uncovered if selected and selected.lines else line_ids)
+            named = {line["line_id"]: line.get("product") for line in json.loads(failed.lines)}
+            missing_ids = selected.uncovered if selected and selected.lines else line_ids
+            missing = ", ".join(named.get(line_id) or "a component" for line_id in missing_ids)
             self.cancel_basket(uow, failed.basket_id, f"{why}; no other offer can supply {missing}")
             return
         selected = selected.model_copy(update={"compensates": failed.order_id})
@@ -581,6 +583,14 @@ class Ordering:
             if pending is None or action != pending:
                 return  # about an earlier step, or about nothing under way
             reason = brief(outcome.reason)
+            if action == "record-cash" and order.payment_tries < self.deadlines.accounting_retries:
+                # the agent may have missed the expect-cash before it (it was away when that came, and
+                # back for this): ask for both again, in order, before the payment is given up
+                order.payment_tries += 1
+                order.payment_since = utcnow()
+                uow.emit(settlement_request(uow.session, self.vault, order, "expect-cash"))
+                uow.emit(settlement_request(uow.session, self.vault, order, "record-cash"))
+                return
             if action == "capture":  # release the authorisation the capture could not take
                 move(uow, order, "payment", "voiding", f"capture failed: {reason}")
                 uow.emit(settlement_request(uow.session, self.vault, order, "void"))

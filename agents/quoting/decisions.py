@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -334,12 +335,19 @@ def record_decision(
     note_round(uow.session, inputs.addressed, inputs.answer_ms, now)
     uow.emit(event)
     if not selection.lines:
-        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(selection.reasons.items()))
+        why = named_reasons(selection.reasons, inputs.needs)
         count = f"{len(inputs.offers)} of {len(inputs.addressed)} providers answered"
         set_status(
             uow, round_.basket_id, BasketStatus.failed, f"no provider can supply the kit ({count}; {why})"
         )
     return True
+
+
+def named_reasons(reasons: Mapping[str, str], needs: list[QuoteLine]) -> str:
+    """Why lines are uncovered, each by the name the person knows it by ("red lentils: not offered"),
+    never by its line id."""
+    names = {need.line_id: need.name for need in needs}
+    return "; ".join(f"{names.get(line, 'a component')}: {why}" for line, why in sorted(reasons.items()))
 
 
 def reselect(
@@ -434,7 +442,8 @@ def on_confirm_selection(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     round_.decision = json.dumps(decision)
     uow.emit(event)
     if not event.lines:
-        why = "; ".join(f"{line}: {reason}" for line, reason in sorted(event.reasons.items()))
+        needs = [QuoteLine.model_validate(line) for line in decision["needs"]]
+        why = named_reasons(event.reasons, needs)
         set_status(
             uow, command.basket_id, BasketStatus.failed, f"the chosen providers cannot supply the kit ({why})"
         )

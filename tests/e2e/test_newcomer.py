@@ -1,7 +1,8 @@
 """A newcomer's path in a real browser (Debian's chromium, headless), on a desktop and on a phone: from
 Kitting's bare address to a completed kit, meeting on the way every mistake a person makes: no address,
 "hello" as an address, a site that does not exist, an empty contact form, a wrong e-mail address and
-phone number, a shop named that does not exist; the timeline at the end reads in words. Each error must
+phone number, a shop named that does not exist; the timeline at the end reads in words, and a DIY
+guide offers only the regions where a shop sells its kit. Each error must
 be shown beside its cause (the field, or the page's address), with the focus on the field to fix; no
 page error and no sideways scroll at any step. A screenshot of each step
 goes to tests/artifacts/newcomer/<width>/."""
@@ -143,8 +144,18 @@ def test_a_newcomer_reaches_a_completed_kit_past_every_mistake(kitting: str, siz
             expect(timeline).to_contain_text(re.compile(r"confirmed your order"))
             words = timeline.inner_text()
             assert not re.search(r"→|attempt \d|cash-due|recording|T\d\d:\d\d:\d\d", words), words
+            assert not re.search(r"\b[a-z]+-[a-z]+\b", words), f"a party by its id, not its name: {words}"
             shot(page, "completed")
+
+            page.goto(f"{kitting}/demo-site/hang-a-shelf")  # a DIY guide: no hardware shop in the north
+            page.get_by_role("button", name=re.compile("Get the components", re.I)).click()
+            page.wait_for_url(re.compile(r"/terminal/\?basket="))
+            expect(page.locator('[data-testid^="component-"]').first).to_be_visible()
+            regions = page.locator("#contact-region option")
+            expect(regions).to_have_count(1)
+            assert regions.all_inner_texts() == ["default"]
+            shot(page, "diy-regions")
         finally:
             browser.close()
     assert errors == [], errors
-    assert len(shots) == 11 and all(p.stat().st_size > 5_000 for p in folder.glob("*.png"))
+    assert len(shots) == 12 and all(p.stat().st_size > 5_000 for p in folder.glob("*.png"))

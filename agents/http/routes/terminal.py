@@ -36,6 +36,7 @@ from agents.registry.providers import list_providers, providers_for
 from schemas.events import (
     Channel,
     Component,
+    ComponentKind,
     ConfirmSelection,
     MethodBrowsed,
     PriorityProfile,
@@ -48,6 +49,7 @@ from streams.persistence import UnitOfWork
 from streams.publishing import Outgoing, publish
 
 SOURCE = "urn:kitting:terminal"
+KIND_NAMES = {kind.value for kind in ComponentKind}
 STATIC = resources.files("agents.http").joinpath("static", "terminal")  # its script and style sheet
 TEMPLATE = resources.files("agents.http").joinpath("templates", "terminal.html")  # its page
 STREAM_POLL_S = 0.5
@@ -173,10 +175,23 @@ async def list_demo_pages(request: Request) -> list[dict[str, str]]:
 
 
 @router.get("/v1/terminal/regions")
-async def regions(services: ServicesDep) -> list[str]:
+async def regions(
+    services: ServicesDep,
+    kinds: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[a-z,]*$",
+            description="The kit's component kinds, comma-separated (ingredient, supply, tool): only the "
+            "regions where a shop sells some of them",
+        ),
+    ] = None,
+) -> list[str]:
     """The delivery regions some enabled shop serves ("default" first)."""
+    wanted = {CATEGORY_OF_KIND[ComponentKind(k)] for k in (kinds or "").split(",") if k in KIND_NAMES}
     with services.database.session() as session:
-        served = {r for p in list_providers(session, ProviderKind.component) if p.enabled for r in p.regions}
+        shops = [p for p in list_providers(session, ProviderKind.component) if p.enabled]
+    served = {r for p in shops if not wanted or set(p.categories) & wanted for r in p.regions}
     return sorted(served, key=lambda region: (region != "default", region))
 
 

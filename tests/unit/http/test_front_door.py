@@ -119,3 +119,11 @@ def test_a_region_where_no_shop_sells_the_kit_is_refused_beside_the_region(termi
     assert terminal.publisher.sent == []
     grocery, grocery_token = terminal.open("lentil-curry")  # groceries are sold in the north
     assert terminal.post(grocery, grocery_token, "quote", quote_body([], region="north")).status_code == 202
+
+
+def test_only_regions_where_a_shop_sells_the_kit_are_offered(terminal: Terminal) -> None:
+    regions = terminal.client.get
+    assert regions("/v1/terminal/regions").json() == ["default", "north"]
+    assert regions("/v1/terminal/regions", params={"kinds": "ingredient"}).json() == ["default", "north"]
+    assert regions("/v1/terminal/regions", params={"kinds": "supply,tool"}).json() == ["default"]
+    assert regions("/v1/terminal/regions", params={"kinds": "DROP TABLE"}).status_code == 422

@@ -19,7 +19,7 @@ from agents.ordering.stuck import stuck
 from agents.ordering.tables import Order, TimelineEntry
 from agents.quoting.tables import QuoteRound
 from agents.reference.entries import reference_signing_key
-from schemas.events import OrderRejected
+from schemas.events import OrderRejected, SettlementFailed
 from schemas.vocabulary import DeliveryMethod, PaymentMethod
 from streams.codec import encode, encode_key
 from streams.persistence import Database, UnitOfWork, utcnow
@@ -326,4 +326,32 @@ def test_cash_whose_expectation_went_unheard_is_expected_then_recorded_once_the_
     basket = basket_of(database, "quiet-cash")
     assert basket.status == "completed", basket.reason
     assert {o.settlement_state for o in orders_of(database, "quiet-cash")} == {"cash-collected"}
+    assert ledger_is_balanced(database)
+
+
+def test_cash_recorded_before_its_expectation_was_heard_is_asked_again_in_order(database: Database) -> None:
+    """The accounting agent missed the expect-cash (away when it came) and is back for the record-cash,
+    which it refuses: no cash is expected. That is no reason to cancel a delivered, paid-in-cash order:
+    Kitting asks for both again, in order, and the payment is recorded."""
+    run_basket(bus_for(database), "warm", DeliveryMethod.courier, PaymentMethod.cash_on_delivery)  # models
+    now = time.time()
+    silent = f"silent:ledger-pay@{now - 1}-{now + 2 * FAST}"
+    bus = bus_for(database, reference_faults=silent, accounting_answer_timeout_s=60)
+    run_basket(bus, "cash-race", DeliveryMethod.courier, PaymentMethod.cash_on_delivery)
+    [order] = orders_of(database, "cash-race")
+    assert order.settlement_state == "recording"
+    time.sleep(max(0.0, now + 2 * FAST - time.time()) + 0.05)  # the agent is back
+    refused = SettlementFailed(
+        basket_id="cash-race", settlement_id="s-race", order_id=order.order_id, action="record-cash",
+        reason=f"no cash is expected for order {order.order_id}: expect-cash first",
+    )  # fmt: skip
+    secret = base64.b64decode(TEST_VAULT_KEY)
+    bus.publish(
+        Topic.SETTLEMENT_STATUS,
+        encode_key("cash-race"),
+        encode(party_envelope(refused, "ledger-pay", reference_signing_key("ledger-pay", secret))),
+    )
+    basket = basket_of(database, "cash-race")
+    assert basket.status == "completed", basket.reason
+    assert {o.settlement_state for o in orders_of(database, "cash-race")} == {"cash-collected"}
     assert ledger_is_balanced(database)

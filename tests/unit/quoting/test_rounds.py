@@ -45,3 +45,13 @@ def test_round_ids_are_uuid7_carrying_their_opening_time() -> None:
     assert opened_at_s(round_id) == 1_795_000_000.123
     assert opened_at_s(str(uuid.uuid4())) is None and opened_at_s("r-51d2e0") is None
     assert len({new_round_id(now_ms=1) for _ in range(1000)}) == 1000
+
+
+def test_why_a_kit_cannot_be_supplied_names_the_components_never_their_line_ids() -> None:
+    from agents.quoting.decisions import named_reasons
+    from schemas.events import QuoteLine
+
+    needs = [QuoteLine(line_id="c1", name="red lentils"), QuoteLine(line_id="c2", name="coriander")]
+    why = named_reasons({"c2": "not offered by the shops chosen", "c1": "out of stock"}, needs)
+    assert why == "red lentils: out of stock; coriander: not offered by the shops chosen"
+    assert named_reasons({"c9": "gone"}, needs) == "a component: gone"

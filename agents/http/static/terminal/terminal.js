@@ -373,9 +373,11 @@
     });
   }
 
-  async function loadRegions() {
+  /** The regions some shop serves; with the kit's kinds, only those where a shop sells some of it. */
+  async function loadRegions(kinds) {
     let regions;
-    try { regions = await api("GET", "/v1/terminal/regions"); } catch (e) { return; }
+    const query = kinds && kinds.length ? `?kinds=${encodeURIComponent(kinds.join(","))}` : "";
+    try { regions = await api("GET", `/v1/terminal/regions${query}`); } catch (e) { return; }
     if (!Array.isArray(regions) || !regions.length) return;
     const chosen = $("contact-region").value;
     $("contact-region").replaceChildren(...regions.map((region) => el("option", { value: region, text: region })));
@@ -406,7 +408,7 @@
   }
 
   function providerNames(snapshot) {
-    const names = {};
+    const names = { ...(snapshot.providers || {}) };  // every party the basket met, the courier too
     (snapshot.offers || []).concat(snapshot.orders || []).forEach((o) => {
       if (o.provider_name) names[o.provider_id] = o.provider_name;
     });
@@ -517,6 +519,7 @@
       el("legend", { text: title }),
       el("ul", { class: "component-list" }, items.map((c) => componentItem(c, index++)))));
     $("component-groups").replaceChildren(...groups);
+    loadRegions([...new Set(method.components.map((c) => c.kind))]);  // no region where nobody sells the kit
     const servings = $("servings");
     $("servings-field").hidden = !method.method_yield;
     delete servings.dataset.touched;
