@@ -354,11 +354,12 @@ async def choose(
         if decision.get("confirmed") or not decision["selected"].get("proposed"):
             raise HTTPException(409, "this selection is ordered already")
         prefs = QuotePreferences.model_validate(decision["preferences"])
+        names = {p.provider_id: p.name for p in list_providers(session, ProviderKind.component)}
     delivery, payment = body.delivery or prefs.delivery, body.payment or prefs.payment
     problem = payment_problem(delivery, payment)
     if problem:
         raise HTTPException(422, problem)
-    problem = _shops_problem(body.providers, decision["offers"], delivery, payment)
+    problem = _shops_problem(body.providers, decision["offers"], delivery, payment, names)
     problem = problem or _substitutes_problem(body.accept_substitutes, decision["selected"])
     if problem:
         raise HTTPException(422, problem)
@@ -433,13 +434,18 @@ def _customer_ref(services: Services, session: Session, basket: Basket, body: As
 
 
 def _shops_problem(
-    chosen: list[str] | None, offers: list[dict[str, Any]], delivery: DeliveryMethod, payment: PaymentMethod
+    chosen: list[str] | None,
+    offers: list[dict[str, Any]],
+    delivery: DeliveryMethod,
+    payment: PaymentMethod,
+    names: dict[str, str],
 ) -> str | None:
-    """Why the shops chosen by hand cannot be ordered from as chosen, or None."""
+    """Why the shops chosen by hand cannot be ordered from as chosen, or None; shops by their names."""
     by_provider = {offer["provider_id"]: QuoteOffered.model_validate(offer) for offer in offers}
     unknown = sorted(set(chosen or []) - set(by_provider))
     if unknown:
         return f"no offer from {', '.join(unknown)}: choose among the shops that answered"
+    paid = PAYMENT_RULES[payment].short if payment in PAYMENT_RULES else payment.value
     unfit = [
         provider_id
         for provider_id in chosen or []
@@ -448,8 +454,9 @@ def _shops_problem(
     ]
     if unfit:
         return (
-            f"{', '.join(unfit)} cannot deliver by {delivery.value} with {payment.value}: choose among the "
-            "shops that can, or another way of delivery and payment"
+            f"{', '.join(names.get(shop, shop) for shop in unfit)} cannot take the order as chosen "
+            f"({delivery.value}, {paid}): choose among the shops that can, or another way of delivery and "
+            "payment"
         )
     return None
 
