@@ -127,3 +127,19 @@ def test_only_regions_where_a_shop_sells_the_kit_are_offered(terminal: Terminal)
     assert regions("/v1/terminal/regions", params={"kinds": "ingredient"}).json() == ["default", "north"]
     assert regions("/v1/terminal/regions", params={"kinds": "supply,tool"}).json() == ["default"]
     assert regions("/v1/terminal/regions", params={"kinds": "DROP TABLE"}).status_code == 422
+
+
+def test_a_demo_page_shown_to_people_reads_as_the_page_kitting_bundles() -> None:
+    """What the demo site renders for people (lists and steps from the JSON-LD) changes nothing Kitting
+    reads: the same components, quantities and kinds on every demo page."""
+    from agents.extraction.extract import extract_method
+    from agents.http import demo_site
+
+    for page in demo_site.pages("https://demo.example/"):
+        bundled, served = demo_site.page_html(page["url"]), demo_site.served_page(page["url"], "ks_test")
+        assert bundled and served
+        read = [extract_method(html, page["url"]).components for html in (bundled, served)]
+        assert [[(c.name, c.quantity, c.kind) for c in components] for components in read] == [
+            [(c.name, c.quantity, c.kind) for c in read[0]]
+        ] * 2, page["url"]
+        assert len(read[0]) >= 4
