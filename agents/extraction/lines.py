@@ -35,7 +35,9 @@ def clean(text: Any) -> str:
     """Entities decoded, invisible format characters (zero-width, direction marks) dropped, spaces
     collapsed; otherwise the text stays as the page wrote it."""
     unescaped = html_lib.unescape(str(text))
-    return " ".join("".join(ch for ch in unescaped if unicodedata.category(ch) != "Cf").split())
+    if not unescaped.isascii():  # ASCII has no format characters: most text skips the look at each one
+        unescaped = "".join(ch for ch in unescaped if unicodedata.category(ch) != "Cf")
+    return " ".join(unescaped.split())
 
 
 TAG = re.compile(r"<[^>]*>")

@@ -46,6 +46,8 @@ def error_beside(page: Any, field: str, says: str) -> None:
         f"document.getElementById('{field}').closest('.field')"
     ), f"the error of {field} is not beside it"
     assert page.locator(f"#{field}").get_attribute("aria-invalid") == "true"
+    described = (page.locator(f"#{field}").get_attribute("aria-describedby") or "").split()
+    assert f"{field}-error" in described, f"a screen reader does not read the error of {field}"
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -23,7 +23,7 @@ async def demo_site_components(url: str) -> Response:
 
 @router.get("/demo-site/", response_class=HTMLResponse)
 async def demo_site_home(request: Request) -> HTMLResponse:
-    """The demo method provider's home page: its recipes and guides."""
+    """The demo method provider's home page: its recipes and guides (public, as a site's home is)."""
     return HTMLResponse(demo_site.index_page(str(request.base_url)))
 
 

@@ -135,7 +135,7 @@ def snapshot(services: Services, basket_id: str) -> dict[str, Any]:
 
 @router.get("/", include_in_schema=False)
 async def front_door() -> RedirectResponse:
-    """Kitting's address alone leads to the terminal, where a person starts."""
+    """Kitting's address alone leads to the terminal, where a person starts (anyone may)."""
     return RedirectResponse("/terminal/", status_code=307)
 
 
@@ -202,7 +202,8 @@ class Shop(BaseModel):
 
 @router.get("/v1/terminal/shops")
 async def shops(services: ServicesDep) -> list[Shop]:
-    """The enabled shops by name, so a person names them as they know them ("Corner Grocer")."""
+    """The enabled shops by name, so a person names them as they know them ("Corner Grocer"). Anyone
+    may read it: a shop's name is as public as its shopfront; nothing else of the registry is shown."""
     with services.database.session() as session:
         found = [p for p in list_providers(session, ProviderKind.component) if p.enabled]
     return sorted((Shop(provider_id=p.provider_id, name=p.name) for p in found), key=lambda shop: shop.name)

@@ -238,3 +238,19 @@ def test_a_howto_in_sections_gives_the_supplies_and_tools_of_every_step() -> Non
     assert [(c.text, c.kind.value) for c in method.components] == [
         ("Pine board", "supply"), ("Saw", "tool"), ("Wall plugs", "supply"), ("Drill", "tool")
     ]  # fmt: skip
+
+
+def test_a_page_naming_no_list_is_not_handed_to_recipe_scrapers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """recipe-scrapers' schema.org reading finds a list only under recipeIngredient or ingredients: a page
+    naming neither (the chaos drill's 5 MB page of paragraphs) is not parsed a second time for nothing."""
+    import recipe_scrapers
+
+    from agents.extraction.extract import extract_method
+
+    asked: list[str] = []
+    monkeypatch.setattr(recipe_scrapers, "scrape_html", lambda html, **_: asked.append(html) or None)
+    page = "<html><body>" + "<p>lorem ipsum dolor sit amet</p>" * 2000 + "</body></html>"
+    assert extract_method(page, "https://unknown.example/a").components == []
+    assert asked == []
+    extract_method(page.replace("lorem", "ingredients", 1), "https://unknown.example/a")
+    assert len(asked) == 1  # a page that names one still is

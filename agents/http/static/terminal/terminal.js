@@ -164,7 +164,8 @@
       note.textContent = message;
       (input.closest(".field") || input.parentElement).appendChild(note);
       input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), id].filter((v) => v && !v.includes(id)).join(" "));
+      const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((v) => v && v !== id);
+      input.setAttribute("aria-describedby", [...described, id].join(" "));  // read out with the field
     });
     const first = errors.map((e) => $(e.field)).find(Boolean);
     if (first) first.focus();
