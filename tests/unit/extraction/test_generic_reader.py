@@ -248,7 +248,11 @@ def test_a_page_naming_no_list_is_not_handed_to_recipe_scrapers(monkeypatch: pyt
     from agents.extraction.extract import extract_method
 
     asked: list[str] = []
-    monkeypatch.setattr(recipe_scrapers, "scrape_html", lambda html, **_: asked.append(html) or None)
+
+    def scrape_html(html: str, **_: object) -> None:
+        asked.append(html)
+
+    monkeypatch.setattr(recipe_scrapers, "scrape_html", scrape_html)
     page = "<html><body>" + "<p>lorem ipsum dolor sit amet</p>" * 2000 + "</body></html>"
     assert extract_method(page, "https://unknown.example/a").components == []
     assert asked == []
