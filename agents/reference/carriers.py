@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from agents.providers.sdk import ProviderAdapter, SealedContactError, open_sealed
 from agents.reference.faults import Faults
-from agents.reference.profiles import REFERENCE_SHOPS, DeliveryTerms, ShopProfile
+from agents.reference.profiles import DeliveryTerms, ShopProfile, profile_of
 from schemas.events import (
     DeliveryArranged,
     DeliveryFailed,
@@ -137,8 +137,10 @@ class ReferenceCourier:
 def courier_eta(shop_id: str) -> timedelta:
     """How long the courier takes from a shop: what that shop quoted for courier delivery (so the time the
     person is told matches the proposal they confirmed), else a day."""
-    shop = next((profile for profile in REFERENCE_SHOPS if profile.provider_id == shop_id), None)
-    terms = next((t for t in shop.delivery if t.method is DeliveryMethod.courier), None) if shop else None
+    try:
+        terms = next((t for t in profile_of(shop_id).delivery if t.method is DeliveryMethod.courier), None)
+    except KeyError:  # a shop that is not one of the reference shops
+        terms = None
     return timedelta(minutes=terms.eta_minutes) if terms else COURIER_ETA
 
 

@@ -32,7 +32,7 @@ from agents.http.services import Services, ServicesDep
 from agents.privacy.contact_checks import Email, Phone
 from agents.privacy.vault import Contact, UnknownCustomer, VaultKeyMismatch
 from agents.quoting.routing import CATEGORY_OF_KIND
-from agents.registry.providers import list_providers, providers_for
+from agents.registry.providers import list_providers
 from schemas.events import (
     Channel,
     Component,
@@ -190,8 +190,7 @@ async def regions(
     """The delivery regions some enabled shop serves ("default" first)."""
     wanted = {CATEGORY_OF_KIND[ComponentKind(k)] for k in (kinds or "").split(",") if k in KIND_NAMES}
     with services.database.session() as session:
-        shops = [p for p in list_providers(session, ProviderKind.component) if p.enabled]
-    served = {r for p in shops if not wanted or set(p.categories) & wanted for r in p.regions}
+        served = _regions_selling(session, wanted)
     return sorted(served, key=lambda region: (region != "default", region))
 
 
@@ -309,7 +308,9 @@ async def ask_quotes(
         if len(body.have) == len(components):
             raise HTTPException(422, "nothing left to buy: every component is ticked as at hand")
         wanted = {CATEGORY_OF_KIND[c.kind] for c in components if c.line_id not in body.have}
-        if not _served(session, body.region, wanted):
+        # some shop sells some of the kit there (else the router would find nobody to ask, and the basket
+        # would fail after the person gave their details); shops the person leaves out are their choice
+        if body.region not in _regions_selling(session, wanted):
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body", "region"), "input": body.region,
                   "msg": f"no shop delivers these components to {body.region}: choose another region"}]
@@ -407,12 +408,10 @@ async def try_again(
     return Opened(basket_id=retry_id, token=services.vault.basket_token(retry_id))
 
 
-def _served(session: Session, region: str, categories: set[str]) -> bool:
-    """Some enabled shop sells some of the kit in the region (else the router would find nobody to ask,
-    and the basket would fail after the person gave their details). Shops the person leaves out are
-    their own choice: that basket fails with its reason, and is tried again with others."""
-    shops = providers_for(session, ProviderKind.component, region)
-    return any(set(p.categories) & categories for p in shops)
+def _regions_selling(session: Session, categories: set[str]) -> set[str]:
+    """The regions where an enabled shop sells something of these categories (any category when none)."""
+    shops = [p for p in list_providers(session, ProviderKind.component) if p.enabled]
+    return {r for p in shops if not categories or set(p.categories) & categories for r in p.regions}
 
 
 def _customer_ref(services: Services, session: Session, basket: Basket, body: AskQuotes) -> str:
