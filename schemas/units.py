@@ -5,6 +5,7 @@ nothing reaches pint before it passes through here."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pint
@@ -191,6 +192,7 @@ def convert(amount: Decimal, unit: str, to_unit: str, name: str = "") -> Decimal
     raise IncompatibleUnits(f"cannot express {unit!r} in {to_unit!r}")
 
 
+@functools.lru_cache(maxsize=1024)
 def dimension(unit: str) -> str:
     """'mass', 'volume', 'length' or the counted unit itself: what a quantity can be merged with."""
     if unit not in PINT_OF:

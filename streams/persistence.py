@@ -181,6 +181,15 @@ class UnitOfWork:
         return list(self._written)
 
 
+MARK_NEW = {
+    dialect: insert_of(ProcessedEvent)
+    .on_conflict_do_nothing()
+    .returning(ProcessedEvent.source, ProcessedEvent.event_id)
+    for dialect, insert_of in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+"""Per dialect, the insert that marks events and returns those not marked before."""
+
+
 def mark_new(session: Session, consumer: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Mark the events (source, id) as handled by `consumer`; returns those not marked before. On
     PostgreSQL and SQLite one statement (an insert that skips the marked ones and returns the others;
@@ -189,11 +198,11 @@ def mark_new(session: Session, consumer: str, keys: list[tuple[str, str]]) -> se
     now = utcnow()
     rows = [{"consumer": consumer, "source": s, "event_id": i, "processed_at": now} for s, i in keys]
     dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ProcessedEvent)
-        marked = statement.values(rows).on_conflict_do_nothing()
-        returned = session.execute(marked.returning(ProcessedEvent.source, ProcessedEvent.event_id))
-        return {(row[0], row[1]) for row in returned}
+    marking = MARK_NEW.get(dialect)
+    if marking is not None:
+        # The rows go as parameters, not as the statement's VALUES, so the statement is compiled once
+        # (SQLAlchemy caches it) and sent as one multi-row insert all the same.
+        return {(row[0], row[1]) for row in session.execute(marking, rows)}
     done = {
         (row[0], row[1])
         for row in session.execute(

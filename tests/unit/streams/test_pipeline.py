@@ -367,22 +367,27 @@ def test_an_unreachable_broker_is_tried_once_per_pass_not_once_per_record(databa
 
 
 def test_the_ledger_marks_a_batch_in_one_statement_and_names_only_the_new_events(database: Database) -> None:
-    """One insert that skips what is marked already and returns the rest: no read before it."""
+    """One insert that skips what is marked already and returns the rest: no read before it. The
+    events go as parameters, not into the statement, so it is compiled once for one event and once
+    for several, whatever the batches' sizes."""
     from sqlalchemy import event
 
     from streams.persistence import mark_new
 
     ledger: list[str] = []
-    event.listen(
-        database.engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *a: (
-            ledger.append(statement) if "processed_events" in statement else None
-        ),
-    )
+    compiled: set[int] = set()
+
+    def seen(conn: object, cursor: object, statement: str, params: object, context: Any, many: bool) -> None:
+        if "processed_events" in statement:
+            ledger.append(statement)
+            compiled.add(id(context.compiled))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
     with database.session() as session:
         assert mark_new(session, "c", [("s", "1"), ("s", "2")]) == {("s", "1"), ("s", "2")}
     with database.session() as session:
         assert mark_new(session, "c", [("s", "2"), ("s", "3")]) == {("s", "3")}
         assert mark_new(session, "other", [("s", "2")]) == {("s", "2")}  # each consumer its own marks
-    assert len(ledger) == 3 and all(s.lstrip().upper().startswith("INSERT") for s in ledger)
+        assert mark_new(session, "c", [("s", "4"), ("s", "5"), ("s", "1")]) == {("s", "4"), ("s", "5")}
+    assert len(ledger) == 4 and all(s.lstrip().upper().startswith("INSERT") for s in ledger)
+    assert len(compiled) <= 2  # one form for a single event, one for several
