@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy import BigInteger, Boolean, Integer, String, Table, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from schemas.providers import KAFKA_ADDRESS, Provider, ProviderKind
@@ -45,6 +45,10 @@ class ProviderRow(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[int] = mapped_column(Integer, default=0)
     answer_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+PROVIDERS: Table = ProviderRow.__table__  # type: ignore[assignment]
+"""The table itself, for statements that count in the database."""
 
 
 class ProviderHealth(BaseModel):
@@ -189,16 +193,30 @@ def address_of(session: Session, provider_id: str) -> str | None:
 def note_round(
     session: Session, addressed: Iterable[str], answered_ms: dict[str, int], seen_at: datetime
 ) -> None:
-    """Health: each addressed provider was asked once; those in `answered_ms` answered in that time."""
-    for provider_id in addressed:
-        row = session.get(ProviderRow, provider_id, with_for_update=True)
-        if row is None:
-            continue
-        row.requests = (row.requests or 0) + 1
-        if provider_id in answered_ms:
-            row.answers = (row.answers or 0) + 1
-            row.answer_ms_total = (row.answer_ms_total or 0) + answered_ms[provider_id]
-            row.last_seen = seen_at
+    """Health: each addressed provider was asked once; those in `answered_ms` answered in that time.
+    Counted in the database (two statements, however many shops), so rounds decided at once on other
+    workers add up rather than overwrite each other."""
+    asked = sorted(set(addressed))  # rows locked in one order, as every worker takes them
+    silent = [provider_id for provider_id in asked if provider_id not in answered_ms]
+    if silent:
+        session.execute(
+            update(PROVIDERS)
+            .where(PROVIDERS.c.provider_id.in_(silent))
+            .values(requests=PROVIDERS.c.requests + 1)
+        )
+    answered = [{"asked": p, "ms": answered_ms[p]} for p in asked if p in answered_ms]
+    if answered:
+        session.execute(
+            update(PROVIDERS)
+            .where(PROVIDERS.c.provider_id == bindparam("asked"))
+            .values(
+                requests=PROVIDERS.c.requests + 1,
+                answers=PROVIDERS.c.answers + 1,
+                answer_ms_total=PROVIDERS.c.answer_ms_total + bindparam("ms"),
+                last_seen=seen_at,
+            ),
+            answered,
+        )
 
 
 def ensure_registered(session: Session, providers: Iterable[Provider]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from agents.composition import create_http_app
@@ -65,6 +66,30 @@ def test_health_counts_requests_answers_and_mean_answer_time(database: Database)
         health = get_provider(session, "test-shop").health
     assert (health.requests, health.answers, health.answer_rate, health.mean_answer_ms) == (2, 1, 0.5, 300)
     assert health.last_seen == seen
+
+
+def test_a_round_of_several_shops_is_counted_in_two_statements(database: Database) -> None:
+    """The database adds to the counts (no read, then write), so rounds decided at once on two workers
+    both count, and a round costs two statements however many shops it asked."""
+    seen = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    shops = [SHOP.model_copy(update={"provider_id": f"shop-{n}"}) for n in range(4)]
+    with database.session() as session:
+        for shop in shops:
+            add_provider(session, shop)
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with database.session() as session:
+        note_round(session, [s.provider_id for s in shops], {"shop-0": 100, "shop-1": 300}, seen)
+    assert len(statements) == 2, statements
+    with database.session() as session:
+        note_round(session, ["shop-0", "shop-3"], {"shop-0": 500}, seen)
+    with database.session() as session:
+        health = {s.provider_id: get_provider(session, s.provider_id).health for s in shops}
+    shop_0 = health["shop-0"]
+    assert (shop_0.requests, shop_0.answers, shop_0.mean_answer_ms) == (2, 2, 300)
+    assert (health["shop-1"].requests, health["shop-1"].answers, health["shop-1"].last_seen) == (1, 1, seen)
+    assert (health["shop-2"].requests, health["shop-2"].answers, health["shop-2"].last_seen) == (1, 0, None)
+    assert (health["shop-3"].requests, health["shop-3"].answers) == (2, 0)
 
 
 def test_an_address_must_be_kafka_a_webhook_or_empty() -> None:
