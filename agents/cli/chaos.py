@@ -63,10 +63,11 @@ DRILL_ENV = {  # deadlines short enough for a drill; every other setting is the 
     # A silent party drops what reaches it, so any deadline makes a silence felt; the deadlines leave a
     # busy 2-core machine the time its restarted worker takes to work through the backlog a kill left
     # (the hosted parties answer from that same worker): up to ~45 s measured, where 8 s per delivery
-    # try failed baskets whose carrier was never silent.
+    # try failed baskets whose carrier was never silent; on a machine half as fast (2026-12-01), 15 s
+    # per try failed one such basket after 5 tries.
     "KITTING_QUOTE_DEADLINE_S": "30",  # rounds open at a kill are answered after it, not closed empty
-    "KITTING_ORDER_CONFIRM_TIMEOUT_S": "25",
-    "KITTING_CARRIER_ANSWER_TIMEOUT_S": "15",
+    "KITTING_ORDER_CONFIRM_TIMEOUT_S": "40",
+    "KITTING_CARRIER_ANSWER_TIMEOUT_S": "30",
     "KITTING_ACCOUNTING_ANSWER_TIMEOUT_S": "3",
     "KITTING_ACCOUNTING_RETRIES": "20",
     "KITTING_DELIVERY_ATTEMPTS": "5",

@@ -8,11 +8,14 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_commands import KITTING, clean_env
 
 BASKETS = 100
 
 
+@pytest.mark.timeout(1200)  # 2-5 minutes on 2 cores, by the machine's speed
 def test_demo_with_a_restart_then_replay_finds_no_difference(tmp_path: Path) -> None:
     env = clean_env(KITTING_ARCHIVE_DIR=str(tmp_path / "archive"), KITTING_VAR_DIR=str(tmp_path / "var"))
     demo = subprocess.run(
