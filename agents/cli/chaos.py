@@ -65,7 +65,9 @@ DRILL_ENV = {  # deadlines short enough for a drill; every other setting is the 
     # (the hosted parties answer from that same worker): up to ~45 s measured, where 8 s per delivery
     # try failed baskets whose carrier was never silent; on a machine half as fast (2026-12-01), 15 s
     # per try failed one such basket after 5 tries.
-    "KITTING_QUOTE_DEADLINE_S": "30",  # rounds open at a kill are answered after it, not closed empty
+    # rounds open at a kill are answered after it, not closed empty (30 s closed 9 rounds with "0 of 4
+    # providers answered" on 2026-12-01's slower machine)
+    "KITTING_QUOTE_DEADLINE_S": "60",
     "KITTING_ORDER_CONFIRM_TIMEOUT_S": "40",
     "KITTING_CARRIER_ANSWER_TIMEOUT_S": "30",
     "KITTING_ACCOUNTING_ANSWER_TIMEOUT_S": "3",
