@@ -237,6 +237,8 @@ class Pipeline:
             return await sub.prepare(envelope)
         except (OperationalError, DBAPIError) as exc:  # e.g. a hosted provider's own database
             raise TransientFailure(f"database unavailable while preparing: {exc.orig}") from exc
+        except TransientFailure:
+            raise  # e.g. the sandbox stopped with the worker: the record is tried again, not dead-lettered
         except Exception as exc:
             log.exception("preparing %s for %s failed", envelope.type, sub.consumer)
             return f"{type(exc).__name__} preparing for {sub.consumer}: {exc}"

@@ -10,12 +10,15 @@ import asyncio
 import logging
 import os
 import resource
+import signal
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import get_context
 from typing import Any, Protocol, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
+
+from streams.handling import TransientFailure
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,17 @@ NICENESS = 10  # jobs yield the CPU to the worker's own loop
 
 class JobTooHeavy(Exception):
     """A job ran past its time or memory budget; the message says which, in words for a person."""
+
+
+class SandboxStopped(TransientFailure):
+    """The job's process was stopped from outside, not by its budget: the worker is shutting down (a
+    stop signal reaches its whole process group, the sandbox's processes first). Nothing is wrong with
+    the job: its record is not done, and it is tried again here or by the worker that takes over."""
+
+
+# how a pool process stopped by a stop signal ends: killed by it (minus the signal), or, for SIGTERM,
+# exiting with the signal's number (pebble's process handles SIGTERM so); never an ordinary exit code
+STOPPED_EXIT_CODES = frozenset({-signal.SIGTERM, signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP})
 
 
 class Sandbox(Protocol):
@@ -53,6 +67,7 @@ class ProcessSandbox:
         self.workers = workers
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        self.closing = False
         self.pool = ProcessPool(
             max_workers=workers,
             initializer=_limit,
@@ -69,6 +84,8 @@ class ProcessSandbox:
         except MemoryError:
             raise JobTooHeavy(f"it needed more than {self.memory_mb} MB") from None
         except ProcessExpired as exc:  # killed by the system or crashed (e.g. the memory cap in C code)
+            if self.closing or exc.exitcode in STOPPED_EXIT_CODES:
+                raise SandboxStopped("the sandbox stopped with its worker; the job is tried again") from None
             log.warning("a sandboxed job's process ended: %s", exc)
             raise JobTooHeavy(
                 f"its process stopped (it may have needed more than {self.memory_mb} MB)"
@@ -80,6 +97,7 @@ class ProcessSandbox:
             self.pool.schedule(job, timeout=max(self.timeout_s, 60.0))
 
     def close(self) -> None:
+        self.closing = True
         self.pool.stop()
         self.pool.join(timeout=5)
 

@@ -26,7 +26,7 @@ from schemas.envelope import Envelope
 from streams.app import RoleHost
 from streams.handling import RawRecord
 from streams.persistence import UnitOfWork, utcnow
-from streams.sandbox import JobTooHeavy
+from streams.sandbox import JobTooHeavy, SandboxStopped
 from streams.state import KeyedState
 from streams.topics import Topic
 
@@ -87,6 +87,8 @@ class RoundKeeper:
         the deadline timer to try again: the offer stays kept and the agent goes on."""
         try:
             await self.decide(request_id, closed_by)
+        except SandboxStopped:
+            log.info("quote round %s is decided after the restart: the worker is stopping", request_id)
         except Exception:
             log.exception("deciding quote round %s failed; the deadline timer tries again", request_id)
 

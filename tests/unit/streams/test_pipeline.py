@@ -111,6 +111,31 @@ def test_a_database_outage_is_retried_not_dead_lettered(
     assert [s[0] for s in sent] == [Topic.METHOD_BROWSED]  # handled once, nothing dead-lettered
 
 
+def test_a_prepare_stopped_with_the_worker_is_retried_not_dead_lettered(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page being read when the worker stops (its sandbox stopped first) is read again, not lost."""
+    from streams.sandbox import SandboxStopped
+
+    p, sent = pipeline(database)
+    tries: list[int] = []
+
+    async def read(envelope: Envelope[Any]) -> Envelope[Any]:
+        tries.append(1)
+        if len(tries) < 2:
+            raise SandboxStopped("the sandbox stopped with its worker; the job is tried again")
+        return envelope
+
+    def keep(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        uow.emit(envelope.data)
+
+    monkeypatch.setattr("streams.handling.RETRY_FIRST_S", 0.01)
+    subscription = Subscription(Topic.METHOD_BROWSED, "test.read", keep, prepare=read)
+    asyncio.run(p.handle(record(browse_event("b-1", key=bytes(32))), subscription))
+    assert len(tries) == 2
+    assert [s[0] for s in sent] == [Topic.METHOD_BROWSED]  # handled once, nothing dead-lettered
+
+
 def test_only_the_reporting_consumer_dead_letters_an_undecodable_record(database: Database) -> None:
     p, sent = pipeline(database)
 

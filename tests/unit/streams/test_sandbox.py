@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 
 import pytest
 
-from streams.sandbox import JobTooHeavy, ProcessSandbox
+from streams.handling import TransientFailure
+from streams.sandbox import JobTooHeavy, ProcessSandbox, SandboxStopped
 
 
 def spin(seconds: float) -> int:
@@ -52,5 +54,31 @@ def test_a_job_past_its_memory_is_stopped_with_the_reason() -> None:
 
     try:
         assert asyncio.run(drill()) == 10 * 1024 * 1024
+    finally:
+        sandbox.close()
+
+
+def stopped_by(sig: int) -> int:
+    os.kill(os.getpid(), sig)
+    time.sleep(30)
+    return 0
+
+
+def test_a_job_stopped_with_its_worker_is_tried_again_not_judged_too_heavy() -> None:
+    """A stop signal reaches the worker's whole process group, the sandbox first: the job is not at
+    fault and must not end its basket ("may have needed more than 4096 MB" failed baskets at every
+    restart); a process killed otherwise (the system's memory killer) still ends the job with a reason."""
+    sandbox = ProcessSandbox(workers=1, timeout_s=60.0, memory_mb=0)
+
+    async def drill() -> int:
+        with pytest.raises(SandboxStopped) as stopped:
+            await sandbox.run(stopped_by, signal.SIGTERM)
+        assert isinstance(stopped.value, TransientFailure)  # the pipeline retries, never dead-letters
+        with pytest.raises(JobTooHeavy, match="its process stopped"):
+            await sandbox.run(stopped_by, signal.SIGKILL)
+        return await sandbox.run(hog, 1)
+
+    try:
+        assert asyncio.run(drill()) == 1024 * 1024
     finally:
         sandbox.close()
