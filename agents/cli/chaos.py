@@ -66,10 +66,11 @@ DRILL_ENV = {  # deadlines short enough for a drill; every other setting is the 
     # try failed baskets whose carrier was never silent; on a machine half as fast (2026-12-01), 15 s
     # per try failed one such basket after 5 tries.
     # rounds open at a kill are answered after it, not closed empty (30 s closed 9 rounds with "0 of 4
-    # providers answered" on 2026-12-01's slower machine)
-    "KITTING_QUOTE_DEADLINE_S": "60",
-    "KITTING_ORDER_CONFIRM_TIMEOUT_S": "40",
-    "KITTING_CARRIER_ANSWER_TIMEOUT_S": "30",
+    # providers answered" on 2026-12-01's slower machine; 40 s to confirm failed orders to shops never
+    # silent). Until deadlines allow for the worker's own backlog, the drill's are this long.
+    "KITTING_QUOTE_DEADLINE_S": "90",
+    "KITTING_ORDER_CONFIRM_TIMEOUT_S": "90",
+    "KITTING_CARRIER_ANSWER_TIMEOUT_S": "60",
     "KITTING_ACCOUNTING_ANSWER_TIMEOUT_S": "3",
     "KITTING_ACCOUNTING_RETRIES": "20",
     "KITTING_DELIVERY_ATTEMPTS": "5",
