@@ -43,7 +43,8 @@ STOPPED_EXIT_CODES = frozenset({-signal.SIGTERM, signal.SIGTERM, -signal.SIGINT,
 
 class Sandbox(Protocol):
     async def run(self, job: Callable[..., T], *args: Any) -> T:
-        """`job(*args)` within the budget; raises JobTooHeavy, or the job's own exception."""
+        """`job(*args)` within the budget; raises JobTooHeavy, SandboxStopped (its process was stopped with
+        the worker: try again), or the job's own exception."""
         ...
 
     def warm_up(self, job: Callable[[], object]) -> None:

@@ -63,11 +63,10 @@ DRILL_ENV = {  # deadlines short enough for a drill; every other setting is the 
     # A silent party drops what reaches it, so any deadline makes a silence felt; the deadlines leave a
     # busy 2-core machine the time its restarted worker takes to work through the backlog a kill left
     # (the hosted parties answer from that same worker): up to ~45 s measured, where 8 s per delivery
-    # try failed baskets whose carrier was never silent; on a machine half as fast (2026-12-01), 15 s
-    # per try failed one such basket after 5 tries.
-    # rounds open at a kill are answered after it, not closed empty (30 s closed 9 rounds with "0 of 4
-    # providers answered" on 2026-12-01's slower machine; 40 s to confirm failed orders to shops never
-    # silent). Until deadlines allow for the worker's own backlog, the drill's are this long.
+    # try failed baskets whose carrier was never silent. On a machine half as fast (2026-12-01), 15 s
+    # per delivery try, 40 s to confirm and a 30 s quote round (rounds open at a kill must be answered
+    # after it, not closed empty) all failed parties never silent. Until deadlines allow for the
+    # worker's own backlog, the drill's are this long.
     "KITTING_QUOTE_DEADLINE_S": "90",
     "KITTING_ORDER_CONFIRM_TIMEOUT_S": "90",
     "KITTING_CARRIER_ANSWER_TIMEOUT_S": "60",
